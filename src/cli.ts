@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { ConfigError } from "./config/load.js";
+import { SwitchboardError } from "./resilience/errors.js";
+import { Runtime } from "./runtime.js";
+import { err, out } from "./cli/output.js";
+import { runRoute } from "./cli/route.js";
+import { runEval } from "./cli/eval.js";
+import { runConfigValidate } from "./cli/config.js";
+import { PACKAGE_VERSION } from "./version.js";
+
+const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right model and provider.
+
+Usage:
+  switchboard serve [--config FILE] [--no-watch]          MCP server on stdio (the default command)
+  switchboard route "<prompt>" [options] [--json]          decide and explain, no model is called
+  switchboard route --batch FILE.jsonl [--out FILE]        one JSON decision per input row
+  switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion
+  switchboard config validate [FILE]                       check the shipped config plus FILE
+
+Route options:
+  --mode M  --tenant T  --task-type T  --model provider:model  --latency interactive|background
+  --cost-sensitivity low|medium|high  --context-tokens N  --max-output-tokens N
+
+Every command takes --config FILE (or env SWITCHBOARD_CONFIG) to overlay your own config.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      json: { type: "boolean" },
+      batch: { type: "string" },
+      out: { type: "string" },
+      mode: { type: "string" },
+      tenant: { type: "string" },
+      "task-type": { type: "string" },
+      model: { type: "string" },
+      latency: { type: "string" },
+      "cost-sensitivity": { type: "string" },
+      "context-tokens": { type: "string" },
+      "max-output-tokens": { type: "string" },
+      "group-by": { type: "string" },
+      "no-watch": { type: "boolean" },
+      "bench-echo": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+  if (values.help) return out(HELP), 0;
+  if (values.version) return out(PACKAGE_VERSION), 0;
+  const [command = "serve", ...rest] = positionals;
+
+  switch (command) {
+    case "serve": {
+      const runtime = new Runtime({ overlayFile: values.config });
+      const { createServer } = await import("./server.js");
+      const { serveStdio } = await import("./transports/stdio.js");
+      const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
+      if (!values["no-watch"]) runtime.watch();
+      await serveStdio(server, runtime);
+      return -1; // keeps running
+    }
+    case "route":
+      return runRoute(new Runtime({ overlayFile: values.config }), rest.join(" "), values);
+    case "eval":
+      if (!rest[0]) throw new UsageError("eval needs a JSONL file: switchboard eval FILE.jsonl");
+      return runEval(new Runtime({ overlayFile: values.config }), rest[0], values);
+    case "config":
+      if (rest[0] !== "validate") throw new UsageError("unknown config command; use: switchboard config validate [FILE]");
+      return runConfigValidate(rest[1] ?? values.config);
+    default:
+      throw new UsageError(`unknown command "${command}"; commands: serve, route, eval, config validate`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof ConfigError) err(e.message);
+    else if (e instanceof SwitchboardError) err(JSON.stringify({ error: e.body }, null, 2));
+    else if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) err(`${(e as Error).message}\n\n${HELP}`);
+    else err(`switchboard: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,251 @@
+import { z } from "zod";
+
+/** The 13 task types the router classifies into. Ids are part of the public contract. */
+export const TASK_TYPES = [
+  "coding",
+  "code_review",
+  "debugging",
+  "math",
+  "reasoning",
+  "planning",
+  "creative_writing",
+  "summarization",
+  "translation",
+  "extraction",
+  "simple_qa",
+  "research",
+  "analysis",
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const COST_TIERS = ["economy", "standard", "premium"] as const;
+export type CostTier = (typeof COST_TIERS)[number];
+
+export const COMPLEXITIES = ["simple", "medium", "complex"] as const;
+export type Complexity = (typeof COMPLEXITIES)[number];
+
+export const LATENCY_CLASSES = ["interactive", "background"] as const;
+export type LatencyClass = (typeof LATENCY_CLASSES)[number];
+
+export const CAPABILITIES = [
+  "coding",
+  "reasoning",
+  "creative",
+  "speed",
+  "context",
+  "instruction",
+  "toolUse",
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export const JOB_KINDS = ["llm", "retrieval", "media", "voice", "transcription"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+const score = z.number().min(0).max(100);
+const usd = z.number().min(0);
+/** `provider:model`, split at the first colon (model ids may contain colons and slashes). */
+export const modelId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*:.+$/, "must be written provider:model, e.g. openai:gpt-4.1-mini");
+
+const providerSchema = z.strictObject({
+  displayName: z.string().optional(),
+  api: z.enum(["openai", "anthropic", "openai-compatible", "tavily", "replicate", "elevenlabs"]),
+  baseUrl: z.url(),
+  apiKeyEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/).nullable(),
+  /** Keyless (local) providers count as configured only when enabled. */
+  enabled: z.boolean().optional(),
+});
+
+const modelSchema = z.strictObject({
+  displayName: z.string().optional(),
+  tier: z.enum(COST_TIERS),
+  capabilities: z.strictObject({
+    coding: score,
+    reasoning: score,
+    creative: score,
+    speed: score,
+    context: score,
+    instruction: score,
+    toolUse: score,
+  }),
+  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional() }),
+  contextWindow: z.number().int().positive(),
+  maxOutput: z.number().int().positive(),
+  supports: z.strictObject({ tools: z.boolean(), vision: z.boolean(), json: z.boolean() }),
+  latencyMs: z.number().int().positive(),
+});
+
+const serviceSchema = z.strictObject({
+  displayName: z.string().optional(),
+  kind: z.enum(["retrieval", "media", "voice", "transcription"]),
+  price: z.strictObject({
+    perRequest: usd.optional(),
+    perSecond: usd.optional(),
+    perImage: usd.optional(),
+    perMinute: usd.optional(),
+    perThousandChars: usd.optional(),
+    input: usd.optional(),
+    output: usd.optional(),
+  }),
+  version: z.string().optional(),
+});
+
+const modeSchema = z.strictObject({
+  description: z.string(),
+  job: z.enum(JOB_KINDS),
+  latency: z.enum(LATENCY_CLASSES),
+  interaction: z.enum(["human_in_the_loop", "automated"]),
+  maxCostTier: z.enum(COST_TIERS),
+  chain: z.array(modelId).min(1),
+  retrieval: z.array(z.string()).optional(),
+  tools: z.array(z.string()).default([]),
+  mcpTools: z.array(z.string()).default([]),
+  defaultTaskType: z.enum(TASK_TYPES),
+});
+
+const perComplexity = <T extends z.ZodTypeAny>(t: T) =>
+  z.strictObject({ simple: t, medium: t, complex: t });
+
+const taskSchema = z.strictObject({
+  description: z.string(),
+  mode: z.string(),
+  tiers: perComplexity(z.enum(COST_TIERS)),
+  weights: z.partialRecord(z.enum(CAPABILITIES), z.number().min(0).max(1)),
+  preferredModels: z.array(modelId).default([]),
+  outputTokens: perComplexity(z.number().int().positive()),
+  examples: z.array(z.string().min(1)).default([]),
+});
+
+const tenantSchema = z.strictObject({
+  description: z.string().optional(),
+  defaultMode: z.string().optional(),
+  allowedProviders: z.array(z.string()).optional(),
+  blockedProviders: z.array(z.string()).optional(),
+  allowedModels: z.array(modelId).optional(),
+  blockedModels: z.array(modelId).optional(),
+  preferredProviders: z.array(z.string()).optional(),
+  preferredModels: z.array(modelId).optional(),
+  /** Every LLM call of this tenant goes to this model (policy lock). */
+  lockModel: modelId.optional(),
+  maxInteractiveLatencyMs: z.number().int().positive().optional(),
+  budget: z
+    .strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })
+    .optional(),
+  learning: z.boolean().optional(),
+});
+
+const experimentSchema = z.strictObject({
+  mode: z.string(),
+  model: modelId,
+  share: z.number().min(0).max(1),
+  enabled: z.boolean().default(true),
+  tenants: z.array(z.string()).optional(),
+});
+
+const routerSchema = z.strictObject({
+  defaultTenant: z.string().default("default"),
+  maxPromptChars: z.number().int().positive(),
+  classifier: z.strictObject({ minConfidence: z.number().min(0).max(1) }),
+  weights: z.strictObject({
+    intelligence: z.number().min(0),
+    cost: z.number().min(0),
+    speed: z.number().min(0),
+  }),
+  requiredCapability: perComplexity(score),
+  latencyClasses: z.strictObject({
+    interactive: z.strictObject({ attemptTimeoutMs: z.number().int().positive(), deadlineMs: z.number().int().positive() }),
+    background: z.strictObject({ attemptTimeoutMs: z.number().int().positive(), deadlineMs: z.number().int().positive() }),
+  }),
+  maxFallbacks: z.number().int().min(0).max(10),
+});
+
+const chainMap = z.record(z.string(), z.array(modelId).min(1));
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1),
+    router: routerSchema,
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), providerSchema),
+    models: z.record(modelId, modelSchema),
+    services: z.record(modelId, serviceSchema).default({}),
+    modes: z.record(z.string(), modeSchema),
+    jobs: z.strictObject({
+      llm: chainMap,
+      retrieval: chainMap,
+      media: chainMap,
+      voice: chainMap,
+      transcription: chainMap,
+    }),
+    tasks: z.strictObject(
+      Object.fromEntries(TASK_TYPES.map((t) => [t, taskSchema])) as Record<TaskType, typeof taskSchema>,
+    ),
+    tenants: z.record(z.string(), tenantSchema),
+    experiments: z.record(z.string(), experimentSchema).default({}),
+  })
+  .superRefine((cfg, ctx) => crossCheck(cfg, ctx));
+
+export type SwitchboardConfig = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelSchema>;
+export type ServiceEntry = z.infer<typeof serviceSchema>;
+export type ModeEntry = z.infer<typeof modeSchema>;
+export type TaskEntry = z.infer<typeof taskSchema>;
+export type TenantEntry = z.infer<typeof tenantSchema>;
+export type ProviderEntry = z.infer<typeof providerSchema>;
+export type ExperimentEntry = z.infer<typeof experimentSchema>;
+
+export function providerOf(id: string): string {
+  return id.slice(0, id.indexOf(":"));
+}
+
+/** References between sections: every id named anywhere must exist in the catalog. */
+function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
+  const llms = Object.keys(cfg.models);
+  const all = new Set([...llms, ...Object.keys(cfg.services)]);
+  const providers = Object.keys(cfg.providers);
+  const modes = Object.keys(cfg.modes);
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
+  const needModel = (path: (string | number)[], id: string, pool: Iterable<string>, what: string) => {
+    const set = new Set(pool);
+    if (!set.has(id)) issue(path, `unknown ${what} "${id}"; valid: ${[...set].join(", ")}`);
+  };
+
+  for (const id of all) {
+    if (!providers.includes(providerOf(id))) {
+      issue([llms.includes(id) ? "models" : "services", id], `provider "${providerOf(id)}" is not in providers; valid: ${providers.join(", ")}`);
+    }
+  }
+  for (const [name, mode] of Object.entries(cfg.modes)) {
+    mode.chain.forEach((id, i) => needModel(["modes", name, "chain", i], id, mode.job === "llm" ? llms : all, mode.job === "llm" ? "LLM model" : "model or service"));
+  }
+  for (const [kind, chains] of Object.entries(cfg.jobs)) {
+    for (const [job, chain] of Object.entries(chains)) {
+      chain.forEach((id, i) => needModel(["jobs", kind, job, i], id, kind === "llm" ? llms : all, kind === "llm" ? "LLM model" : "model or service"));
+    }
+  }
+  for (const [name, task] of Object.entries(cfg.tasks)) {
+    if (!modes.includes(task.mode)) issue(["tasks", name, "mode"], `unknown mode "${task.mode}"; valid: ${modes.join(", ")}`);
+    task.preferredModels.forEach((id, i) => needModel(["tasks", name, "preferredModels", i], id, llms, "LLM model"));
+    if (task.examples.length === 0) issue(["tasks", name, "examples"], `task "${name}" has no example prompts; add config/examples/${name}.yaml`);
+  }
+  for (const [name, t] of Object.entries(cfg.tenants)) {
+    if (t.defaultMode && !modes.includes(t.defaultMode)) issue(["tenants", name, "defaultMode"], `unknown mode "${t.defaultMode}"; valid: ${modes.join(", ")}`);
+    for (const key of ["allowedModels", "blockedModels", "preferredModels"] as const) {
+      t[key]?.forEach((id, i) => needModel(["tenants", name, key, i], id, llms, "LLM model"));
+    }
+    if (t.lockModel) needModel(["tenants", name, "lockModel"], t.lockModel, llms, "LLM model");
+    for (const key of ["allowedProviders", "blockedProviders", "preferredProviders"] as const) {
+      t[key]?.forEach((p, i) => {
+        if (!providers.includes(p)) issue(["tenants", name, key, i], `unknown provider "${p}"; valid: ${providers.join(", ")}`);
+      });
+    }
+  }
+  if (!cfg.tenants[cfg.router.defaultTenant]) {
+    issue(["router", "defaultTenant"], `default tenant "${cfg.router.defaultTenant}" is not in tenants; valid: ${Object.keys(cfg.tenants).join(", ")}`);
+  }
+  for (const [name, e] of Object.entries(cfg.experiments)) {
+    if (!modes.includes(e.mode)) issue(["experiments", name, "mode"], `unknown mode "${e.mode}"; valid: ${modes.join(", ")}`);
+    needModel(["experiments", name, "model"], e.model, llms, "LLM model");
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Structured errors shared by every tool. Each says what went wrong, how to fix it,
+ * and whether retrying the same call can help.
+ */
+export const ERROR_CODES = [
+  "auth_failed",
+  "rate_limited",
+  "timeout",
+  "provider_unavailable",
+  "context_length_exceeded",
+  "content_filtered",
+  "invalid_request",
+  "no_provider_configured",
+  "budget_exceeded",
+  "cancelled",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  retryable: boolean;
+  field?: string;
+  validValues?: string[];
+  provider?: string;
+  model?: string;
+  attempts?: unknown[];
+}
+
+export class SwitchboardError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.message);
+    this.name = "SwitchboardError";
+  }
+}
+
+export function invalidRequest(message: string, hint: string, extra: Partial<ErrorBody> = {}): SwitchboardError {
+  return new SwitchboardError({ code: "invalid_request", message, hint, retryable: false, ...extra });
+}
+
+/** Closest valid value by edit distance, for "did you mean" hints. */
+export function closest(value: string, valid: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const v of valid) {
+    const d = editDistance(value.toLowerCase(), v.toLowerCase());
+    if (d < bestD) [best, bestD] = [v, d];
+  }
+  return bestD <= Math.max(2, Math.floor(value.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export function unknownValue(field: string, value: string, valid: string[]): SwitchboardError {
+  const guess = closest(value, valid);
+  return invalidRequest(
+    `unknown ${field} "${value}"`,
+    guess ? `did you mean "${guess}"? Use one of the valid values.` : `use one of the valid values, or leave ${field} out to let Switchboard decide.`,
+    { field, validValues: valid },
+  );
+}

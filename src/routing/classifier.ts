@@ -1,0 +1,292 @@
+import { TASK_TYPES, type TaskType } from "../config/schema.js";
+import { detectSignals, type Signals } from "./signals.js";
+import { tokenize, window } from "./text.js";
+
+/**
+ * Tier 3: a multinomial logistic regression over words, word pairs, the prompt's first and
+ * last words and the tier-2 signals, trained at start-up from the example prompts in config.
+ * Probabilities are calibrated with a temperature fitted by cross-validation, so
+ * "confidence 0.8" means roughly "right four times in five" on prompts it has not seen.
+ */
+export interface Prediction {
+  taskType: TaskType;
+  confidence: number;
+  /** Top classes with their probabilities, best first. */
+  ranked: Array<{ taskType: TaskType; p: number }>;
+}
+
+export interface TrainingExample {
+  text: string;
+  label: TaskType;
+}
+
+export interface SerializedClassifier {
+  format: 1;
+  examplesHash: string;
+  stats: ClassifierStats;
+  temperature: number;
+  features: string[];
+  weights: number[];
+  bias: number[];
+}
+
+export interface ClassifierStats {
+  examples: number;
+  features: number;
+  temperature: number;
+  crossValidatedAccuracy: number;
+  trainMs: number;
+}
+
+const C = TASK_TYPES.length;
+const EPOCHS = 20;
+const L2 = 2e-4;
+const LR = 0.5;
+
+/** Sparse feature vector: parallel arrays of feature keys and weights. */
+export function featurize(text: string, signals?: Signals): Map<string, number> {
+  const win = window(text);
+  const s = signals ?? detectSignals(text);
+  const toks = tokenize(win);
+  const f = new Map<string, number>();
+  const add = (k: string, v = 1) => f.set(k, (f.get(k) ?? 0) + v);
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    add("w:" + t);
+    if (i + 1 < toks.length) add("b:" + t + " " + toks[i + 1]!);
+  }
+  // Where a prompt starts and ends says a lot about what it asks.
+  const lead = toks.filter((t) => /\p{L}/u.test(t)).slice(0, 3);
+  lead.forEach((t, i) => add(`f${i}:` + t, 2));
+  const tail = toks.filter((t) => /\p{L}/u.test(t)).slice(-3);
+  tail.forEach((t, i) => add(`l${i}:` + t, 1));
+  for (const k of signalFeatures(s)) add("s:" + k, 3);
+  // Sub-linear counts, then unit length, so long prompts don't drown short ones.
+  let norm = 0;
+  for (const [k, v] of f) {
+    const w = 1 + Math.log(v);
+    f.set(k, w);
+    norm += w * w;
+  }
+  norm = Math.sqrt(norm) || 1;
+  for (const [k, v] of f) f.set(k, v / norm);
+  return f;
+}
+
+function signalFeatures(s: Signals): string[] {
+  const out: string[] = [];
+  const bucket = s.words < 12 ? "xs" : s.words < 40 ? "s" : s.words < 150 ? "m" : s.words < 600 ? "l" : "xl";
+  out.push("len:" + bucket);
+  if (s.codeBlock || s.codeLines >= 3) out.push("code");
+  if (s.codeRatio > 0.5) out.push("mostly_code");
+  if (s.stackTrace) out.push("stack");
+  if (s.errorWords) out.push("error_words");
+  if (s.passage) out.push("passage");
+  if (s.multipleChoice) out.push("mc");
+  if (s.answerSlot) out.push("answer_slot");
+  if (s.mathNotation) out.push("math_notation");
+  if (s.numbers >= 3) out.push("numbers");
+  if (s.nonEnglish) out.push("non_english");
+  if (s.shortQuestion) out.push("short_q");
+  if (s.fileNames.length) out.push("files");
+  for (const i of s.intents) out.push("intent:" + i);
+  return out;
+}
+
+interface Model {
+  index: Map<string, number>;
+  weights: Float64Array; // feature-major: weights[f * C + c]
+  bias: Float64Array;
+  temperature: number;
+}
+
+type Encoded = { idx: Int32Array; val: Float64Array; label: number };
+
+function encode(feats: Map<string, number>, index: Map<string, number>, grow: boolean): { idx: Int32Array; val: Float64Array } {
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (const [k, v] of feats) {
+    let i = index.get(k);
+    if (i === undefined) {
+      if (!grow) continue;
+      i = index.size;
+      index.set(k, i);
+    }
+    idx.push(i);
+    val.push(v);
+  }
+  return { idx: Int32Array.from(idx), val: Float64Array.from(val) };
+}
+
+function logits(m: Pick<Model, "weights" | "bias">, idx: Int32Array, val: Float64Array, out: Float64Array): void {
+  out.set(m.bias);
+  for (let j = 0; j < idx.length; j++) {
+    const base = idx[j]! * C;
+    const v = val[j]!;
+    for (let c = 0; c < C; c++) out[c]! += m.weights[base + c]! * v;
+  }
+}
+
+function softmax(z: Float64Array, temperature: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) max = Math.max(max, z[c]! / temperature);
+  let sum = 0;
+  for (let c = 0; c < C; c++) {
+    const e = Math.exp(z[c]! / temperature - max);
+    out[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < C; c++) out[c]! /= sum;
+}
+
+/** AdaGrad SGD; deterministic (fixed shuffle seed) so the same examples give the same model. */
+function fit(data: Encoded[], features: number): Pick<Model, "weights" | "bias"> {
+  const weights = new Float64Array(features * C);
+  const bias = new Float64Array(C);
+  const gsq = new Float64Array(features * C).fill(1e-8);
+  const bsq = new Float64Array(C).fill(1e-8);
+  const z = new Float64Array(C);
+  const p = new Float64Array(C);
+  const order = data.map((_, i) => i);
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const n of order) {
+      const ex = data[n]!;
+      logits({ weights, bias }, ex.idx, ex.val, z);
+      softmax(z, 1, p);
+      for (let c = 0; c < C; c++) {
+        const g = p[c]! - (c === ex.label ? 1 : 0);
+        bsq[c]! += g * g;
+        bias[c]! -= (LR * g) / Math.sqrt(bsq[c]!);
+        for (let j = 0; j < ex.idx.length; j++) {
+          const w = ex.idx[j]! * C + c;
+          const gw = g * ex.val[j]! + L2 * weights[w]!;
+          gsq[w]! += gw * gw;
+          weights[w]! -= (LR * gw) / Math.sqrt(gsq[w]!);
+        }
+      }
+    }
+  }
+  return { weights, bias };
+}
+
+export class TaskClassifier {
+  private constructor(
+    private readonly model: Model,
+    readonly stats: ClassifierStats,
+  ) {}
+
+  static train(examples: TrainingExample[], opts: { calibrate?: boolean } = {}): TaskClassifier {
+    const t0 = performance.now();
+    const labelOf = new Map(TASK_TYPES.map((t, i) => [t, i]));
+    const feats = examples.map((e) => featurize(e.text));
+    pruneRare(feats);
+    const index = new Map<string, number>();
+    const data: Encoded[] = feats.map((f, n) => ({ ...encode(f, index, true), label: labelOf.get(examples[n]!.label)! }));
+
+    let temperature = 1;
+    let cvAccuracy = NaN;
+    if (opts.calibrate !== false && data.length >= 5 * C) {
+      ({ temperature, accuracy: cvAccuracy } = crossValidate(feats, data));
+    }
+    const { weights, bias } = fit(data, index.size);
+    const model: Model = { index, weights, bias, temperature };
+    return new TaskClassifier(model, {
+      examples: examples.length,
+      features: index.size,
+      temperature,
+      crossValidatedAccuracy: cvAccuracy,
+      trainMs: Math.round(performance.now() - t0),
+    });
+  }
+
+  /** A compact snapshot (weights rounded to 5 decimals) so start-up can skip training. */
+  toJSON(examplesHash: string): SerializedClassifier {
+    return {
+      format: 1,
+      examplesHash,
+      stats: this.stats,
+      temperature: this.model.temperature,
+      features: [...this.model.index.keys()],
+      weights: Array.from(this.model.weights, (w) => Math.round(w * 1e5) / 1e5),
+      bias: Array.from(this.model.bias),
+    };
+  }
+
+  static fromJSON(s: SerializedClassifier): TaskClassifier {
+    const index = new Map(s.features.map((k, i) => [k, i]));
+    return new TaskClassifier(
+      { index, weights: Float64Array.from(s.weights), bias: Float64Array.from(s.bias), temperature: s.temperature },
+      s.stats,
+    );
+  }
+
+  predict(text: string, signals?: Signals): Prediction {
+    const { idx, val } = encode(featurize(text, signals), this.model.index, false);
+    const z = new Float64Array(C);
+    const p = new Float64Array(C);
+    logits(this.model, idx, val, z);
+    softmax(z, this.model.temperature, p);
+    const ranked = TASK_TYPES.map((t, c) => ({ taskType: t, p: p[c]! })).sort((a, b) => b.p - a.p);
+    return { taskType: ranked[0]!.taskType, confidence: ranked[0]!.p, ranked: ranked.slice(0, 4) };
+  }
+}
+
+/** A feature seen in a single example can only memorize it; dropping those halves the model. */
+function pruneRare(feats: Map<string, number>[]): void {
+  const df = new Map<string, number>();
+  for (const f of feats) for (const k of f.keys()) df.set(k, (df.get(k) ?? 0) + 1);
+  for (const f of feats) for (const k of f.keys()) if (df.get(k)! < 2) f.delete(k);
+}
+
+/**
+ * 4-fold cross-validation: the held-out logits give both an honest accuracy and the
+ * temperature that minimizes their negative log-likelihood.
+ */
+function crossValidate(feats: Map<string, number>[], all: Encoded[]): { temperature: number; accuracy: number } {
+  const K = 4;
+  const held: Array<{ z: Float64Array; label: number }> = [];
+  for (let k = 0; k < K; k++) {
+    const index = new Map<string, number>();
+    const train: Encoded[] = [];
+    const testIdx: number[] = [];
+    all.forEach((ex, n) => {
+      if (n % K === k) testIdx.push(n);
+      else train.push({ ...encode(feats[n]!, index, true), label: ex.label });
+    });
+    const m = fit(train, index.size);
+    for (const n of testIdx) {
+      const { idx, val } = encode(feats[n]!, index, false);
+      const z = new Float64Array(C);
+      logits(m, idx, val, z);
+      held.push({ z, label: all[n]!.label });
+    }
+  }
+  let correct = 0;
+  for (const h of held) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (h.z[c]! > h.z[best]!) best = c;
+    if (best === h.label) correct++;
+  }
+  const p = new Float64Array(C);
+  const nll = (t: number) => {
+    let s = 0;
+    for (const h of held) {
+      softmax(h.z, t, p);
+      s -= Math.log(Math.max(p[h.label]!, 1e-12));
+    }
+    return s;
+  };
+  let bestT = 1;
+  let bestNll = Infinity;
+  for (let t = 0.3; t <= 4; t += 0.1) {
+    const v = nll(t);
+    if (v < bestNll) [bestNll, bestT] = [v, t];
+  }
+  return { temperature: Math.round(bestT * 100) / 100, accuracy: correct / held.length };
+}

@@ -1,0 +1,71 @@
+import type { TaskType } from "../config/schema.js";
+import { instructionPart, type Signals } from "./signals.js";
+
+export interface RuleMatch {
+  taskType: TaskType;
+  confidence: number;
+  rule: string;
+}
+
+const NATURAL_LANGUAGES =
+  "english|spanish|french|german|italian|portuguese|dutch|swedish|norwegian|danish|finnish|polish|czech|slovak|hungarian|romanian|bulgarian|greek|turkish|russian|ukrainian|arabic|hebrew|persian|farsi|urdu|hindi|bengali|punjabi|tamil|telugu|marathi|gujarati|nepali|sinhala|sinhalese|thai|vietnamese|indonesian|malay|tagalog|filipino|chinese|mandarin|cantonese|japanese|korean|swahili|yoruba|zulu|amharic|latin|esperanto|catalan|basque|galician|irish|welsh|icelandic|estonian|latvian|lithuanian|croatian|serbian|slovenian|albanian|armenian|georgian|kazakh|uzbek|mongolian|burmese|khmer|lao";
+const LANG_TARGET_RE = new RegExp(
+  String.raw`\b(in|into|to|from)\s+(the\s+)?(${NATURAL_LANGUAGES})(\s+language)?\b|\b(${NATURAL_LANGUAGES})\s+(translation|version|equivalent)\b|\b(${NATURAL_LANGUAGES})\s*(->|→|to)\s*(${NATURAL_LANGUAGES})\b`,
+  "i",
+);
+const CODE_TRANSLATE_RE =
+  /\b(python|javascript|typescript|java|c\+\+|c#|golang|rust|ruby|php|kotlin|swift|scala|sql|bash|code|function|program|script|roman numerals?|morse|binary|json|xml|yaml|csv)\b/i;
+
+const DOCSTRING_STUB_RE =
+  /^\s*(from\s+\S+\s+import[^\n]*\n|import[^\n]*\n|#include[^\n]*\n|package[^\n]*\n|using[^\n]*\n|\s*\n)*\s*(def |function |public |static |func |fn |const \w+ = \(|\/\*\*|\/\/|template\s*<|[\w<>[\],\s*&:]+\s+\w+\s*\([^)]*\)\s*\{)/;
+
+/**
+ * Tier 2: signals sharp enough to decide the task type without the classifier.
+ * Each rule is written to be precise rather than to catch everything; whatever they
+ * leave goes to the classifier, which also sees the signals as features.
+ */
+export function applyRules(text: string, s: Signals): RuleMatch | null {
+  const head = instructionPart(text);
+  const has = (i: Signals["intents"][number]) => s.intents.includes(i);
+  const hasCode = s.codeBlock || s.codeLines >= 3;
+
+  if (s.greeting) return { taskType: "simple_qa", confidence: 0.95, rule: "greeting" };
+
+  if (s.arithmeticOnly && !hasCode) return { taskType: "math", confidence: 0.93, rule: "arithmetic expression" };
+
+  // Code with a recorded error, or code plus an explicit request to fix it.
+  if (hasCode && s.stackTrace) return { taskType: "debugging", confidence: 0.93, rule: "code with a stack trace or error output" };
+  if (hasCode && has("fix")) return { taskType: "debugging", confidence: 0.9, rule: "code with a request to fix it" };
+  if (s.stackTrace && s.errorWords && !has("translate")) {
+    return { taskType: "debugging", confidence: 0.85, rule: "error output with a question about it" };
+  }
+
+  // A bare function signature with its docstring: the benchmark form of "complete this code".
+  if (hasCode && !s.stackTrace && !s.errorWords && isCompletionStub(text)) {
+    return { taskType: "coding", confidence: 0.9, rule: "function stub to complete" };
+  }
+
+  if (hasCode && has("review") && !s.errorWords && !s.stackTrace) {
+    return { taskType: "code_review", confidence: 0.86, rule: "code with a request to review or improve it" };
+  }
+
+  if (has("translate") && !CODE_TRANSLATE_RE.test(head) && (LANG_TARGET_RE.test(head) || s.nonEnglish)) {
+    return { taskType: "translation", confidence: 0.92, rule: "request to translate into a natural language" };
+  }
+
+  if (has("summarize") && (s.passage || s.words > 120) && !hasCode) {
+    return { taskType: "summarization", confidence: 0.88, rule: "request to summarize a given text" };
+  }
+
+  return null;
+}
+
+function isCompletionStub(text: string): boolean {
+  if (!DOCSTRING_STUB_RE.test(text)) return false;
+  // Everything outside code comments/docstrings is code: no prose request around it.
+  const firstLine = text.trim().split("\n")[0] ?? "";
+  if (/^[A-Z][a-z]+ [a-z]+ [a-z]+/.test(firstLine) && !/^(def|function|public|static|func|fn|const|import|from|package|using)\b/.test(firstLine)) {
+    return false;
+  }
+  return /("""|'''|\/\*\*|\/\/|#)/.test(text);
+}

@@ -1,0 +1,239 @@
+import {
+  COST_TIERS,
+  providerOf,
+  type Complexity,
+  type CostTier,
+  type LatencyClass,
+  type ModelEntry,
+  type ModeEntry,
+  type SwitchboardConfig,
+  type TaskType,
+  type TenantEntry,
+} from "../config/schema.js";
+import type { ScoreAdjustment } from "./types.js";
+
+export interface Weights {
+  intelligence: number;
+  cost: number;
+  speed: number;
+}
+
+export interface SelectionInput {
+  cfg: SwitchboardConfig;
+  taskType: TaskType;
+  complexity: Complexity;
+  targetTier: CostTier;
+  mode: ModeEntry;
+  modeExplicit: boolean;
+  tenant: TenantEntry;
+  inputTokens: number;
+  outputTokens: number;
+  needsTools: boolean;
+  needsVision: boolean;
+  latency: LatencyClass;
+  weights: Weights;
+  hints: string[];
+  configured: Set<string>;
+  adjustments: ScoreAdjustment[];
+}
+
+export interface Candidate {
+  id: string;
+  provider: string;
+  model: ModelEntry;
+  score: number;
+  capability: number;
+  costUsd: number;
+  notes: string[];
+}
+
+export interface Dropped {
+  id: string;
+  provider: string;
+  why: string;
+}
+
+export interface Selection {
+  ranked: Candidate[];
+  dropped: Dropped[];
+  /** Soft constraints that had to be relaxed for anything to remain. */
+  relaxed: string[];
+}
+
+export const tierRank = (t: CostTier) => COST_TIERS.indexOf(t);
+
+export function taskCapability(m: ModelEntry, weights: Partial<Record<keyof ModelEntry["capabilities"], number>>): number {
+  let sum = 0;
+  let wsum = 0;
+  for (const [k, w] of Object.entries(weights)) {
+    sum += m.capabilities[k as keyof ModelEntry["capabilities"]] * (w ?? 0);
+    wsum += w ?? 0;
+  }
+  return wsum ? sum / wsum : 50;
+}
+
+export function callCost(m: ModelEntry, inputTokens: number, outputTokens: number): number {
+  return (inputTokens * m.price.input + outputTokens * m.price.output) / 1e6;
+}
+
+type Filter = { name: string; hard: boolean; test: (id: string, m: ModelEntry) => string | null };
+
+function filters(s: SelectionInput): Filter[] {
+  const t = s.tenant;
+  const need = s.inputTokens + s.outputTokens;
+  const anyConfigured = [...s.configured].length > 0;
+  return [
+    {
+      name: "tenant policy",
+      hard: true,
+      test: (id) => {
+        const p = providerOf(id);
+        if (t.allowedProviders && !t.allowedProviders.includes(p)) return `tenant allows only providers ${t.allowedProviders.join(", ")}`;
+        if (t.blockedProviders?.includes(p)) return `tenant blocks provider ${p}`;
+        if (t.allowedModels && !t.allowedModels.includes(id)) return "tenant does not allow this model";
+        if (t.blockedModels?.includes(id)) return "tenant blocks this model";
+        return null;
+      },
+    },
+    {
+      name: "context window",
+      hard: true,
+      test: (_, m) =>
+        m.contextWindow < need
+          ? `context window ${m.contextWindow.toLocaleString("en")} < ${need.toLocaleString("en")} tokens needed`
+          : m.maxOutput < s.outputTokens
+            ? `max output ${m.maxOutput} < ${s.outputTokens} tokens needed`
+            : null,
+    },
+    {
+      // A keyless local server that isn't enabled is probably not running: never route to it.
+      name: "local provider enabled",
+      hard: true,
+      test: (id) => {
+        const p = s.cfg.providers[providerOf(id)];
+        return p && p.apiKeyEnv === null && !s.configured.has(providerOf(id)) ? `local provider ${providerOf(id)} is not enabled (set ${providerOf(id).toUpperCase()}_BASE_URL)` : null;
+      },
+    },
+    { name: "tool support", hard: true, test: (_, m) => (s.needsTools && !m.supports.tools ? "does not support tool calls" : null) },
+    { name: "vision support", hard: true, test: (_, m) => (s.needsVision && !m.supports.vision ? "does not accept images" : null) },
+    {
+      name: "configured providers",
+      hard: false,
+      test: (id) => (anyConfigured && !s.configured.has(providerOf(id)) ? `provider ${providerOf(id)} has no credentials here` : null),
+    },
+    {
+      name: "interactive latency",
+      hard: false,
+      test: (_, m) =>
+        s.latency === "interactive" && t.maxInteractiveLatencyMs && m.latencyMs > t.maxInteractiveLatencyMs
+          ? `typical latency ${m.latencyMs} ms > tenant's ${t.maxInteractiveLatencyMs} ms for interactive calls`
+          : null,
+    },
+    {
+      name: "mode cost ceiling",
+      hard: false,
+      test: (_, m) =>
+        tierRank(m.tier) > tierRank(s.mode.maxCostTier) ? `${m.tier} model; this mode allows up to ${s.mode.maxCostTier}` : null,
+    },
+  ];
+}
+
+/**
+ * Drops what cannot serve, then scores what can: task capability against the level the
+ * complexity needs, price and speed weighted by the caller's priorities, plus preferences
+ * (mode chain, task, tenant, hints, learned adjustments).
+ */
+export function selectModels(s: SelectionInput): Selection {
+  const dropped: Dropped[] = [];
+  const relaxed: string[] = [];
+  let pool = Object.entries(s.cfg.models);
+
+  for (const f of filters(s)) {
+    const keep: typeof pool = [];
+    const out: Dropped[] = [];
+    for (const [id, m] of pool) {
+      const why = f.test(id, m);
+      if (why) out.push({ id, provider: providerOf(id), why });
+      else keep.push([id, m]);
+    }
+    if (keep.length === 0 && !f.hard && pool.length > 0) {
+      relaxed.push(f.name);
+      continue;
+    }
+    dropped.push(...out);
+    pool = keep;
+  }
+
+  const task = s.cfg.tasks[s.taskType];
+  const required = s.cfg.router.requiredCapability[s.complexity];
+  const costs = pool.map(([, m]) => callCost(m, s.inputTokens, s.outputTokens));
+  const lo = Math.log(Math.min(...costs) + 1e-7);
+  const hi = Math.log(Math.max(...costs) + 1e-7);
+  const w = s.weights;
+  const wsum = w.intelligence + w.cost + w.speed || 1;
+  const target = tierRank(s.targetTier);
+
+  const ranked: Candidate[] = pool.map(([id, m], i) => {
+    const notes: string[] = [];
+    const capability = taskCapability(m, task.weights);
+    const shortfall = Math.max(0, required - capability);
+    const quality = capability / 100 - (1.5 * shortfall) / 100;
+    const costUsd = costs[i]!;
+    const costScore = hi > lo ? 1 - (Math.log(costUsd + 1e-7) - lo) / (hi - lo) : 1;
+    const speed = m.capabilities.speed / 100;
+    let score = (w.intelligence * quality + w.cost * costScore + w.speed * speed) / wsum;
+    if (shortfall > 0) notes.push(`below the ${required} needed for ${s.complexity} ${s.taskType} (${capability.toFixed(0)})`);
+
+    const gap = tierRank(m.tier) - target;
+    if (gap > 0) score -= 0.12 * gap;
+    if (gap < 0) score -= 0.2 * -gap;
+
+    const chainPos = s.mode.chain.indexOf(id);
+    if (chainPos >= 0) score += (s.modeExplicit ? 0.2 : 0.08) / (1 + chainPos * 0.5);
+    const taskPos = task.preferredModels.indexOf(id);
+    if (taskPos >= 0) score += 0.06 / (1 + taskPos * 0.5);
+    const p = providerOf(id);
+    if (s.tenant.preferredProviders?.includes(p)) score += 0.1;
+    if (s.tenant.preferredModels?.includes(id)) score += 0.12;
+    if (s.hints.some((h) => id.toLowerCase().includes(h) || (m.displayName ?? "").toLowerCase().includes(h))) {
+      score += 0.3;
+      notes.push("matches a model hint");
+    }
+    for (const a of s.adjustments) if (a.model === id) score += a.delta;
+    return { id, provider: p, model: m, score, capability, costUsd, notes };
+  });
+  ranked.sort((a, b) => b.score - a.score || a.costUsd - b.costUsd || a.id.localeCompare(b.id));
+  return { ranked, dropped, relaxed };
+}
+
+/** Next models after the primary, preferring other providers first so one outage can't take out the chain. */
+export function pickFallbacks(ranked: Candidate[], primary: string, max: number): Candidate[] {
+  const rest = ranked.filter((c) => c.id !== primary);
+  const primaryProvider = ranked.find((c) => c.id === primary)?.provider;
+  const out: Candidate[] = [];
+  const seen = new Set<string>([primaryProvider ?? ""]);
+  for (const c of rest) {
+    if (out.length >= max) break;
+    if (!seen.has(c.provider)) {
+      out.push(c);
+      seen.add(c.provider);
+    }
+  }
+  for (const c of rest) {
+    if (out.length >= max) break;
+    if (!out.includes(c)) out.push(c);
+  }
+  return out;
+}
+
+/** Why a runner-up lost to the winner, in a few words. */
+export function whyNot(c: Candidate, winner: Candidate, taskType: TaskType, targetTier: CostTier): string {
+  if (c.notes.some((n) => n.startsWith("below"))) return c.notes.find((n) => n.startsWith("below"))!;
+  if (tierRank(c.model.tier) > tierRank(targetTier) && c.costUsd > winner.costUsd * 1.3) {
+    return `${c.model.tier} tier costs ${(c.costUsd / Math.max(winner.costUsd, 1e-9)).toFixed(1)}x more; ${targetTier} is enough here`;
+  }
+  if (c.capability < winner.capability - 2) return `weaker at ${taskType} (${c.capability.toFixed(0)} vs ${winner.capability.toFixed(0)})`;
+  if (c.costUsd > winner.costUsd * 1.3) return `costs ${(c.costUsd / Math.max(winner.costUsd, 1e-9)).toFixed(1)}x more for similar fit`;
+  if (c.model.latencyMs > winner.model.latencyMs * 1.3) return `slower (typically ${c.model.latencyMs} ms vs ${winner.model.latencyMs} ms)`;
+  return `scored lower overall (${c.score.toFixed(2)} vs ${winner.score.toFixed(2)})`;
+}

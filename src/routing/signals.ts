@@ -1,0 +1,204 @@
+import { scriptProfile, wordCount } from "./text.js";
+
+/**
+ * Fast, explainable facts about a prompt. They feed three things: the decisive rules of
+ * tier 2, extra features for the classifier, and the complexity estimate.
+ */
+export interface Signals {
+  chars: number;
+  words: number;
+  lines: number;
+  codeBlock: boolean;
+  codeLines: number;
+  /** Share of non-empty lines that look like code. */
+  codeRatio: number;
+  fileNames: string[];
+  stackTrace: boolean;
+  errorWords: boolean;
+  greeting: boolean;
+  shortQuestion: boolean;
+  longDocument: boolean;
+  /** A block of prose (an article, passage or transcript) given along with an instruction. */
+  passage: boolean;
+  multipleChoice: boolean;
+  /** Ends with an answer slot, as benchmark templates do ("Answer:", "A:", "Output:"). */
+  answerSlot: boolean;
+  mathNotation: boolean;
+  arithmeticOnly: boolean;
+  numbers: number;
+  nonEnglish: boolean;
+  script: string | null;
+  questionCount: number;
+  conversationTurns: number;
+  intents: Intent[];
+}
+
+export type Intent =
+  | "translate"
+  | "summarize"
+  | "fix"
+  | "review"
+  | "write_code"
+  | "write_creative"
+  | "plan"
+  | "prove"
+  | "solve"
+  | "extract"
+  | "classify"
+  | "research"
+  | "explain"
+  | "compare";
+
+const CODE_LINE = [
+  /^\s*(def|class|import|from\s+\S+\s+import|return|function|const|let|var|public|private|protected|static|#include|using\s+namespace|package|func|fn|impl|struct|interface|enum|if\s*\(|for\s*\(|while\s*\(|elif|else\s*:|try\s*:|except|catch\s*\(|switch\s*\(|SELECT|INSERT|UPDATE|CREATE\s+TABLE)\b/,
+  /[;{}]\s*$/,
+  /^\s*(\/\/|#!|\/\*|\*\s)/,
+  /^\s*[\w.$[\]]+\s*(=|\+=|-=|==|=>|:=)\s*.+/,
+  /^\s*@\w+/,
+  /^\s*<\/?[a-zA-Z][\w-]*(\s[^>]*)?>\s*$/,
+  /^\s*\w+\([^)]*\)\s*:?\s*$/,
+];
+
+const FILE_RE = /\b[\w-]+\.(py|js|mjs|cjs|ts|tsx|jsx|java|kt|cpp|cc|cxx|hpp|h|c|go|rs|rb|php|cs|swift|scala|sql|sh|bash|ps1|ya?ml|toml|json|ini|html|css|scss|vue|svelte|lua|dart|r|m|ipynb|gradle|xml|dockerfile|tf)\b/gi;
+
+const STACK_RE = new RegExp(
+  [
+    String.raw`Traceback \(most recent call last\)`,
+    String.raw`^\s+at [\w$.<>]+ ?\(?[^\s()]+:\d+(:\d+)?\)?`,
+    String.raw`Exception in thread`,
+    String.raw`\b[A-Z]\w*(Error|Exception)\b\s*:`,
+    String.raw`\bsegmentation fault\b`,
+    String.raw`panicked at`,
+    String.raw`\berror(\[E\d+\])?:\s`,
+    String.raw`\berror (TS|CS|C)\d{3,5}\b`,
+    String.raw`undefined reference to`,
+    String.raw`core dumped`,
+    String.raw`^\s*File "[^"]+", line \d+`,
+    String.raw`\bline \d+, in \w+`,
+    String.raw`\bnpm ERR!`,
+    String.raw`\bFATAL\b|\bERROR\b\s*[:[]`,
+    String.raw`^\s*Traceback\s*$`,
+  ].join("|"),
+  "m",
+);
+
+const ERROR_WORDS_RE =
+  /\b(error|errors|exception|crash(es|ed|ing)?|bugs?|buggy|fails?|failing|failed|broken|doesn'?t work|does not work|not working|isn'?t working|wrong (output|result|answer|value)|unexpected(ly)?|throws?|stack ?trace|segfault|hangs?|freez(es|ing)|not compil\w*|won'?t compile|fix (it|this|the|my|bugs?))\b/i;
+
+const GREETING_RE =
+  /^\s*(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening)|hola|bonjour|hallo|ciao|привет|你好|こんにちは|안녕)(\s+(there|again|all|everyone|friend|team))?[\s!.,]*(how are (you|u)( doing)?( today)?)?[\s!?.]*$/i;
+
+const MC_RE = /(^|\n)\s*(\(?[A-Ea-e]\)|[A-E][.)]|\([1-4]\))\s+\S[^\n]*\n\s*(\(?[B-Fb-f]\)|[B-F][.)]|\([2-5]\))\s+\S/;
+const OPTIONS_RE = /(^|\n)\s*(options|choices|answer choices|choose from|pick from|candidates)\s*:?\s*(\n|-)/i;
+const DASH_LIST_OPTIONS_RE = /(^|\n)\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S/;
+const ANSWER_SLOT_RE = /\n\s*(answer|a|output|solution|summary|translation|response|label|tl;?dr)\s*:\s*$/i;
+
+const LATEX_RE = /\\(frac|sqrt|int|sum|prod|lim|infty|cdot|times|leq|geq|neq|pi|theta|alpha|mathbb|binom)\b|\$[^$\n]{1,80}\$/;
+const MATH_SYM_RE = /[=+\-*/^×÷√∑∫≤≥≠π]/g;
+
+/** Intent words in several languages; checked on the instruction part of the prompt. */
+const INTENTS: Array<[Intent, RegExp]> = [
+  ["translate", /\b(translat(e|es|ed|ing|ion|or)|traduc(e|ir|ción|tion|teur|ire)|übersetz\w*|перев(од|ед)\w*|how do (you|i) say)\b|翻译|翻譯|翻訳|번역/i],
+  ["summarize", /\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|tl;?dr|sum up|recap|main points|key (points|takeaways)|gist|synopsis|condense|outline of|highlights of|in (a|one|two|three|\d) (short )?(sentences?|paragraphs?|bullets?))\b|总结|摘要|要約|резюм\w*|kurz zusammen\w*/i],
+  ["fix", /\b(fix|fixes|fixing|debug|debugging|troubleshoot\w*|resolve (this|the) (error|issue)|why (does|is|do|am|are) (n'?t|not|this|my|it|the|i)\b[^?\n]{0,80}(work|fail|error|crash|return|wrong|get|print|throw|show))/i],
+  ["review", /\b(review|code review|refactor\w*|critique|improve (this|my|the) code|clean (this |it |the code )?up|make (it|this|the code) (more )?(readable|idiomatic|cleaner|faster|efficient|pythonic)|best practices|optimi[sz]e (this|my|the following) (code|function|query|script)|code smells?|polish)\b/i],
+  ["write_code", /\b(write|implement|create|build|generate|code|develop|make)\b[^.\n?]{0,60}\b(function|method|program|script|class|code|algorithm|api|endpoint|regex|query|sql|app|application|cli|component|module|unit tests?|bash|python|javascript|typescript|java|c\+\+|rust|golang|go program)\b/i],
+  ["write_creative", /\b(write|compose|craft|create|draft|tell( me)?|generate)\b[^.\n]{0,40}\b(story|stories|poem|poems|haiku|limerick|sonnet|song|lyrics|rap|verse|screenplay|script for|scene|dialogue|fable|tale|joke|slogan|tagline|ad copy|novel|chapter|monologue|speech|toast|eulogy|fan ?fiction|short fiction|narrative)\b/i],
+  ["plan", /\b(plan|planning|itinerary|itineraries|schedule|roadmap|checklist|agenda|timeline for|step-by-step plan|study plan|meal plan|workout plan|trip to|travel plan|organi[sz]e (a|my|the))\b/i],
+  ["prove", /\b(prove|proof|show that|demonstrate that|derive)\b/i],
+  ["solve", /\b(solve|calculate|compute|evaluate|simplify|how (many|much)|what is the (value|probability|sum|product|area|volume|remainder)|find (the )?(value|x|roots?|derivative|integral|area|probability))\b/i],
+  ["extract", /\b(extract|pull out|list (all|every|each) (the )?(names?|dates?|emails?|entities|people|places|numbers|items|products)|find (all|every) (the )?\w+ (mentioned|in the (text|passage|article))|parse (the|this|these)|named entities|into (json|csv|a table))\b/i],
+  ["classify", /\b(classify|categori[sz]e|label (the|this|each)|sentiment|is (this|the following) (review|tweet|text|email|message|sentence) (positive|negative|spam)|which category|topic of)\b/i],
+  ["research", /\b(research|investigate|literature review|sources|citations?|cite|latest|current(ly)?|recent|up-to-date|as of (20\d\d|today)|market (size|analysis|research)|compile (a )?(list|report)|deep dive)\b/i],
+  ["explain", /\b(explain|why (is|are|do|does|did)|how (does|do|did) .{0,40} work|what (causes|caused)|describe how|elaborate)\b/i],
+  ["compare", /\b(compare|comparison|vs\.?|versus|pros and cons|advantages and disadvantages|differences? between|better than)\b/i],
+];
+
+export function detectSignals(text: string, conversationTurns = 1): Signals {
+  const chars = text.length;
+  const words = wordCount(text);
+  const rawLines = text.split("\n");
+  const nonEmpty = rawLines.filter((l) => l.trim().length > 0);
+  let codeLines = 0;
+  for (const l of nonEmpty) if (CODE_LINE.some((re) => re.test(l))) codeLines++;
+  const codeRatio = nonEmpty.length ? codeLines / nonEmpty.length : 0;
+  const codeBlock = /```|~~~/.test(text);
+  const fileNames = [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10);
+  const stackTrace = STACK_RE.test(text);
+  const { nonLatinRatio, script } = scriptProfile(text);
+  const numbers = (text.match(/\d+(\.\d+)?/g) ?? []).length;
+  const mathSyms = (text.match(MATH_SYM_RE) ?? []).length;
+  const letters = (text.match(/\p{L}/gu) ?? []).length;
+  const trimmed = text.trim();
+  const questionCount = (text.match(/\?/g) ?? []).length;
+  const longest = nonEmpty.reduce((m, l) => Math.max(m, l.length), 0);
+  const proseLines = nonEmpty.filter((l) => l.length > 200 && !CODE_LINE.some((re) => re.test(l))).length;
+
+  // The instruction usually sits in the first or the last few lines.
+  const instruction = instructionPart(text);
+  const intents: Intent[] = [];
+  for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
+
+  return {
+    chars,
+    words,
+    lines: rawLines.length,
+    codeBlock,
+    codeLines,
+    codeRatio,
+    fileNames,
+    stackTrace,
+    errorWords: ERROR_WORDS_RE.test(instruction),
+    greeting: words <= 8 && GREETING_RE.test(trimmed),
+    shortQuestion: words <= 20 && /\?\s*$/.test(trimmed),
+    longDocument: chars > 12000,
+    passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
+    multipleChoice: MC_RE.test(text) || OPTIONS_RE.test(text) || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
+    answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
+    mathNotation: LATEX_RE.test(text),
+    arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
+    numbers,
+    nonEnglish: nonLatinRatio > 0.3 || (nonLatinRatio < 0.3 && looksLatinNonEnglish(text)),
+    script: nonLatinRatio > 0.3 ? script : null,
+    questionCount,
+    conversationTurns,
+    intents,
+  };
+}
+
+/** First 400 and last 300 characters: where a prompt states what it wants. */
+export function instructionPart(text: string): string {
+  return text.length <= 700 ? text : text.slice(0, 400) + "\n" + text.slice(-300);
+}
+
+const EN_STOP = /\b(the|and|of|to|is|in|that|for|with|what|how|you|this|are|be|it)\b/gi;
+const OTHER_STOP = /\b(el|la|los|las|que|de|del|y|por|para|une?|les|des|est|et|pour|dans|der|die|das|und|ist|nicht|ein|eine|mit|il|che|della|sono|não|uma|com|para|een|het|van|niet|och|att|är)\b/gi;
+
+function looksLatinNonEnglish(text: string): boolean {
+  const sample = text.length > 1500 ? text.slice(0, 1500) : text;
+  const en = (sample.match(EN_STOP) ?? []).length;
+  const other = (sample.match(OTHER_STOP) ?? []).length;
+  return other >= 3 && other > en * 1.5;
+}
+
+/** Names of the signals that fired, for the decision record. */
+export function signalNames(s: Signals): string[] {
+  const out: string[] = [];
+  if (s.codeBlock) out.push("code_block");
+  if (s.codeLines >= 3) out.push(`code_lines:${s.codeLines}`);
+  if (s.fileNames.length) out.push(`file_names:${s.fileNames.slice(0, 3).join(",")}`);
+  if (s.stackTrace) out.push("stack_trace");
+  if (s.errorWords) out.push("error_words");
+  if (s.greeting) out.push("greeting");
+  if (s.shortQuestion) out.push("short_question");
+  if (s.longDocument) out.push("long_document");
+  if (s.passage) out.push("passage");
+  if (s.multipleChoice) out.push("multiple_choice");
+  if (s.answerSlot) out.push("answer_slot");
+  if (s.mathNotation) out.push("math_notation");
+  if (s.arithmeticOnly) out.push("arithmetic");
+  if (s.nonEnglish) out.push(s.script ? `non_english:${s.script}` : "non_english");
+  if (s.conversationTurns > 1) out.push(`conversation_turns:${s.conversationTurns}`);
+  for (const i of s.intents) out.push(`intent:${i}`);
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * Text helpers shared by signal detection and the classifier.
+ * Long prompts are read through a window (head and tail): the instruction of a prompt sits
+ * at its start or its end, and a bounded window keeps decisions fast whatever the size.
+ */
+
+const HEAD_CHARS = 2500;
+const TAIL_CHARS = 800;
+
+export function window(text: string): string {
+  if (text.length <= HEAD_CHARS + TAIL_CHARS) return text;
+  return text.slice(0, HEAD_CHARS) + "\n…\n" + text.slice(-TAIL_CHARS);
+}
+
+// Letters of scripts written without spaces are taken one character at a time.
+const TOKEN_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{M}]+(?:'[\p{L}]+)?|\d+(?:[.,]\d+)*|[^\s\p{L}\p{N}]/gu;
+
+/** Lower-cased word tokens; numbers fold to one token so the model learns "a number", not which. */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(TOKEN_RE)) {
+    const t = m[0];
+    const c = t.charCodeAt(0);
+    out.push(c >= 48 && c <= 57 ? "<num>" : t);
+  }
+  return out;
+}
+
+export function wordCount(text: string): number {
+  let n = 0;
+  for (const _ of text.matchAll(/[\p{L}\p{N}]+/gu)) n++;
+  return n;
+}
+
+/** The share of letters outside the Latin script, and the dominant non-Latin script if any. */
+export function scriptProfile(text: string): { nonLatinRatio: number; script: string | null } {
+  const sample = text.length > 4000 ? text.slice(0, 4000) : text;
+  let latin = 0;
+  const counts: Record<string, number> = {};
+  for (const ch of sample) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x80) {
+      if ((cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122)) latin++;
+      continue;
+    }
+    const s = scriptOf(cp);
+    if (s === "latin") latin++;
+    else if (s) counts[s] = (counts[s] ?? 0) + 1;
+  }
+  const other = Object.values(counts).reduce((a, b) => a + b, 0);
+  const total = latin + other;
+  if (total === 0) return { nonLatinRatio: 0, script: null };
+  const top = Object.entries(counts).sort((a, b) => b[1] - a[1])[0];
+  return { nonLatinRatio: other / total, script: top ? top[0] : null };
+}
+
+function scriptOf(cp: number): string | null {
+  if (cp <= 0x024f) return cp >= 0xc0 ? "latin" : null;
+  if (cp >= 0x0370 && cp <= 0x03ff) return "greek";
+  if (cp >= 0x0400 && cp <= 0x04ff) return "cyrillic";
+  if (cp >= 0x0590 && cp <= 0x05ff) return "hebrew";
+  if (cp >= 0x0600 && cp <= 0x06ff) return "arabic";
+  if (cp >= 0x0900 && cp <= 0x0dff) return "indic";
+  if (cp >= 0x0e00 && cp <= 0x0e7f) return "thai";
+  if (cp >= 0x1e00 && cp <= 0x1eff) return "latin";
+  if (cp >= 0x3040 && cp <= 0x30ff) return "japanese";
+  if (cp >= 0x4e00 && cp <= 0x9fff) return "han";
+  if (cp >= 0xac00 && cp <= 0xd7af) return "hangul";
+  return null;
+}

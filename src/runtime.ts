@@ -1,0 +1,102 @@
+import { watch, type FSWatcher } from "node:fs";
+import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from "./config/load.js";
+import { configuredProviders } from "./config/env.js";
+import { loadOrTrainClassifier } from "./routing/classifier-cache.js";
+import { createRouter, type Router } from "./routing/router.js";
+import type { Decision, RouteInput } from "./routing/types.js";
+import { logger, type Logger } from "./logger.js";
+
+/**
+ * The live state behind every tool: the config in force and the router built from it.
+ * A reload swaps both at once; an invalid edit keeps the last good pair.
+ */
+export class Runtime {
+  private loaded: LoadedConfig;
+  private routerRef: Router;
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(r: Runtime) => void>();
+
+  constructor(
+    private readonly opts: LoadOptions = {},
+    private readonly log: Logger = logger,
+  ) {
+    this.loaded = loadConfig(opts);
+    this.routerRef = this.build(this.loaded);
+  }
+
+  get config() {
+    return this.loaded.config;
+  }
+  get configVersion() {
+    return this.loaded.version;
+  }
+  get router() {
+    return this.routerRef;
+  }
+  get env() {
+    return this.opts.env ?? process.env;
+  }
+
+  configuredProviders(): Set<string> {
+    return configuredProviders(this.config.providers, this.env);
+  }
+
+  route(input: RouteInput): Decision {
+    return this.routerRef.decide(input, { configuredProviders: this.configuredProviders() });
+  }
+
+  private build(loaded: LoadedConfig): Router {
+    const { classifier, source } = loadOrTrainClassifier(loaded.config);
+    this.log.debug({ source, ...classifier.stats }, "task classifier ready");
+    return createRouter(loaded.config, loaded.version, classifier);
+  }
+
+  /** Re-reads every config file; on error logs it and keeps the config in force. */
+  reload(): boolean {
+    try {
+      const next = loadConfig(this.opts);
+      if (next.version === this.loaded.version) return false;
+      const router = this.build(next);
+      this.loaded = next;
+      this.routerRef = router;
+      this.log.info({ version: next.version }, "configuration reloaded");
+      for (const l of this.listeners) l(this);
+      return true;
+    } catch (err) {
+      const message = err instanceof ConfigError ? err.message : (err as Error).message;
+      this.log.error({ err: message }, "configuration change rejected; the last good configuration stays in force");
+      return false;
+    }
+  }
+
+  onReload(listener: (r: Runtime) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Watches the config files (and their folders, since editors replace files on save). */
+  watch(debounceMs = 150): void {
+    if (this.watchers.length) return;
+    const dirs = new Set(this.loaded.files.map((f) => f.slice(0, f.lastIndexOf("/")) || "/"));
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, (_event, name) => {
+          if (name && !/\.(ya?ml|json)$/.test(String(name))) return;
+          clearTimeout(this.reloadTimer);
+          this.reloadTimer = setTimeout(() => this.reload(), debounceMs);
+        });
+        w.on("error", (err) => this.log.warn({ err: err.message, dir }, "config watcher error"));
+        this.watchers.push(w);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, dir }, "cannot watch config folder");
+      }
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.reloadTimer);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+}

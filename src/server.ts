@@ -1,0 +1,35 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { Runtime } from "./runtime.js";
+import { registerRouteTask } from "./tools/route-task.js";
+import { registerConfigResources } from "./resources/config-resources.js";
+import { PACKAGE_VERSION } from "./version.js";
+
+export interface ServerOptions {
+  runtime?: Runtime;
+  /** Registers a trivial `echo` tool: the benchmark's baseline for transport overhead. */
+  benchEcho?: boolean;
+}
+
+const INSTRUCTIONS =
+  "Switchboard routes agent jobs to the right model and provider. Call route_task with the user's prompt " +
+  "to get the model to use, its fallbacks, the estimated cost and a one-line reason. Read switchboard://config/routing-table " +
+  "for the copilot modes and switchboard://config/models for the catalog.";
+
+export function createServer(opts: ServerOptions = {}): { server: McpServer; runtime: Runtime } {
+  const runtime = opts.runtime ?? new Runtime();
+  const server = new McpServer(
+    { name: "switchboard", title: "Switchboard", version: PACKAGE_VERSION },
+    { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS },
+  );
+  registerRouteTask(server, runtime);
+  registerConfigResources(server, runtime);
+  if (opts.benchEcho) {
+    server.registerTool(
+      "echo",
+      { description: "Returns its input (benchmark baseline).", inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
+      async ({ text }) => ({ content: [{ type: "text", text }], structuredContent: { text } }),
+    );
+  }
+  return { server, runtime };
+}

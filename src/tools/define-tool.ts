@@ -1,0 +1,122 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { SwitchboardError, closest, type ErrorBody } from "../resilience/errors.js";
+import type { Runtime } from "../runtime.js";
+import { logger } from "../logger.js";
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface ToolContext {
+  runtime: Runtime;
+  extra: Extra;
+  /** Sends notifications/progress when the client asked for it (gave a progressToken). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>> | z.infer<z.ZodObject<O>>;
+}
+
+/**
+ * The SDK would answer a wrong-typed argument with a plain-text error. Agents do better with
+ * the same structured error every other failure has, so the SDK gets lenient fields that list
+ * the real JSON Schema, and the strict parse happens here.
+ */
+function lenient(schema: z.ZodType): z.ZodType {
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  delete json.$schema;
+  const field = z.any().meta(json);
+  return schema.safeParse(undefined).success ? field.optional() : field;
+}
+
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>) {
+  return def;
+}
+
+export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  server: McpServer,
+  runtime: Runtime,
+  def: ToolDefinition<I, O>,
+): void {
+  const strict = z.strictObject(def.input);
+  const listed = Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)]));
+  server.registerTool(
+    def.name,
+    {
+      title: def.title,
+      description: def.description,
+      inputSchema: listed,
+      outputSchema: def.output,
+      annotations: { title: def.title, ...def.annotations },
+    },
+    async (raw: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
+      const parsed = strict.safeParse(raw ?? {});
+      if (!parsed.success) return errorResult(zodToError(parsed.error, Object.keys(def.input)));
+      const ctx: ToolContext = {
+        runtime,
+        extra,
+        progress: async (progress, total, message) => {
+          const token = extra._meta?.progressToken;
+          if (token === undefined) return;
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          });
+        },
+      };
+      try {
+        const out = await def.run(parsed.data, ctx);
+        return { content: [{ type: "text", text: JSON.stringify(out, null, 2) }], structuredContent: out as Record<string, unknown> };
+      } catch (err) {
+        if (err instanceof SwitchboardError) return errorResult(err.body);
+        logger.error({ tool: def.name, err: (err as Error).message, stack: (err as Error).stack }, "tool failed unexpectedly");
+        return errorResult({
+          code: "internal",
+          message: `${def.name} failed unexpectedly: ${(err as Error).message}`,
+          hint: "this is a Switchboard bug; the server is still running. Retry once, and report it with the server log if it persists.",
+          retryable: true,
+        });
+      }
+    },
+  );
+}
+
+export function errorResult(body: ErrorBody): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: body }, null, 2) }] };
+}
+
+/** One actionable error for the first problem zod found, naming the field and the valid values. */
+export function zodToError(error: z.ZodError, fields: string[]): ErrorBody {
+  const iss = error.issues[0]!;
+  const field = iss.path.map(String).join(".") || undefined;
+  const others = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? "s" : ""})` : "";
+  if (iss.code === "unrecognized_keys") {
+    const key = iss.keys[0]!;
+    const guess = closest(key, fields);
+    return {
+      code: "invalid_request",
+      message: `unknown argument "${key}"${others}`,
+      hint: guess ? `did you mean "${guess}"?` : `valid arguments: ${fields.join(", ")}.`,
+      field: key,
+      validValues: fields,
+      retryable: false,
+    };
+  }
+  const values = iss.code === "invalid_value" ? iss.values.map(String) : undefined;
+  return {
+    code: "invalid_request",
+    message: `${field ?? "arguments"}: ${iss.message}${others}`,
+    hint: values ? `use one of: ${values.join(", ")}.` : `fix ${field ?? "the arguments"} to match the tool's input schema and call again.`,
+    ...(field ? { field } : {}),
+    ...(values ? { validValues: values } : {}),
+    retryable: false,
+  };
+}

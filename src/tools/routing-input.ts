@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { COMPLEXITIES, COST_TIERS, LATENCY_CLASSES, TASK_TYPES } from "../config/schema.js";
+
+/** The routing inputs every model-running tool accepts, written once. */
+export const routingInput = {
+  prompt: z.string().optional().describe("The task or question, as the user wrote it. Give this or `messages`."),
+  messages: z
+    .array(
+      z.strictObject({
+        role: z.enum(["system", "user", "assistant", "tool"]),
+        content: z.string(),
+      }),
+    )
+    .optional()
+    .describe("Chat turns, oldest first, instead of (or as well as) `prompt`. The last user turn is what gets classified."),
+  mode: z
+    .string()
+    .optional()
+    .describe("Copilot mode from the routing table (e.g. realtime_assist, structured_planning, research_analyst, system_optimizer). Leave out to let Switchboard pick it from the task."),
+  taskType: z.enum(TASK_TYPES).optional().describe("Set only if you already know the task type; otherwise Switchboard classifies the prompt."),
+  model: z.string().optional().describe("Force a `provider:model` id from the catalog (e.g. anthropic:claude-sonnet-4-5). Leave out to let Switchboard choose."),
+  tenant: z.string().optional().describe("Tenant whose policy, preferences and budget apply. Defaults to the configured default tenant."),
+  user: z.string().optional().describe("End-user id, for per-user preferences and usage."),
+  latency: z.enum(LATENCY_CLASSES).optional().describe("interactive: a person is waiting; background: batch work that can take longer. Defaults to the mode's latency class."),
+  interaction: z.enum(["human_in_the_loop", "automated"]).optional().describe("Whether a person reviews the output (human_in_the_loop) or it feeds automation."),
+  costSensitivity: z.enum(["low", "medium", "high"]).optional().describe("high: prefer cheaper models; low: quality first."),
+  contextTokens: z.number().int().min(0).optional().describe("Extra context tokens the call will carry beyond the prompt (files, retrieved documents)."),
+  maxOutputTokens: z.number().int().positive().optional().describe("Upper bound on the answer's length in tokens; also used for the cost estimate."),
+  attachments: z
+    .array(
+      z.strictObject({
+        kind: z.enum(["image", "audio", "video", "document"]),
+        name: z.string().optional(),
+        mimeType: z.string().optional(),
+        tokens: z.number().int().min(0).optional().describe("Token size if known (documents)."),
+      }),
+    )
+    .optional()
+    .describe("Files that go with the prompt. Images require a vision-capable model."),
+  tools: z.array(z.string()).optional().describe("Internal tools the caller will use (e.g. timeline_commands). Any tools require a model with tool calling."),
+  mcpTools: z.array(z.string()).optional().describe("MCP tools the caller will use (e.g. stripe.billing). Any tools require a model with tool calling."),
+  modelPreferences: z
+    .strictObject({
+      costPriority: z.number().min(0).max(1).optional(),
+      speedPriority: z.number().min(0).max(1).optional(),
+      intelligencePriority: z.number().min(0).max(1).optional(),
+      hints: z.array(z.strictObject({ name: z.string().optional() })).optional(),
+    })
+    .optional()
+    .describe("MCP-style preferences: priorities in [0,1] and name hints (substrings such as 'claude' or 'gpt-4.1') that are favoured."),
+  requestId: z.string().max(200).optional().describe("Your id for this request; decides the experiment arm deterministically and links feedback."),
+};
+
+const modelRef = z.object({ model: z.string(), provider: z.string() });
+
+/** The decision record, as tools return it. */
+export const decisionOutput = {
+  requestId: z.string(),
+  mode: z.string().describe("The copilot mode the call resolved to."),
+  modeSource: z.enum(["explicit", "tenant", "task", "attachments"]),
+  job: z.enum(["llm", "retrieval", "media", "voice", "transcription"]),
+  taskType: z.enum(TASK_TYPES),
+  complexity: z.enum(COMPLEXITIES),
+  costTier: z.enum(COST_TIERS),
+  model: z.string().describe("Chosen provider:model."),
+  provider: z.string(),
+  fallbacks: z.array(modelRef).describe("Ordered backups, tried when the primary fails."),
+  tier: z.enum(["explicit", "signals", "classifier", "default"]).describe("Which routing tier decided."),
+  confidence: z.number(),
+  signals: z.array(z.string()),
+  reason: z.string().describe("One-sentence explanation."),
+  alternatives: z.array(modelRef.extend({ score: z.number().optional(), why: z.string() })),
+  estimate: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
+  tools: z.array(z.string()),
+  mcpTools: z.array(z.string()),
+  latency: z.enum(LATENCY_CLASSES),
+  tenant: z.string(),
+  experiment: z.object({ name: z.string(), arm: z.enum(["treatment", "control"]) }).optional(),
+  adjustments: z.array(z.object({ model: z.string(), delta: z.number(), reason: z.string() })),
+  configVersion: z.string(),
+  decisionMs: z.number(),
+};
