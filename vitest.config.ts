@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20000,
+    hookTimeout: 30000,
+    // Spawned servers and file watchers are process-level: keep files isolated.
+    pool: "forks",
+  },
+});
