@@ -21,11 +21,11 @@ export interface TrainingExample {
 }
 
 export interface SerializedClassifier {
-  format: 1;
+  format: 2;
   examplesHash: string;
   stats: ClassifierStats;
   temperature: number;
-  features: string[];
+  features: number[];
   weights: number[];
   bias: number[];
 }
@@ -43,24 +43,37 @@ const EPOCHS = 20;
 const L2 = 2e-4;
 const LR = 0.5;
 
-/** Sparse feature vector: parallel arrays of feature keys and weights. */
-export function featurize(text: string, signals?: Signals): Map<string, number> {
+/** 32-bit FNV-1a of a string, continuing from `h` (so a prefix can be hashed once). */
+function fnv(str: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+const SEED = { word: fnv("w:"), pair: fnv("b:"), lead: [fnv("f0:"), fnv("f1:"), fnv("f2:")], tail: [fnv("l0:"), fnv("l1:"), fnv("l2:")], signal: fnv("s:") };
+const mix = (a: number, b: number) => (Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ Math.imul(b, 0x297a2d39)) >>> 0;
+
+/**
+ * Sparse features keyed by 32-bit hashes: words, word pairs, the first and last three words,
+ * and the tier-2 signals. Hashing avoids building thousands of strings per prompt; with
+ * ~10^4 features in use, collisions are negligible.
+ */
+export function featurize(text: string, signals?: Signals): Map<number, number> {
   const win = window(text);
   const s = signals ?? detectSignals(text);
   const toks = tokenize(win);
-  const f = new Map<string, number>();
-  const add = (k: string, v = 1) => f.set(k, (f.get(k) ?? 0) + v);
+  const f = new Map<number, number>();
+  const add = (k: number, v = 1) => f.set(k, (f.get(k) ?? 0) + v);
+  let prev = -1;
   for (let i = 0; i < toks.length; i++) {
-    const t = toks[i]!;
-    add("w:" + t);
-    if (i + 1 < toks.length) add("b:" + t + " " + toks[i + 1]!);
+    const h = fnv(toks[i]!);
+    add(mix(SEED.word, h));
+    if (prev >= 0) add(mix(mix(SEED.pair, prev), h));
+    prev = h;
   }
   // Where a prompt starts and ends says a lot about what it asks.
-  const lead = toks.filter((t) => /\p{L}/u.test(t)).slice(0, 3);
-  lead.forEach((t, i) => add(`f${i}:` + t, 2));
-  const tail = toks.filter((t) => /\p{L}/u.test(t)).slice(-3);
-  tail.forEach((t, i) => add(`l${i}:` + t, 1));
-  for (const k of signalFeatures(s)) add("s:" + k, 3);
+  const isWord = (t: string) => t !== "<num>" && /\p{L}/u.test(t);
+  for (let i = 0, n = 0; i < toks.length && n < 3; i++) if (isWord(toks[i]!)) add(fnv(toks[i]!, SEED.lead[n++]!), 2);
+  for (let i = toks.length - 1, n = 0; i >= 0 && n < 3; i--) if (isWord(toks[i]!)) add(fnv(toks[i]!, SEED.tail[n++]!), 1);
+  for (const k of signalFeatures(s)) add(fnv(k, SEED.signal), 3);
   // Sub-linear counts, then unit length, so long prompts don't drown short ones.
   let norm = 0;
   for (const [k, v] of f) {
@@ -85,6 +98,10 @@ function signalFeatures(s: Signals): string[] {
   if (s.multipleChoice) out.push("mc");
   if (s.answerSlot) out.push("answer_slot");
   if (s.mathNotation) out.push("math_notation");
+  if (s.wordProblem) out.push("word_problem");
+  if (s.factoid) out.push("factoid");
+  if (s.passage && s.multipleChoice) out.push("passage_mc");
+  if (s.passage && !s.multipleChoice && s.questionCount > 0) out.push("passage_q");
   if (s.numbers >= 3) out.push("numbers");
   if (s.nonEnglish) out.push("non_english");
   if (s.shortQuestion) out.push("short_q");
@@ -94,7 +111,7 @@ function signalFeatures(s: Signals): string[] {
 }
 
 interface Model {
-  index: Map<string, number>;
+  index: Map<number, number>;
   weights: Float64Array; // feature-major: weights[f * C + c]
   bias: Float64Array;
   temperature: number;
@@ -102,7 +119,7 @@ interface Model {
 
 type Encoded = { idx: Int32Array; val: Float64Array; label: number };
 
-function encode(feats: Map<string, number>, index: Map<string, number>, grow: boolean): { idx: Int32Array; val: Float64Array } {
+function encode(feats: Map<number, number>, index: Map<number, number>, grow: boolean): { idx: Int32Array; val: Float64Array } {
   const idx: number[] = [];
   const val: number[] = [];
   for (const [k, v] of feats) {
@@ -186,7 +203,7 @@ export class TaskClassifier {
     const labelOf = new Map(TASK_TYPES.map((t, i) => [t, i]));
     const feats = examples.map((e) => featurize(e.text));
     pruneRare(feats);
-    const index = new Map<string, number>();
+    const index = new Map<number, number>();
     const data: Encoded[] = feats.map((f, n) => ({ ...encode(f, index, true), label: labelOf.get(examples[n]!.label)! }));
 
     let temperature = 1;
@@ -208,7 +225,7 @@ export class TaskClassifier {
   /** A compact snapshot (weights rounded to 5 decimals) so start-up can skip training. */
   toJSON(examplesHash: string): SerializedClassifier {
     return {
-      format: 1,
+      format: 2,
       examplesHash,
       stats: this.stats,
       temperature: this.model.temperature,
@@ -238,8 +255,8 @@ export class TaskClassifier {
 }
 
 /** A feature seen in a single example can only memorize it; dropping those halves the model. */
-function pruneRare(feats: Map<string, number>[]): void {
-  const df = new Map<string, number>();
+function pruneRare(feats: Map<number, number>[]): void {
+  const df = new Map<number, number>();
   for (const f of feats) for (const k of f.keys()) df.set(k, (df.get(k) ?? 0) + 1);
   for (const f of feats) for (const k of f.keys()) if (df.get(k)! < 2) f.delete(k);
 }
@@ -248,11 +265,11 @@ function pruneRare(feats: Map<string, number>[]): void {
  * 4-fold cross-validation: the held-out logits give both an honest accuracy and the
  * temperature that minimizes their negative log-likelihood.
  */
-function crossValidate(feats: Map<string, number>[], all: Encoded[]): { temperature: number; accuracy: number } {
+function crossValidate(feats: Map<number, number>[], all: Encoded[]): { temperature: number; accuracy: number } {
   const K = 4;
   const held: Array<{ z: Float64Array; label: number }> = [];
   for (let k = 0; k < K; k++) {
-    const index = new Map<string, number>();
+    const index = new Map<number, number>();
     const train: Encoded[] = [];
     const testIdx: number[] = [];
     all.forEach((ex, n) => {

@@ -53,8 +53,29 @@ export function applyRules(text: string, s: Signals): RuleMatch | null {
     return { taskType: "translation", confidence: 0.92, rule: "request to translate into a natural language" };
   }
 
-  if (has("summarize") && (s.passage || s.words > 120) && !hasCode) {
+  const asksQuestion = /\bquestion\s*:|\banswer (the|this) question\b/i.test(head);
+  if (has("extract") && !hasCode && (s.passage || s.words > 60 || asksQuestion)) {
+    return { taskType: "extraction", confidence: 0.86, rule: "request to extract from a given text" };
+  }
+
+  if (has("summarize") && (s.passage || s.words > 120) && !hasCode && !asksQuestion) {
     return { taskType: "summarization", confidence: 0.88, rule: "request to summarize a given text" };
+  }
+
+  if (has("classify") && !hasCode && !has("write_code") && !has("plan") && !has("write_creative")) {
+    return { taskType: "analysis", confidence: 0.82, rule: "request to classify a given text" };
+  }
+
+  if (s.wordProblem && !hasCode && !has("write_code") && !has("plan")) {
+    return { taskType: "math", confidence: 0.85, rule: "word problem asking for a quantity" };
+  }
+
+  if (has("write_creative") && !hasCode && !has("write_code") && !has("translate") && !has("summarize")) {
+    return { taskType: "creative_writing", confidence: 0.85, rule: "request to write a story, poem, song or script" };
+  }
+
+  if (s.passage && s.multipleChoice && !hasCode && !s.wordProblem) {
+    return { taskType: "reasoning", confidence: 0.72, rule: "passage with answer options to infer from" };
   }
 
   return null;

@@ -1,4 +1,4 @@
-import { scriptProfile, wordCount } from "./text.js";
+import { scriptProfile, window, wordCount } from "./text.js";
 
 /**
  * Fast, explainable facts about a prompt. They feed three things: the decisive rules of
@@ -25,6 +25,10 @@ export interface Signals {
   answerSlot: boolean;
   mathNotation: boolean;
   arithmeticOnly: boolean;
+  /** Several quantities and a question asking for a quantity: a word problem. */
+  wordProblem: boolean;
+  /** A short who/what/when/where/which question with a single fact for an answer. */
+  factoid: boolean;
   numbers: number;
   nonEnglish: boolean;
   script: string | null;
@@ -93,30 +97,39 @@ const OPTIONS_RE = /(^|\n)\s*(options|choices|answer choices|choose from|pick fr
 const DASH_LIST_OPTIONS_RE = /(^|\n)\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S/;
 const ANSWER_SLOT_RE = /\n\s*(answer|a|output|solution|summary|translation|response|label|tl;?dr)\s*:\s*$/i;
 
+const NUMBER_WORDS_RE = /\b(\d+(\.\d+)?%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|half|twice|double|triple|dozen|thirds?|quarters?)\b/gi;
+const QUANT_QUESTION_RE = /\b(how (many|much|long|far|old|fast|often)|what (is|was|will be) the (total|sum|difference|average|mean|cost|price|percentage|ratio|number|amount|profit|area|speed)|what percent(age)?|how many more|calculate|find the (total|number|amount|cost))\b/i;
+const FACTOID_RE = /^\s*(who|when|where|which|what (year|city|country|state|is the (name|capital|population|height|date))|in (what|which) (year|city|country|state)|how (old|tall|long|many|much|far)|name the|what does \S+ stand for)\b/i;
+const FACTOID_LEAD_RE = /^(\s*[^\n?]{0,60}?(answer (this|the following)|question\s*\d*\s*[.:]|formulate an answer to this elaborate question|combine facts and answer this|q)\s*[:.]?\s*)/i;
+
 const LATEX_RE = /\\(frac|sqrt|int|sum|prod|lim|infty|cdot|times|leq|geq|neq|pi|theta|alpha|mathbb|binom)\b|\$[^$\n]{1,80}\$/;
 const MATH_SYM_RE = /[=+\-*/^×÷√∑∫≤≥≠π]/g;
 
 /** Intent words in several languages; checked on the instruction part of the prompt. */
 const INTENTS: Array<[Intent, RegExp]> = [
   ["translate", /\b(translat(e|es|ed|ing|ion|or)|traduc(e|ir|ción|tion|teur|ire)|übersetz\w*|перев(од|ед)\w*|how do (you|i) say)\b|翻译|翻譯|翻訳|번역/i],
-  ["summarize", /\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|tl;?dr|sum up|recap|main points|key (points|takeaways)|gist|synopsis|condense|outline of|highlights of|in (a|one|two|three|\d) (short )?(sentences?|paragraphs?|bullets?))\b|总结|摘要|要約|резюм\w*|kurz zusammen\w*/i],
+  ["summarize", /\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|tl;?dr|sum up|recap|main points|key (points|takeaways)|gist|synopsis|condense|outline of|highlights of|in (a|one|two|three|\d) (short )?(sentences?|paragraphs?|bullets?)|in brief|sum (up|the following|this)|abstract of|resum(e|ir|en)|résum(é|er))\b|总结|總結|概括|摘要|要約|要点|резюм\w*|кратко перескаж\w*|zusammenfass\w*|요약/i],
   ["fix", /\b(fix|fixes|fixing|debug|debugging|troubleshoot\w*|resolve (this|the) (error|issue)|why (does|is|do|am|are) (n'?t|not|this|my|it|the|i)\b[^?\n]{0,80}(work|fail|error|crash|return|wrong|get|print|throw|show))/i],
   ["review", /\b(review|code review|refactor\w*|critique|improve (this|my|the) code|clean (this |it |the code )?up|make (it|this|the code) (more )?(readable|idiomatic|cleaner|faster|efficient|pythonic)|best practices|optimi[sz]e (this|my|the following) (code|function|query|script)|code smells?|polish)\b/i],
-  ["write_code", /\b(write|implement|create|build|generate|code|develop|make)\b[^.\n?]{0,60}\b(function|method|program|script|class|code|algorithm|api|endpoint|regex|query|sql|app|application|cli|component|module|unit tests?|bash|python|javascript|typescript|java|c\+\+|rust|golang|go program)\b/i],
-  ["write_creative", /\b(write|compose|craft|create|draft|tell( me)?|generate)\b[^.\n]{0,40}\b(story|stories|poem|poems|haiku|limerick|sonnet|song|lyrics|rap|verse|screenplay|script for|scene|dialogue|fable|tale|joke|slogan|tagline|ad copy|novel|chapter|monologue|speech|toast|eulogy|fan ?fiction|short fiction|narrative)\b/i],
+  ["write_code", /\b(write|implement|create|build|generate|code|develop|make)\b[^.\n?]{0,60}\b(function|method|program|script|class|code|algorithm|api|endpoint|regex|query|sql|app|application|cli|component|module|unit tests?|bash|python|javascript|typescript|java|c\+\+|rust|golang|go program)\b|(编写|写一?个?|生成|实现|用\s*\w+\s*写).{0,20}(程序|代码|函数|脚本|算法|类)|编程|程序设计|lập trình|viết (code|chương trình|hàm)|напиши\w*\s+(код|программу|функцию|скрипт)|программ\w+ на|escrib\w+ (un|una) (programa|función|script|código)|cria\w* (um|uma) (programa|função|script)|コードを書|プログラムを書|関数を(書|実装)|코드를? (작성|짜)|프로그램을? (작성|만들)/i],
+  ["write_creative", /\b(write|compose|craft|create|draft|tell( me)?|generate)\b[^.\n]{0,40}\b(story|stories|poem|poems|haiku|limerick|sonnet|song|lyrics|rap|verse|screenplay|script for|scene|dialogue|fable|tale|joke|slogan|tagline|ad copy|novel|chapter|monologue|speech|toast|eulogy|fan ?fiction|short fiction|narrative)\b|(写|寫|创作|創作|编|作).{0,12}(诗|詩|歌词|歌詞|故事|小说|小說|散文|剧本|劇本|歌曲|文案|广告词)|(напиш|сочин|придума|созда)\w*.{0,40}(стих|песн|рассказ|сказк|тост|поэм|историю|сценари)|(escrib|escreva|escrever|invent|crea|cri)\w*.{0,40}(poema|canci[oó]n|cuento|historia|hist[oó]ria|can[cç][aã]o|relato|guion|roteiro)|([ée]cri[st]|compose|invente)\w*.{0,40}(po[eè]me|chanson|histoire|conte|nouvelle)|(schreib|verfass)\w*.{0,40}(gedicht|lied|geschichte|märchen|erzählung)|(viết|sáng tác).{0,30}(truyện|thơ|bài hát|lời bài|kịch bản|quảng cáo)|(napisz|stwórz|sastavi|napiši)\w*.{0,40}(wiersz|piosenk|opowiadani|pesm|pjesm|priču|pricu|prozy|proz)|(시|가사|노래|이야기|소설|시나리오)[를을]?\s*(써|작성|만들)|(詩|物語|小説|歌詞|散文詩)を?.{0,6}(書|作|詠)/i],
   ["plan", /\b(plan|planning|itinerary|itineraries|schedule|roadmap|checklist|agenda|timeline for|step-by-step plan|study plan|meal plan|workout plan|trip to|travel plan|organi[sz]e (a|my|the))\b/i],
   ["prove", /\b(prove|proof|show that|demonstrate that|derive)\b/i],
   ["solve", /\b(solve|calculate|compute|evaluate|simplify|how (many|much)|what is the (value|probability|sum|product|area|volume|remainder)|find (the )?(value|x|roots?|derivative|integral|area|probability))\b/i],
   ["extract", /\b(extract|pull out|list (all|every|each) (the )?(names?|dates?|emails?|entities|people|places|numbers|items|products)|find (all|every) (the )?\w+ (mentioned|in the (text|passage|article))|parse (the|this|these)|named entities|into (json|csv|a table))\b/i],
-  ["classify", /\b(classify|categori[sz]e|label (the|this|each)|sentiment|is (this|the following) (review|tweet|text|email|message|sentence) (positive|negative|spam)|which category|topic of)\b/i],
+  ["classify", /\b(classify|classification|categori[sz]e|label (the|this|each)|sentiment|(is|was) (this|the following|the) (product )?(review|tweet|text|email|message|sentence|comment)\b[^?\n]{0,30}\b(positive|negative|spam|sarcastic|toxic)|would (the|this) (user|reviewer|customer|buyer) recommend|(positive|negative) or (positive|negative|neutral)|flattering or (not|unflattering)|which (category|topic|class|genre)|topic of|(belongs?|refers?) to which)\b/i],
   ["research", /\b(research|investigate|literature review|sources|citations?|cite|latest|current(ly)?|recent|up-to-date|as of (20\d\d|today)|market (size|analysis|research)|compile (a )?(list|report)|deep dive)\b/i],
   ["explain", /\b(explain|why (is|are|do|does|did)|how (does|do|did) .{0,40} work|what (causes|caused)|describe how|elaborate)\b/i],
   ["compare", /\b(compare|comparison|vs\.?|versus|pros and cons|advantages and disadvantages|differences? between|better than)\b/i],
 ];
 
-export function detectSignals(text: string, conversationTurns = 1): Signals {
-  const chars = text.length;
-  const words = wordCount(text);
+export function detectSignals(fullText: string, conversationTurns = 1): Signals {
+  // Pattern checks read a bounded window so a 100k-character prompt costs what a 3k one does;
+  // sizes are measured on (or scaled to) the whole text.
+  const text = window(fullText);
+  const scale = fullText.length / text.length;
+  const chars = fullText.length;
+  const words = Math.round(wordCount(text) * scale);
   const rawLines = text.split("\n");
   const nonEmpty = rawLines.filter((l) => l.trim().length > 0);
   let codeLines = 0;
@@ -142,9 +155,9 @@ export function detectSignals(text: string, conversationTurns = 1): Signals {
   return {
     chars,
     words,
-    lines: rawLines.length,
+    lines: Math.round(rawLines.length * scale),
     codeBlock,
-    codeLines,
+    codeLines: Math.round(codeLines * scale),
     codeRatio,
     fileNames,
     stackTrace,
@@ -157,6 +170,8 @@ export function detectSignals(text: string, conversationTurns = 1): Signals {
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
     mathNotation: LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
+    wordProblem: isWordProblem(text, words),
+    factoid: isFactoid(text, words),
     numbers,
     nonEnglish: nonLatinRatio > 0.3 || (nonLatinRatio < 0.3 && looksLatinNonEnglish(text)),
     script: nonLatinRatio > 0.3 ? script : null,
@@ -164,6 +179,18 @@ export function detectSignals(text: string, conversationTurns = 1): Signals {
     conversationTurns,
     intents,
   };
+}
+
+function isWordProblem(text: string, words: number): boolean {
+  if (words > 350 || words < 12) return false;
+  const quantities = (text.match(NUMBER_WORDS_RE) ?? []).length;
+  return quantities >= 3 && QUANT_QUESTION_RE.test(text.slice(-300)) && !MC_RE.test(text) && !OPTIONS_RE.test(text);
+}
+
+function isFactoid(text: string, words: number): boolean {
+  if (words > 45 || /\n\s*\n/.test(text.trim())) return false;
+  const body = text.replace(FACTOID_LEAD_RE, "");
+  return FACTOID_RE.test(body) && !/\b(why|explain|difference|compare|how (does|do|did|can|should|would))\b/i.test(body);
 }
 
 /** First 400 and last 300 characters: where a prompt states what it wants. */
@@ -197,6 +224,8 @@ export function signalNames(s: Signals): string[] {
   if (s.answerSlot) out.push("answer_slot");
   if (s.mathNotation) out.push("math_notation");
   if (s.arithmeticOnly) out.push("arithmetic");
+  if (s.wordProblem) out.push("word_problem");
+  if (s.factoid) out.push("factoid");
   if (s.nonEnglish) out.push(s.script ? `non_english:${s.script}` : "non_english");
   if (s.conversationTurns > 1) out.push(`conversation_turns:${s.conversationTurns}`);
   for (const i of s.intents) out.push(`intent:${i}`);

@@ -4,8 +4,8 @@
  * at its start or its end, and a bounded window keeps decisions fast whatever the size.
  */
 
-const HEAD_CHARS = 2500;
-const TAIL_CHARS = 800;
+const HEAD_CHARS = 2000;
+const TAIL_CHARS = 600;
 
 export function window(text: string): string {
   if (text.length <= HEAD_CHARS + TAIL_CHARS) return text;

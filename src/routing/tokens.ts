@@ -1,7 +1,7 @@
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 
 /** Exactly tokenized prefix; past it the count is extrapolated from the prefix's ratio. */
-const EXACT_CHARS = 4000;
+const EXACT_CHARS = 2000;
 
 /**
  * Input token estimate with a real BPE tokenizer (o200k, the encoding of current OpenAI

@@ -47,7 +47,11 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   def: ToolDefinition<I, O>,
 ): void {
   const strict = z.strictObject(def.input);
-  const listed = Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)]));
+  // Loose, so unknown keys survive the SDK's parse and reach the strict check (typo hints);
+  // the listed schema still tells clients that extra keys are not accepted.
+  const listed = z
+    .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)])))
+    .meta({ additionalProperties: false });
   server.registerTool(
     def.name,
     {
