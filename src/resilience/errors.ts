@@ -42,6 +42,11 @@ export function invalidRequest(message: string, hint: string, extra: Partial<Err
 
 /** Closest valid value by edit distance, for "did you mean" hints. */
 export function closest(value: string, valid: string[]): string | undefined {
+  const v = value.toLowerCase();
+  if (v.length >= 3) {
+    const prefixed = valid.filter((x) => x.toLowerCase().startsWith(v));
+    if (prefixed.length === 1) return prefixed[0];
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const v of valid) {

@@ -100,6 +100,8 @@ function signalFeatures(s: Signals): string[] {
   if (s.mathNotation) out.push("math_notation");
   if (s.wordProblem) out.push("word_problem");
   if (s.factoid) out.push("factoid");
+  if (s.mathTerms >= 2) out.push("math_terms");
+  if (s.programming) out.push("programming");
   if (s.passage && s.multipleChoice) out.push("passage_mc");
   if (s.passage && !s.multipleChoice && s.questionCount > 0) out.push("passage_q");
   if (s.numbers >= 3) out.push("numbers");

@@ -69,7 +69,7 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
       const s = cls.signals;
       let taskType: TaskType = input.taskType ?? cls.taskType;
       let tier: DecisionTier = input.taskType ? "explicit" : cls.tier;
-      let confidence = input.taskType ? 1 : cls.confidence;
+      const confidence = input.taskType ? 1 : cls.confidence;
       s.conversationTurns = turns;
 
       let modeName: string;
@@ -81,7 +81,6 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
         [modeName, modeSource] = [tenant.defaultMode, "tenant"];
       } else [modeName, modeSource] = [cfg.tasks[taskType].mode, "task"];
       const mode = cfg.modes[modeName]!;
-      if (modeSource === "explicit" && tier !== "explicit" && !input.taskType && tier === "default") taskType = cls.taskType;
       if (modeSource === "explicit") tier = "explicit";
 
       const latency = input.latency ?? mode.latency;

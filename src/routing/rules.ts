@@ -66,8 +66,13 @@ export function applyRules(text: string, s: Signals): RuleMatch | null {
     return { taskType: "analysis", confidence: 0.82, rule: "request to classify a given text" };
   }
 
-  if (s.wordProblem && !hasCode && !has("write_code") && !has("plan")) {
+  if (s.wordProblem && !hasCode && !s.programming && !has("write_code") && !has("plan")) {
     return { taskType: "math", confidence: 0.85, rule: "word problem asking for a quantity" };
+  }
+
+  // Math written in another language: the learned model has few such examples, the vocabulary is sharp.
+  if (s.nonEnglish && s.mathTerms >= 1 && (s.numbers >= 1 || s.mathTerms >= 2) && !hasCode && !s.programming && !has("write_code") && !has("translate")) {
+    return { taskType: "math", confidence: 0.78, rule: "mathematical problem in another language" };
   }
 
   if (has("write_creative") && !hasCode && !has("write_code") && !has("translate") && !has("summarize")) {

@@ -29,6 +29,10 @@ export interface Signals {
   wordProblem: boolean;
   /** A short who/what/when/where/which question with a single fact for an answer. */
   factoid: boolean;
+  /** Distinct mathematical terms, in several languages. */
+  mathTerms: number;
+  /** Names a programming language or tool, or has a programming-contest I/O section. */
+  programming: boolean;
   numbers: number;
   nonEnglish: boolean;
   script: string | null;
@@ -102,6 +106,20 @@ const QUANT_QUESTION_RE = /\b(how (many|much|long|far|old|fast|often)|what (is|w
 const FACTOID_RE = /^\s*(who|when|where|which|what (year|city|country|state|is the (name|capital|population|height|date))|in (what|which) (year|city|country|state)|how (old|tall|long|many|much|far)|name the|what does \S+ stand for)\b/i;
 const FACTOID_LEAD_RE = /^(\s*[^\n?]{0,60}?(answer (this|the following)|question\s*\d*\s*[.:]|formulate an answer to this elaborate question|combine facts and answer this|q)\s*[:.]?\s*)/i;
 
+const MATH_TERMS_RE = new RegExp(
+  [
+    String.raw`\b(equations?|derivatives?|integrals?|integrate|differentiate|probabilit(y|ies)|prime (number|factor)\w*|theorem|matri(x|ces)|polynomials?|logarithm\w*|sinusoid\w*|arithmetic (progression|sequence|mean)|geometric (series|progression|sequence)|expected value|variance|standard deviation|factorial|permutations?|modulo|divisible|perimeter|hypotenuse|eigen\w+|converge\w*|quadratic|exponent\w*|radius|circumference|compound interest|interest rate|percent(age)?|fractions?|ratio)\b`,
+    String.raw`уравнен\w*|производн\w*|интеграл\w*|вероятност\w*|прогресси\w*|матриц\w*|многочлен\w*|теорем\w*|докаж\w*|вычисл\w*|найдите|найти|решите|радиус\w*|процент\w*`,
+    String.raw`phương trình|đạo hàm|tích phân|xác suất|lãi suất|cấp số|chứng minh|bán kính|vận tốc`,
+    String.raw`方程|导数|導數|积分|積分|概率|機率|数列|數列|求解|证明|證明|矩阵|矩陣|函数|函數|几何|三角形|面积|面積|半径|多项式`,
+    String.raw`ecuaci[oó]n|derivada|probabilidad|calcul[ae]|demuestr[ae]|equa[cç][aã]o|probabilidade|calcule|[ée]quation|d[ée]riv[ée]e|probabilit[ée]|calculer|d[ée]montrer|gleichung|ableitung|wahrscheinlichkeit|berechne\w*|beweise|równani\w*|prawdopodobie\w*|oblicz\w*`,
+  ].join("|"),
+  "gi",
+);
+
+const PROGRAMMING_RE =
+  /\b(python|java|javascript|typescript|node\.?js|c\+\+|c#|golang|rust|kotlin|swift|ruby|php|perl|scala|sql|hiveql|pandas|numpy|matlab|r language|bash|powershell|excel formula|vba|regex|api|json|html|css|react|django|flask|spark)\b|пайтон|питон|(用|使用)\s*[\w+#]+\s*(写|編寫|编写|实现)|输入格式|输出格式|样例输入|样例输出|input format|output format|sample input|sample output|\bstdin\b|\bstdout\b/i;
+
 const LATEX_RE = /\\(frac|sqrt|int|sum|prod|lim|infty|cdot|times|leq|geq|neq|pi|theta|alpha|mathbb|binom)\b|\$[^$\n]{1,80}\$/;
 const MATH_SYM_RE = /[=+\-*/^×÷√∑∫≤≥≠π]/g;
 
@@ -172,6 +190,8 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
     wordProblem: isWordProblem(text, words),
     factoid: isFactoid(text, words),
+    programming: PROGRAMMING_RE.test(text),
+    mathTerms: new Set((text.slice(0, 3000).match(MATH_TERMS_RE) ?? []).map((t) => t.toLowerCase())).size,
     numbers,
     nonEnglish: nonLatinRatio > 0.3 || (nonLatinRatio < 0.3 && looksLatinNonEnglish(text)),
     script: nonLatinRatio > 0.3 ? script : null,
@@ -226,6 +246,7 @@ export function signalNames(s: Signals): string[] {
   if (s.arithmeticOnly) out.push("arithmetic");
   if (s.wordProblem) out.push("word_problem");
   if (s.factoid) out.push("factoid");
+  if (s.programming) out.push("programming");
   if (s.nonEnglish) out.push(s.script ? `non_english:${s.script}` : "non_english");
   if (s.conversationTurns > 1) out.push(`conversation_turns:${s.conversationTurns}`);
   for (const i of s.intents) out.push(`intent:${i}`);
