@@ -18,6 +18,8 @@ const BASE: Record<TaskType, number> = {
   analysis: 1,
 };
 
+const TECHNICAL = new Set<TaskType>(["coding", "code_review", "debugging", "math"]);
+
 const DEPTH_RE =
   /\b(architect\w*|system design|scalab\w*|distributed|concurren\w*|trade-?offs?|rigorous\w*|in[- ]depth|comprehensive|exhaustive|production[- ]ready|end-to-end|optimi[sz]\w+|theorem|lemma|olympiad|formal(ly)? (proof|verification)|from first principles|multi-step|detailed (analysis|report|plan|comparison))\b/gi;
 const LIGHT_RE = /\b(quick(ly)?|brief(ly)?|short|one (word|line|sentence)|simple|just (tell|give)|tl;?dr|yes or no)\b/i;
@@ -47,7 +49,8 @@ export function estimateComplexity(
   if (s.greeting) return { complexity: "simple", score: -5, why: ["greeting"] };
   if (s.words > 500) add(2, "long prompt");
   else if (s.words > 180) add(1, "sizeable prompt");
-  else if (s.words < 25 && !s.codeBlock) add(-1, "short prompt");
+  // Brevity means "easy" for a question or a rewrite, not for code or a proof.
+  else if (s.words < 25 && !s.codeBlock && !TECHNICAL.has(taskType)) add(-1, "short prompt");
   const listItems = (text.match(/(^|\n)\s*(\d+[.)]|[-*•])\s+\S/g) ?? []).length;
   if (listItems >= 5 || s.questionCount >= 4) add(1, "many requirements");
   if (s.codeLines > 150) add(2, "large code");

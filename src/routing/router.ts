@@ -67,11 +67,15 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
       // Tier 1 (explicit) first, then the tiers that read the prompt.
       const cls = classify(text);
       const s = cls.signals;
-      let taskType: TaskType = input.taskType ?? cls.taskType;
+      const taskType: TaskType = input.taskType ?? cls.taskType;
       let tier: DecisionTier = input.taskType ? "explicit" : cls.tier;
       const confidence = input.taskType ? 1 : cls.confidence;
       s.conversationTurns = turns;
 
+      const contextTokens = input.contextTokens ?? 0;
+      const attachTokens = (input.attachments ?? []).reduce((n, a) => n + (a.tokens ?? ATTACHMENT_TOKENS[a.kind]), 0);
+      const inputTokens = estimateTokens(allText) + turns * MESSAGE_OVERHEAD_TOKENS + contextTokens + attachTokens;
+      const cx = estimateComplexity(text, s, taskType, contextTokens + attachTokens);
       let modeName: string;
       let modeSource: Decision["modeSource"];
       const attachmentMode = modeFromAttachments(input, cfg);
@@ -79,15 +83,17 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
       else if (attachmentMode) [modeName, modeSource] = [attachmentMode, "attachments"];
       else if (tenant.defaultMode && tenant.defaultMode !== cfg.tasks[taskType].mode && cfg.tasks[taskType].mode === "realtime_assist") {
         [modeName, modeSource] = [tenant.defaultMode, "tenant"];
-      } else [modeName, modeSource] = [cfg.tasks[taskType].mode, "task"];
+      } else {
+        [modeName, modeSource] = [cfg.tasks[taskType].mode, "task"];
+        // An inferred quick-reply mode must not cap a complex task: escalate to the planning mode.
+        if (cx.complexity === "complex" && cfg.modes[modeName]?.maxCostTier !== "premium" && cfg.modes.structured_planning) {
+          modeName = "structured_planning";
+        }
+      }
       const mode = cfg.modes[modeName]!;
       if (modeSource === "explicit") tier = "explicit";
 
       const latency = input.latency ?? mode.latency;
-      const contextTokens = input.contextTokens ?? 0;
-      const attachTokens = (input.attachments ?? []).reduce((n, a) => n + (a.tokens ?? ATTACHMENT_TOKENS[a.kind]), 0);
-      const inputTokens = estimateTokens(allText) + turns * MESSAGE_OVERHEAD_TOKENS + contextTokens + attachTokens;
-      const cx = estimateComplexity(text, s, taskType, contextTokens + attachTokens);
       const outputTokens = input.maxOutputTokens ?? cfg.tasks[taskType].outputTokens[cx.complexity];
 
       const { targetTier, tierWhy } = targetCostTier(cfg, taskType, cx.complexity, input, mode.maxCostTier, ctx);

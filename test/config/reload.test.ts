@@ -29,7 +29,7 @@ const sink = new Writable({
 });
 const quietLogger = pino({ level: "debug" }, sink);
 
-function waitForLog(pattern: RegExp, after: number, timeoutMs = 8000): Promise<void> {
+function waitForLog(pattern: RegExp, after: number, timeoutMs = 15000): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = () => {
       if (logLines.slice(after).some((l) => pattern.test(l.msg ?? ""))) {
@@ -47,7 +47,7 @@ function waitForLog(pattern: RegExp, after: number, timeoutMs = 8000): Promise<v
   });
 }
 
-function nextReload(rt: Runtime, timeoutMs = 8000): Promise<Runtime> {
+function nextReload(rt: Runtime, timeoutMs = 15000): Promise<Runtime> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
