@@ -7,6 +7,6 @@ const { config } = loadConfig({ env: {} });
 const clf = writeClassifierSnapshot(config);
 const s = clf.stats;
 process.stderr.write(
-  `classifier: ${s.examples} examples, ${s.features} features, cross-validated accuracy ${(s.crossValidatedAccuracy * 100).toFixed(1)}%, ` +
+  `classifier: ${s.examples} examples, ${s.features} features, cross-validated accuracy ${s.crossValidatedAccuracy === null ? "n/a" : (s.crossValidatedAccuracy * 100).toFixed(1) + "%"}, ` +
     `temperature ${s.temperature}, trained in ${s.trainMs} ms -> ${CLASSIFIER_SNAPSHOT}\n`,
 );

@@ -34,7 +34,8 @@ export interface ClassifierStats {
   examples: number;
   features: number;
   temperature: number;
-  crossValidatedAccuracy: number;
+  /** null when training skipped calibration. */
+  crossValidatedAccuracy: number | null;
   trainMs: number;
 }
 
@@ -97,6 +98,7 @@ function signalFeatures(s: Signals): string[] {
   if (s.passage) out.push("passage");
   if (s.multipleChoice) out.push("mc");
   if (s.answerSlot) out.push("answer_slot");
+  if (s.examItem) out.push("exam_item");
   if (s.mathNotation) out.push("math_notation");
   if (s.wordProblem) out.push("word_problem");
   if (s.factoid) out.push("factoid");
@@ -209,7 +211,7 @@ export class TaskClassifier {
     const data: Encoded[] = feats.map((f, n) => ({ ...encode(f, index, true), label: labelOf.get(examples[n]!.label)! }));
 
     let temperature = 1;
-    let cvAccuracy = NaN;
+    let cvAccuracy: number | null = null;
     if (opts.calibrate !== false && data.length >= 5 * C) {
       ({ temperature, accuracy: cvAccuracy } = crossValidate(feats, data));
     }

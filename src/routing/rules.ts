@@ -79,6 +79,11 @@ export function applyRules(text: string, s: Signals): RuleMatch | null {
     return { taskType: "creative_writing", confidence: 0.85, rule: "request to write a story, poem, song or script" };
   }
 
+  // A four-option exam item with no mathematics in it tests recall of a fact.
+  if (s.examItem && s.mathTerms === 0 && !s.mathNotation && !s.wordProblem && s.numbers < 4 && !hasCode && !/\b(logic|logically|argument|valid|premise|conclusion|symboli[sz]ation|propositions?|truth table|predicate)\b/i.test(head)) {
+    return { taskType: "simple_qa", confidence: 0.8, rule: "exam question testing knowledge" };
+  }
+
   if (s.passage && s.multipleChoice && !hasCode && !s.wordProblem) {
     return { taskType: "reasoning", confidence: 0.72, rule: "passage with answer options to infer from" };
   }

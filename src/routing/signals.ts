@@ -23,6 +23,8 @@ export interface Signals {
   multipleChoice: boolean;
   /** Ends with an answer slot, as benchmark templates do ("Answer:", "A:", "Output:"). */
   answerSlot: boolean;
+  /** An exam item: four lettered options (A-D) and an answer slot. */
+  examItem: boolean;
   mathNotation: boolean;
   arithmeticOnly: boolean;
   /** Several quantities and a question asking for a quantity: a word problem. */
@@ -99,6 +101,7 @@ const GREETING_RE =
 const MC_RE = /(^|\n)\s*(\(?[A-Ea-e]\)|[A-E][.)]|\([1-4]\))\s+\S[^\n]*\n\s*(\(?[B-Fb-f]\)|[B-F][.)]|\([2-5]\))\s+\S/;
 const OPTIONS_RE = /(^|\n)\s*(options|choices|answer choices|choose from|pick from|candidates)\s*:?\s*(\n|-)/i;
 const DASH_LIST_OPTIONS_RE = /(^|\n)\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S[^\n]{0,80}\n\s*-\s+\S/;
+const EXAM_OPTIONS_RE = /(^|\n)\s*\(?A[.)]\s+\S[^\n]*\n\s*\(?B[.)]\s+\S[^\n]*\n\s*\(?C[.)]\s+\S[^\n]*\n\s*\(?D[.)]\s+\S/;
 const ANSWER_SLOT_RE = /\n\s*(answer|a|output|solution|summary|translation|response|label|tl;?dr)\s*:\s*$/i;
 
 const NUMBER_WORDS_RE = /\b(\d+(\.\d+)?%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|half|twice|double|triple|dozen|thirds?|quarters?)\b/gi;
@@ -108,7 +111,7 @@ const FACTOID_LEAD_RE = /^(\s*[^\n?]{0,60}?(answer (this|the following)|question
 
 const MATH_TERMS_RE = new RegExp(
   [
-    String.raw`\b(equations?|derivatives?|integrals?|integrate|differentiate|probabilit(y|ies)|prime (number|factor)\w*|theorem|matri(x|ces)|polynomials?|logarithm\w*|sinusoid\w*|arithmetic (progression|sequence|mean)|geometric (series|progression|sequence)|expected value|variance|standard deviation|factorial|permutations?|modulo|divisible|perimeter|hypotenuse|eigen\w+|converge\w*|quadratic|exponent\w*|radius|circumference|compound interest|interest rate|percent(age)?|fractions?|ratio)\b`,
+    String.raw`\b(equations?|derivatives?|integrals?|integrate|differentiate|probabilit(y|ies)|prime (number|factor)\w*|theorem|matri(x|ces)|polynomials?|logarithm\w*|sinusoid\w*|arithmetic (progression|sequence|mean)|geometric (series|progression|sequence)|expected value|variance|standard deviation|factorial|permutations?|modulo|divisible|perimeter|hypotenuse|eigen\w+|converge\w*|quadratic|exponent\w*|radius|circumference|compound interest|interest rate|percent(age)?|fractions?|ratio|correlation|regression|confidence interval|p-value|null hypothesis|hypothesis test|median|standard error|normal distribution|random(ly)? (sample|assign)\w*|sampling|topolog\w*|compact space|vector space|isomorph\w*|homomorph\w*|subgroup|integer|divisor)\b`,
     String.raw`уравнен\w*|производн\w*|интеграл\w*|вероятност\w*|прогресси\w*|матриц\w*|многочлен\w*|теорем\w*|докаж\w*|вычисл\w*|найдите|найти|решите|радиус\w*|процент\w*`,
     String.raw`phương trình|đạo hàm|tích phân|xác suất|lãi suất|cấp số|chứng minh|bán kính|vận tốc`,
     String.raw`方程|导数|導數|积分|積分|概率|機率|数列|數列|求解|证明|證明|矩阵|矩陣|函数|函數|几何|三角形|面积|面積|半径|多项式`,
@@ -125,9 +128,9 @@ const MATH_SYM_RE = /[=+\-*/^×÷√∑∫≤≥≠π]/g;
 
 /** Intent words in several languages; checked on the instruction part of the prompt. */
 const INTENTS: Array<[Intent, RegExp]> = [
-  ["translate", /\b(translat(e|es|ed|ing|ion|or)|traduc(e|ir|ción|tion|teur|ire)|übersetz\w*|перев(од|ед)\w*|how do (you|i) say)\b|翻译|翻譯|翻訳|번역/i],
-  ["summarize", /\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|tl;?dr|sum up|recap|main points|key (points|takeaways)|gist|synopsis|condense|outline of|highlights of|in (a|one|two|three|\d) (short )?(sentences?|paragraphs?|bullets?)|in brief|sum (up|the following|this)|abstract of|resum(e|ir|en)|résum(é|er))\b|总结|總結|概括|摘要|要約|要点|резюм\w*|кратко перескаж\w*|zusammenfass\w*|요약/i],
-  ["fix", /\b(fix|fixes|fixing|debug|debugging|troubleshoot\w*|resolve (this|the) (error|issue)|why (does|is|do|am|are) (n'?t|not|this|my|it|the|i)\b[^?\n]{0,80}(work|fail|error|crash|return|wrong|get|print|throw|show))/i],
+  ["translate", /\b(translat(e|es|ed|ing|ion|or)|traduc(e|ir|tion|teur|ire)|tradu(is|ire|isez|zca|zcas)|how do (you|i) say)\b|traducción|übersetz|Übersetz|перев(од|ед|еди)|翻译|翻譯|翻訳|번역/i],
+  ["summarize", /\b(summar(y|ies|ise|ize|ised|ized|ising|izing)|tl;?dr|sum up|recap|main points|key (points|takeaways)|gist|synopsis|condense|outline of|highlights of|in (a|one|two|three|\d) (short )?(sentences?|paragraphs?|bullets?)|in brief|sum (up|the following|this)|abstract of|resum(e|ir|en|a))\b|résum[ée]|总结|總結|概括|摘要|要約|要点|резюм|кратко перескаж|zusammenfass|Zusammenfass|\b[Ff]ass\w* [^.\n]{0,60}zusammen\b|요약/i],
+  ["fix", /\b(fix|fixes|fixing|debug|debugging|troubleshoot\w*|resolve (this|the) (error|issue)|why (doesn'?t|isn'?t|don'?t|aren'?t|won'?t|can'?t|does|is|do|am|are) ?(n'?t|not|this|my|it|the|i)?\b[^?\n]{0,80}(work|fail|error|crash|return|wrong|get|print|throw|show|compil|run))/i],
   ["review", /\b(review|code review|refactor\w*|critique|improve (this|my|the) code|clean (this |it |the code )?up|make (it|this|the code) (more )?(readable|idiomatic|cleaner|faster|efficient|pythonic)|best practices|optimi[sz]e (this|my|the following) (code|function|query|script)|code smells?|polish)\b/i],
   ["write_code", /\b(write|implement|create|build|generate|code|develop|make)\b[^.\n?]{0,60}\b(function|method|program|script|class|code|algorithm|api|endpoint|regex|query|sql|app|application|cli|component|module|unit tests?|bash|python|javascript|typescript|java|c\+\+|rust|golang|go program)\b|(编写|写一?个?|生成|实现|用\s*\w+\s*写).{0,20}(程序|代码|函数|脚本|算法|类)|编程|程序设计|lập trình|viết (code|chương trình|hàm)|напиши\w*\s+(код|программу|функцию|скрипт)|программ\w+ на|escrib\w+ (un|una) (programa|función|script|código)|cria\w* (um|uma) (programa|função|script)|コードを書|プログラムを書|関数を(書|実装)|코드를? (작성|짜)|프로그램을? (작성|만들)/i],
   ["write_creative", /\b(write|compose|craft|create|draft|tell( me)?|generate)\b[^.\n]{0,40}\b(story|stories|poem|poems|haiku|limerick|sonnet|song|lyrics|rap|verse|screenplay|script for|scene|dialogue|fable|tale|joke|slogan|tagline|ad copy|novel|chapter|monologue|speech|toast|eulogy|fan ?fiction|short fiction|narrative)\b|(写|寫|创作|創作|编|作).{0,12}(诗|詩|歌词|歌詞|故事|小说|小說|散文|剧本|劇本|歌曲|文案|广告词)|(напиш|сочин|придума|созда)\w*.{0,40}(стих|песн|рассказ|сказк|тост|поэм|историю|сценари)|(escrib|escreva|escrever|invent|crea|cri)\w*.{0,40}(poema|canci[oó]n|cuento|historia|hist[oó]ria|can[cç][aã]o|relato|guion|roteiro)|([ée]cri[st]|compose|invente)\w*.{0,40}(po[eè]me|chanson|histoire|conte|nouvelle)|(schreib|verfass)\w*.{0,40}(gedicht|lied|geschichte|märchen|erzählung)|(viết|sáng tác).{0,30}(truyện|thơ|bài hát|lời bài|kịch bản|quảng cáo)|(napisz|stwórz|sastavi|napiši)\w*.{0,40}(wiersz|piosenk|opowiadani|pesm|pjesm|priču|pricu|prozy|proz)|(시|가사|노래|이야기|소설|시나리오)[를을]?\s*(써|작성|만들)|(詩|物語|小説|歌詞|散文詩)を?.{0,6}(書|作|詠)/i],
@@ -136,7 +139,7 @@ const INTENTS: Array<[Intent, RegExp]> = [
   ["solve", /\b(solve|calculate|compute|evaluate|simplify|how (many|much)|what is the (value|probability|sum|product|area|volume|remainder)|find (the )?(value|x|roots?|derivative|integral|area|probability))\b/i],
   ["extract", /\b(extract|pull out|list (all|every|each) (the )?(names?|dates?|emails?|entities|people|places|numbers|items|products)|find (all|every) (the )?\w+ (mentioned|in the (text|passage|article))|parse (the|this|these)|named entities|into (json|csv|a table))\b/i],
   ["classify", /\b(classify|classification|categori[sz]e|label (the|this|each)|sentiment|(is|was) (this|the following|the) (product )?(review|tweet|text|email|message|sentence|comment)\b[^?\n]{0,30}\b(positive|negative|spam|sarcastic|toxic)|would (the|this) (user|reviewer|customer|buyer) recommend|(positive|negative) or (positive|negative|neutral)|flattering or (not|unflattering)|which (category|topic|class|genre)|topic of|(belongs?|refers?) to which)\b/i],
-  ["research", /\b(research|investigate|literature review|sources|citations?|cite|latest|current(ly)?|recent|up-to-date|as of (20\d\d|today)|market (size|analysis|research)|compile (a )?(list|report)|deep dive)\b/i],
+  ["research", /\b(research|investigate|literature review|sources|citations?|cite|latest|up-to-date|as of (20\d\d|today)|(current|recent|newest) (state|trends?|research|studies|prices|data|market|news|events|landscape|developments|advances|papers|findings|years|statistics)|recently published|market (size|analysis|research)|compile (a )?(list|report)|deep dive)\b/i],
   ["explain", /\b(explain|why (is|are|do|does|did)|how (does|do|did) .{0,40} work|what (causes|caused)|describe how|elaborate)\b/i],
   ["compare", /\b(compare|comparison|vs\.?|versus|pros and cons|advantages and disadvantages|differences? between|better than)\b/i],
 ];
@@ -186,6 +189,7 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
     multipleChoice: MC_RE.test(text) || OPTIONS_RE.test(text) || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
+    examItem: EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
     mathNotation: LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
     wordProblem: isWordProblem(text, words),

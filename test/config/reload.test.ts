@@ -6,11 +6,14 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { SHIPPED_CONFIG_DIR } from "../../src/config/load.js";
+import { TASK_TYPES } from "../../src/config/schema.js";
 import { Runtime } from "../../src/runtime.js";
 
 /**
  * The runtime reads a private copy of the shipped config (so edits to config/ elsewhere
- * cannot trigger reloads here) plus an overlay, both in a temp dir.
+ * cannot trigger reloads here) plus an overlay, both in a temp dir. The copy gets a few
+ * example prompts per task instead of the shipped set, so every (re)build trains its
+ * classifier in milliseconds whether or not the build's snapshot matches.
  */
 const root = mkdtempSync(join(tmpdir(), "switchboard-reload-"));
 const configDir = join(root, "config");
@@ -69,6 +72,12 @@ let rt: Runtime;
 
 beforeAll(() => {
   cpSync(SHIPPED_CONFIG_DIR, configDir, { recursive: true });
+  rmSync(join(configDir, "examples"), { recursive: true, force: true });
+  mkdirSync(join(configDir, "examples"));
+  for (const task of TASK_TYPES) {
+    const examples = [1, 2, 3].map((i) => `example ${i} of a ${task.replace("_", " ")} request`);
+    writeFileSync(join(configDir, "examples", `${task}.yaml`), YAML.stringify({ task, examples }));
+  }
   mkdirSync(overlayDir);
   writeOverlay({ router: { maxFallbacks: 3 } });
   rt = new Runtime({ configDir, overlayFile, env: {} }, quietLogger);

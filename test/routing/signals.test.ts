@@ -201,12 +201,26 @@ describe("detectSignals: intents", () => {
     ["research", "Research the latest developments in solid-state batteries and cite sources."],
     ["explain", "Explain how public-key cryptography works."],
     ["compare", "Compare React vs Vue for a small internal dashboard."],
+    // Non-ASCII verbs (JS \b is ASCII-only, so these must sit outside \b groups).
+    ["translate", "Переведи на английский: привет, как дела?"],
+    ["translate", "Нужен перевод этого абзаца."],
+    ["translate", "Übersetze bitte diesen Satz ins Englische."],
+    ["translate", "Bitte übersetzen Sie den folgenden Text."],
+    ["translate", "Peux-tu traduire cette phrase en anglais ?"],
+    ["summarize", "Fasse diesen Text in drei Sätzen zusammen."],
+    ["fix", "Why doesn't my code work when the list is empty?"],
+    ["fix", "Why isn't my function returning anything?"],
   ];
 
   it.each(cases)("finds intent %s in %j", (intent, text) => {
     const s = detectSignals(text);
     expect(s.intents).toContain(intent);
     expect(signalNames(s)).toContain(`intent:${intent}`);
+  });
+
+  it("does not read research into a traceback's 'most recent call last'", () => {
+    const s = detectSignals('Traceback (most recent call last):\n  File "app.py", line 3, in <module>\nKeyError: 1');
+    expect(s.intents).not.toContain("research");
   });
 
   it("finds no intent in a plain statement", () => {
