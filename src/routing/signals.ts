@@ -172,6 +172,8 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const instruction = instructionPart(text);
   const intents: Intent[] = [];
   for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
+  // A pasted review with a question about the reviewer's verdict is a classification task.
+  if (!intents.includes("classify") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
 
   return {
     chars,
@@ -221,6 +223,9 @@ function isFactoid(text: string, words: number): boolean {
 export function instructionPart(text: string): string {
   return text.length <= 700 ? text : text.slice(0, 400) + "\n" + text.slice(-300);
 }
+
+const REVIEW_RE = /(^|\n)\s*(title|review|product review|customer review)\s*:/i;
+const REVIEW_VERDICT_RE = /\b(satisfied or dissatisfied|(increase|decrease) or (increase|decrease)|positive or negative|negative or positive|recommend|like or dislike|thumbs up|star rating|good or bad|flattering|sentiment)\b/i;
 
 const EN_STOP = /\b(the|and|of|to|is|in|that|for|with|what|how|you|this|are|be|it)\b/gi;
 const OTHER_STOP = /\b(el|la|los|las|que|de|del|y|por|para|une?|les|des|est|et|pour|dans|der|die|das|und|ist|nicht|ein|eine|mit|il|che|della|sono|não|uma|com|para|een|het|van|niet|och|att|är)\b/gi;
