@@ -21,7 +21,7 @@ export interface TrainingExample {
 }
 
 export interface SerializedClassifier {
-  format: 2;
+  format: 3;
   examplesHash: string;
   stats: ClassifierStats;
   temperature: number;
@@ -44,16 +44,18 @@ const EPOCHS = 20;
 const L2 = 2e-4;
 const LR = 0.5;
 
-/** 32-bit FNV-1a of a string, continuing from `h` (so a prefix can be hashed once). */
+/** 30-bit FNV-1a of a string, continuing from `h` (so a prefix can be hashed once). */
 function fnv(str: string, h = 0x811c9dc5): number {
   for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h & SMI_MASK;
 }
+// 30 bits keeps hashes in V8's small-integer range, so Map keys need no heap allocation.
+const SMI_MASK = 0x3fffffff;
 const SEED = { word: fnv("w:"), pair: fnv("b:"), lead: [fnv("f0:"), fnv("f1:"), fnv("f2:")], tail: [fnv("l0:"), fnv("l1:"), fnv("l2:")], signal: fnv("s:") };
-const mix = (a: number, b: number) => (Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ Math.imul(b, 0x297a2d39)) >>> 0;
+const mix = (a: number, b: number) => (Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ Math.imul(b, 0x297a2d39)) & SMI_MASK;
 
 /**
- * Sparse features keyed by 32-bit hashes: words, word pairs, the first and last three words,
+ * Sparse features keyed by 30-bit hashes: words, word pairs, the first and last three words,
  * and the tier-2 signals. Hashing avoids building thousands of strings per prompt; with
  * ~10^4 features in use, collisions are negligible.
  */
@@ -229,7 +231,7 @@ export class TaskClassifier {
   /** A compact snapshot (weights rounded to 5 decimals) so start-up can skip training. */
   toJSON(examplesHash: string): SerializedClassifier {
     return {
-      format: 2,
+      format: 3,
       examplesHash,
       stats: this.stats,
       temperature: this.model.temperature,

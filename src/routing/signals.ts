@@ -1,4 +1,4 @@
-import { scriptProfile, window, wordCount } from "./text.js";
+import { countChars, scriptProfile, window } from "./text.js";
 
 /**
  * Fast, explainable facts about a prompt. They feed three things: the decisive rules of
@@ -124,7 +124,6 @@ const PROGRAMMING_RE =
   /\b(python|java|javascript|typescript|node\.?js|c\+\+|c#|golang|rust|kotlin|swift|ruby|php|perl|scala|sql|hiveql|pandas|numpy|matlab|r language|bash|powershell|excel formula|vba|regex|api|json|html|css|react|django|flask|spark)\b|пайтон|питон|(用|使用)\s*[\w+#]+\s*(写|編寫|编写|实现)|输入格式|输出格式|样例输入|样例输出|input format|output format|sample input|sample output|\bstdin\b|\bstdout\b/i;
 
 const LATEX_RE = /\\(frac|sqrt|int|sum|prod|lim|infty|cdot|times|leq|geq|neq|pi|theta|alpha|mathbb|binom)\b|\$[^$\n]{1,80}\$/;
-const MATH_SYM_RE = /[=+\-*/^×÷√∑∫≤≥≠π]/g;
 
 /** Intent words in several languages; checked on the instruction part of the prompt. */
 const INTENTS: Array<[Intent, RegExp]> = [
@@ -150,7 +149,8 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const text = window(fullText);
   const scale = fullText.length / text.length;
   const chars = fullText.length;
-  const words = Math.round(wordCount(text) * scale);
+  const counts = countChars(text);
+  const words = Math.round(counts.words * scale);
   const rawLines = text.split("\n");
   const nonEmpty = rawLines.filter((l) => l.trim().length > 0);
   let codeLines = 0;
@@ -160,11 +160,11 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const fileNames = [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10);
   const stackTrace = STACK_RE.test(text);
   const { nonLatinRatio, script } = scriptProfile(text);
-  const numbers = (text.match(/\d+(\.\d+)?/g) ?? []).length;
-  const mathSyms = (text.match(MATH_SYM_RE) ?? []).length;
-  const letters = (text.match(/\p{L}/gu) ?? []).length;
+  const numbers = counts.numbers;
+  const mathSyms = counts.mathSymbols;
+  const letters = counts.letters;
   const trimmed = text.trim();
-  const questionCount = (text.match(/\?/g) ?? []).length;
+  const questionCount = counts.questionMarks;
   const longest = nonEmpty.reduce((m, l) => Math.max(m, l.length), 0);
   const proseLines = nonEmpty.filter((l) => l.length > 200 && !CODE_LINE.some((re) => re.test(l))).length;
 

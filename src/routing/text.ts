@@ -26,10 +26,56 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
+/** Character-level counts in one pass, without allocating (decisions must stay sub-millisecond). */
+export interface CharCounts {
+  /** Runs of letters or digits (scripts without spaces count per character). */
+  words: number;
+  letters: number;
+  /** Runs of digits, so "3.5" and "1,000" count once. */
+  numbers: number;
+  questionMarks: number;
+  mathSymbols: number;
+}
+
+const MATH_SYMBOLS = new Set([..."=+-*/^×÷√∑∫≤≥≠π"].map((c) => c.codePointAt(0)!));
+
+export function countChars(text: string): CharCounts {
+  let words = 0;
+  let letters = 0;
+  let numbers = 0;
+  let questionMarks = 0;
+  let mathSymbols = 0;
+  let inWord = false;
+  let inNumber = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    const asciiLetter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    // Non-ASCII letters: everything from Latin-1 letters up, except general punctuation and CJK punctuation.
+    const wide = c >= 0xc0 && !(c >= 0x2000 && c <= 0x206f) && !(c >= 0x3000 && c <= 0x303f) && c !== 0xd7 && c !== 0xf7;
+    const cjk = (c >= 0x3040 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af);
+    if (asciiLetter || wide) letters++;
+    if (cjk) {
+      words++;
+      inWord = false;
+    } else if (asciiLetter || wide || digit || (inWord && (c === 39 || c === 95))) {
+      if (!inWord) words++;
+      inWord = true;
+    } else inWord = false;
+    if (digit) {
+      if (!inNumber) numbers++;
+      inNumber = true;
+    } else if (!(inNumber && (c === 46 || c === 44) && i + 1 < text.length && text.charCodeAt(i + 1) >= 48 && text.charCodeAt(i + 1) <= 57)) {
+      inNumber = false;
+    }
+    if (c === 63) questionMarks++;
+    else if (MATH_SYMBOLS.has(c)) mathSymbols++;
+  }
+  return { words, letters, numbers, questionMarks, mathSymbols };
+}
+
 export function wordCount(text: string): number {
-  let n = 0;
-  for (const _ of text.matchAll(/[\p{L}\p{N}]+/gu)) n++;
-  return n;
+  return countChars(text).words;
 }
 
 /** The share of letters outside the Latin script, and the dominant non-Latin script if any. */

@@ -78,7 +78,8 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       };
       try {
         const out = await def.run(parsed.data, ctx);
-        return { content: [{ type: "text", text: JSON.stringify(out, null, 2) }], structuredContent: out as Record<string, unknown> };
+        // Compact JSON: the text mirror is for clients without structuredContent, not for reading.
+        return { content: [{ type: "text", text: JSON.stringify(out) }], structuredContent: out as Record<string, unknown> };
       } catch (err) {
         if (err instanceof SwitchboardError) return errorResult(err.body);
         logger.error({ tool: def.name, err: (err as Error).message, stack: (err as Error).stack }, "tool failed unexpectedly");
