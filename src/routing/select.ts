@@ -182,7 +182,7 @@ export function selectModels(s: SelectionInput): Selection {
     const costScore = hi > lo ? 1 - (Math.log(costUsd + 1e-7) - lo) / (hi - lo) : 1;
     const speed = m.capabilities.speed / 100;
     let score = (w.intelligence * quality + w.cost * costScore + w.speed * speed) / wsum;
-    if (shortfall > 0) notes.push(`below the ${required} needed for ${s.complexity} ${s.taskType} (${capability.toFixed(0)})`);
+    if (shortfall > 0) notes.push(`below the ${required} needed for ${s.complexity} ${s.taskType} (${Math.round(capability)})`);
 
     const gap = tierRank(m.tier) - target;
     if (gap > 0) score -= 0.12 * gap;
@@ -226,14 +226,20 @@ export function pickFallbacks(ranked: Candidate[], primary: string, max: number)
   return out;
 }
 
+// Number.prototype.toFixed is slow in V8; decisions format a handful of numbers each.
+const one = (n: number) => String(Math.round(n * 10) / 10);
+const two = (n: number) => String(Math.round(n * 100) / 100);
+
 /** Why a runner-up lost to the winner, in a few words. */
 export function whyNot(c: Candidate, winner: Candidate, taskType: TaskType, targetTier: CostTier): string {
-  if (c.notes.some((n) => n.startsWith("below"))) return c.notes.find((n) => n.startsWith("below"))!;
-  if (tierRank(c.model.tier) > tierRank(targetTier) && c.costUsd > winner.costUsd * 1.3) {
-    return `${c.model.tier} tier costs ${(c.costUsd / Math.max(winner.costUsd, 1e-9)).toFixed(1)}x more; ${targetTier} is enough here`;
+  const below = c.notes.find((n) => n.startsWith("below"));
+  if (below) return below;
+  const ratio = c.costUsd / Math.max(winner.costUsd, 1e-9);
+  if (tierRank(c.model.tier) > tierRank(targetTier) && ratio > 1.3) {
+    return `${c.model.tier} tier costs ${one(ratio)}x more; ${targetTier} is enough here`;
   }
-  if (c.capability < winner.capability - 2) return `weaker at ${taskType} (${c.capability.toFixed(0)} vs ${winner.capability.toFixed(0)})`;
-  if (c.costUsd > winner.costUsd * 1.3) return `costs ${(c.costUsd / Math.max(winner.costUsd, 1e-9)).toFixed(1)}x more for similar fit`;
+  if (c.capability < winner.capability - 2) return `weaker at ${taskType} (${Math.round(c.capability)} vs ${Math.round(winner.capability)})`;
+  if (ratio > 1.3) return `costs ${one(ratio)}x more for similar fit`;
   if (c.model.latencyMs > winner.model.latencyMs * 1.3) return `slower (typically ${c.model.latencyMs} ms vs ${winner.model.latencyMs} ms)`;
-  return `scored lower overall (${c.score.toFixed(2)} vs ${winner.score.toFixed(2)})`;
+  return `scored lower overall (${two(c.score)} vs ${two(winner.score)})`;
 }
