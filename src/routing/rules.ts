@@ -17,7 +17,7 @@ const CODE_TRANSLATE_RE =
   /\b(python|javascript|typescript|java|c\+\+|c#|golang|rust|ruby|php|kotlin|swift|scala|sql|bash|code|function|program|script|roman numerals?|morse|binary|json|xml|yaml|csv)\b/i;
 
 const DOCSTRING_STUB_RE =
-  /^\s*(from\s+\S+\s+import[^\n]*\n|import[^\n]*\n|#include[^\n]*\n|package[^\n]*\n|using[^\n]*\n|\s*\n)*\s*(def |function |public |static |func |fn |const \w+ = \(|\/\*\*|\/\/|template\s*<|[\w<>[\],\s*&:]+\s+\w+\s*\([^)]*\)\s*\{)/;
+  /^\s*(from\s+\S+\s+import[^\n]*\n|import[^\n]*\n|#include[^\n]*\n|package[^\n]*\n|using[^\n]*\n|\s*\n)*\s*(def |function |public |static |func |fn |const \w+ = \(|\/\*|\/\/|template\s*<|[\w<>[\],\s*&:]+\s+\w+\s*\([^)]*\)\s*\{)/;
 
 /**
  * Tier 2: signals sharp enough to decide the task type without the classifier.
@@ -41,7 +41,8 @@ export function applyRules(text: string, s: Signals): RuleMatch | null {
   }
 
   // A bare function signature with its docstring: the benchmark form of "complete this code".
-  if (hasCode && !s.stackTrace && !s.errorWords && isCompletionStub(text)) {
+  // (A stub is one signature line plus a docstring, so it is recognized by shape, not by code-line count.)
+  if (!s.stackTrace && !has("fix") && s.codeLines <= 8 && isCompletionStub(text)) {
     return { taskType: "coding", confidence: 0.9, rule: "function stub to complete" };
   }
 

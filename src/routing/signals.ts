@@ -57,6 +57,7 @@ export type Intent =
   | "classify"
   | "research"
   | "explain"
+  | "analyze"
   | "compare";
 
 const CODE_LINE = [
@@ -137,9 +138,10 @@ const INTENTS: Array<[Intent, RegExp]> = [
   ["prove", /\b(prove|proof|show that|demonstrate that|derive)\b/i],
   ["solve", /\b(solve|calculate|compute|evaluate|simplify|how (many|much)|what is the (value|probability|sum|product|area|volume|remainder)|find (the )?(value|x|roots?|derivative|integral|area|probability))\b/i],
   ["extract", /\b(extract|pull out|list (all|every|each) (the )?(names?|dates?|emails?|entities|people|places|numbers|items|products)|find (all|every) (the )?\w+ (mentioned|in the (text|passage|article))|parse (the|this|these)|named entities|into (json|csv|a table))\b/i],
-  ["classify", /\b(classify|classification|categori[sz]e|label (the|this|each)|sentiment|(is|was) (this|the following|the) (product )?(review|tweet|text|email|message|sentence|comment)\b[^?\n]{0,30}\b(positive|negative|spam|sarcastic|toxic)|would (the|this) (user|reviewer|customer|buyer) recommend|(positive|negative) or (positive|negative|neutral)|flattering or (not|unflattering)|which (category|topic|class|genre)|topic of|(belongs?|refers?) to which)\b/i],
+  ["classify", /\b(classify|classification|categori[sz]e|label (the|this|each)|sentiment|(is|was) (this|the following|the) (product )?(review|tweet|text|email|message|sentence|comment)\b[^?\n]{0,30}\b(positive|negative|spam|sarcastic|toxic)|would (the|this) (user|reviewer|customer|buyer) recommend|(positive|negative) or (positive|negative|neutral)|flattering or (not|unflattering)|which (category|topic|class|genre)|topic of|(belongs?|refers?) to which|classified as|(spam|offensive|toxic|sarcastic|fake|clickbait) or not|(give|assign|pick|choose) (the \w+ )?(a|one) (category|label|topic|genre)|how many stars|(provide|give|predict) (a|an|the) [\w ]{0,20}rating)\b/i],
   ["research", /\b(research|investigate|literature review|sources|citations?|cite|latest|up-to-date|as of (20\d\d|today)|(current|recent|newest) (state|trends?|research|studies|prices|data|market|news|events|landscape|developments|advances|papers|findings|years|statistics)|recently published|market (size|analysis|research)|compile (a )?(list|report)|deep dive)\b/i],
   ["explain", /\b(explain|why (is|are|do|does|did)|how (does|do|did) .{0,40} work|what (causes|caused)|describe how|elaborate)\b/i],
+  ["analyze", /\b(analy[sz]e|analysis of|evaluate|assess|critique|interpret|what (are|would be) the (implications|consequences|pros and cons))\b/i],
   ["compare", /\b(compare|comparison|vs\.?|versus|pros and cons|advantages and disadvantages|differences? between|better than)\b/i],
 ];
 
