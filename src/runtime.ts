@@ -5,6 +5,8 @@ import { loadOrTrainClassifier } from "./routing/classifier-cache.js";
 import { createRouter, type Router } from "./routing/router.js";
 import type { Decision, RouteInput } from "./routing/types.js";
 import { logger, type Logger } from "./logger.js";
+import { ProviderRegistry } from "./providers/registry.js";
+import { BreakerBoard } from "./resilience/breakers.js";
 
 /**
  * The live state behind every tool: the config in force and the router built from it.
@@ -16,6 +18,10 @@ export class Runtime {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(r: Runtime) => void>();
+  /** Provider adapters; keys are read from env at call time. */
+  readonly providers: ProviderRegistry;
+  /** Circuit breakers per provider:model; they outlive config reloads. */
+  readonly breakers: BreakerBoard;
 
   constructor(
     private readonly opts: LoadOptions = {},
@@ -23,6 +29,8 @@ export class Runtime {
   ) {
     this.loaded = loadConfig(opts);
     this.routerRef = this.build(this.loaded);
+    this.providers = new ProviderRegistry(() => this.loaded.config, opts.env ?? process.env);
+    this.breakers = new BreakerBoard(this.loaded.config.router.failover.breaker);
   }
 
   get config() {

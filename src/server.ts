@@ -3,6 +3,8 @@ import { z } from "zod";
 import { Runtime } from "./runtime.js";
 import { registerRouteTask } from "./tools/route-task.js";
 import { registerConfigResources } from "./resources/config-resources.js";
+import { registerStatusResource } from "./resources/status.js";
+import { registerRunLlm } from "./tools/run-llm.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -13,8 +15,9 @@ export interface ServerOptions {
 
 const INSTRUCTIONS =
   "Switchboard routes agent jobs to the right model and provider. Call route_task with the user's prompt " +
-  "to get the model to use, its fallbacks, the estimated cost and a one-line reason. Read switchboard://config/routing-table " +
-  "for the copilot modes and switchboard://config/models for the catalog.";
+  "to get the model to use, its fallbacks, the estimated cost and a one-line reason; call run_llm to route and run the call " +
+  "with retries, circuit breakers and fallbacks. Read switchboard://config/routing-table for the copilot modes, " +
+  "switchboard://config/models for the catalog and switchboard://status for provider health.";
 
 export function createServer(opts: ServerOptions = {}): { server: McpServer; runtime: Runtime } {
   const runtime = opts.runtime ?? new Runtime();
@@ -23,7 +26,9 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
     { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
   registerRouteTask(server, runtime);
+  registerRunLlm(server, runtime);
   registerConfigResources(server, runtime);
+  registerStatusResource(server, runtime);
   if (opts.benchEcho) {
     server.registerTool(
       "echo",

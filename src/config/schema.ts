@@ -158,6 +158,19 @@ const routerSchema = z.strictObject({
     background: z.strictObject({ attemptTimeoutMs: z.number().int().positive(), deadlineMs: z.number().int().positive() }),
   }),
   maxFallbacks: z.number().int().min(0).max(10),
+  failover: z.strictObject({
+    /** Tries of one model before moving on, the first included. */
+    maxAttemptsPerModel: z.number().int().min(1).max(10),
+    initialDelayMs: z.number().int().min(0),
+    maxDelayMs: z.number().int().min(0),
+    /** A Retry-After longer than this moves on to the next model instead of waiting. */
+    maxRetryAfterMs: z.number().int().min(0),
+    breaker: z.strictObject({ consecutiveFailures: z.number().int().min(1), halfOpenAfterMs: z.number().int().min(0) }),
+    /** Where a request refused by a content filter goes next. */
+    contentFiltered: z.array(modelId).default([]),
+    /** Retry once on a stronger model when an answer fails a visible check. */
+    escalate: z.boolean().default(true),
+  }),
 });
 
 const chainMap = z.record(z.string(), z.array(modelId).min(1));
@@ -241,6 +254,7 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
       });
     }
   }
+  cfg.router.failover.contentFiltered.forEach((id, i) => needModel(["router", "failover", "contentFiltered", i], id, llms, "LLM model"));
   if (!cfg.tenants[cfg.router.defaultTenant]) {
     issue(["router", "defaultTenant"], `default tenant "${cfg.router.defaultTenant}" is not in tenants; valid: ${Object.keys(cfg.tenants).join(", ")}`);
   }

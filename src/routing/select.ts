@@ -30,6 +30,7 @@ export interface SelectionInput {
   outputTokens: number;
   needsTools: boolean;
   needsVision: boolean;
+  needsJson?: boolean;
   latency: LatencyClass;
   weights: Weights;
   hints: string[];
@@ -116,6 +117,7 @@ function filters(s: SelectionInput): Filter[] {
     },
     { name: "tool support", hard: true, test: (_, m) => (s.needsTools && !m.supports.tools ? "does not support tool calls" : null) },
     { name: "vision support", hard: true, test: (_, m) => (s.needsVision && !m.supports.vision ? "does not accept images" : null) },
+    { name: "JSON output", hard: true, test: (_, m) => (s.needsJson && !m.supports.json ? "has no JSON output mode" : null) },
     {
       name: "configured providers",
       hard: false,

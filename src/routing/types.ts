@@ -40,6 +40,8 @@ export interface RouteInput {
   mcpTools?: string[];
   modelPreferences?: ModelPreferences;
   requestId?: string;
+  /** Capabilities the call itself needs (set by run_llm): function calling, JSON output. */
+  needs?: { toolCalling?: boolean; json?: boolean };
 }
 
 /** A score change proposed by something outside the pure router (tier 4: learning from feedback). */

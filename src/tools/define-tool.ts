@@ -10,6 +10,8 @@ export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface ToolContext {
   runtime: Runtime;
+  /** The MCP server, for requests back to the client (sampling). */
+  server: McpServer;
   extra: Extra;
   /** Sends notifications/progress when the client asked for it (gave a progressToken). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
@@ -66,6 +68,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       if (!parsed.success) return errorResult(zodToError(parsed.error, Object.keys(def.input)));
       const ctx: ToolContext = {
         runtime,
+        server,
         extra,
         progress: async (progress, total, message) => {
           const token = extra._meta?.progressToken;

@@ -1,0 +1,127 @@
+import OpenAI from "openai";
+import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
+
+/**
+ * OpenAI and every OpenAI-compatible endpoint (OpenRouter, DeepSeek, Gemini's compatibility
+ * layer, Perplexity, Ollama, vLLM, LM Studio) through the official SDK with a base URL.
+ * The SDK's own retries are off: Switchboard has one retry policy.
+ */
+export class OpenAIAdapter implements LlmAdapter {
+  private readonly client: OpenAI;
+
+  constructor(
+    readonly provider: string,
+    opts: { apiKey: string | undefined; baseURL: string; headers?: Record<string, string> },
+  ) {
+    this.client = new OpenAI({
+      // Local servers take any key; the SDK insists on one.
+      apiKey: opts.apiKey ?? "not-needed",
+      baseURL: opts.baseURL,
+      maxRetries: 0,
+      timeout: 10 * 60 * 1000,
+      defaultHeaders: opts.headers,
+    });
+  }
+
+  async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {
+    const body = this.body(req);
+    if (!opts.onDelta) {
+      const res = await this.client.chat.completions.create({ ...body, stream: false }, { signal: opts.signal });
+      const choice = res.choices[0];
+      return {
+        text: choice?.message.content ?? "",
+        toolCalls: (choice?.message.tool_calls ?? []).flatMap((t) =>
+          t.type === "function" ? [{ id: t.id, name: t.function.name, arguments: t.function.arguments }] : [],
+        ),
+        finishReason: finish(choice?.finish_reason),
+        usage: {
+          inputTokens: res.usage?.prompt_tokens ?? 0,
+          outputTokens: res.usage?.completion_tokens ?? 0,
+          cachedInputTokens: res.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+        },
+      };
+    }
+
+    const stream = await this.client.chat.completions.create(
+      { ...body, stream: true, stream_options: { include_usage: true } },
+      { signal: opts.signal },
+    );
+    let text = "";
+    let finishReason: FinishReason = "other";
+    let sawFinish = false;
+    const calls = new Map<number, ToolCall>();
+    const usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+    for await (const chunk of stream) {
+      if (chunk.usage) {
+        usage.inputTokens = chunk.usage.prompt_tokens ?? 0;
+        usage.outputTokens = chunk.usage.completion_tokens ?? 0;
+        usage.cachedInputTokens = chunk.usage.prompt_tokens_details?.cached_tokens ?? 0;
+      }
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      const delta = choice.delta;
+      if (delta?.content) {
+        text += delta.content;
+        opts.onDelta(delta.content);
+      }
+      for (const tc of delta?.tool_calls ?? []) {
+        const cur = calls.get(tc.index) ?? { id: "", name: "", arguments: "" };
+        if (tc.id) cur.id = tc.id;
+        if (tc.function?.name) cur.name += tc.function.name;
+        if (tc.function?.arguments) cur.arguments += tc.function.arguments;
+        calls.set(tc.index, cur);
+      }
+      if (choice.finish_reason) {
+        finishReason = finish(choice.finish_reason);
+        sawFinish = true;
+      }
+    }
+    // A stream that ends without a finish reason was cut: never pass off a partial answer.
+    if (!sawFinish) throw new StreamIncompleteError(this.provider);
+    return { text, toolCalls: [...calls.values()], finishReason, usage };
+  }
+
+  private body(req: ChatRequest): Omit<ChatCompletionCreateParams, "stream"> {
+    const messages: ChatCompletionMessageParam[] = [];
+    if (req.system) messages.push({ role: "system", content: req.system });
+    for (const m of req.messages) {
+      if (m.role === "tool") messages.push({ role: "user", content: m.content });
+      else messages.push({ role: m.role, content: m.content });
+    }
+    const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
+    if (req.temperature !== undefined) body.temperature = req.temperature;
+    if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
+    if (req.responseFormat?.type === "json_schema") {
+      body.response_format = { type: "json_schema", json_schema: { name: req.responseFormat.name ?? "response", schema: req.responseFormat.schema } };
+    }
+    if (req.tools?.length) {
+      body.tools = req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    }
+    return body;
+  }
+}
+
+function finish(r: string | null | undefined): FinishReason {
+  switch (r) {
+    case "stop":
+      return "stop";
+    case "length":
+      return "length";
+    case "tool_calls":
+    case "function_call":
+      return "tool_calls";
+    case "content_filter":
+      return "content_filter";
+    default:
+      return "other";
+  }
+}
+
+/** A stream that stopped before its end marker (connection cut mid-answer). */
+export class StreamIncompleteError extends Error {
+  constructor(readonly provider: string) {
+    super(`${provider} stream ended before the answer was complete`);
+    this.name = "StreamIncompleteError";
+  }
+}

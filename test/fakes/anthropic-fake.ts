@@ -1,0 +1,158 @@
+// Wire-faithful fake of Anthropic's POST /v1/messages (JSON and SSE), for the real `@anthropic-ai/sdk`.
+import {
+  contentText,
+  randomId,
+  splitText,
+  startFakeServer,
+  type ErrorResponse,
+  type FakeServer,
+  type ProviderWire,
+  type RecordedRequest,
+  type ResolvedReply,
+  type StatusFault,
+} from "./fake-server.js";
+
+export type { FakeReply, FakeServer, Fault, RecordedRequest, Step } from "./fake-server.js";
+
+const CONTEXT_WINDOW = 200000;
+
+const ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  529: "overloaded_error",
+};
+
+const DEFAULT_MESSAGES: Record<string, string> = {
+  invalid_request_error: "Invalid request.",
+  authentication_error: "invalid x-api-key",
+  permission_error: "Your API key does not have permission to use the specified resource.",
+  not_found_error: "Not found",
+  rate_limit_error: "Number of request tokens has exceeded your per-minute rate limit",
+  api_error: "Internal server error",
+  overloaded_error: "Overloaded",
+};
+
+function anthropicError(status: number, type: string, message: string): ErrorResponse {
+  return { status, body: { type: "error", error: { type, message }, request_id: randomId("req_") } };
+}
+
+function statusError(f: StatusFault): ErrorResponse {
+  const type = f.type ?? ERROR_TYPES[f.status] ?? (f.status >= 500 ? "api_error" : "invalid_request_error");
+  return anthropicError(f.status, type, f.message ?? DEFAULT_MESSAGES[type] ?? "Error");
+}
+
+interface Msg {
+  role?: string;
+  content?: unknown;
+}
+const messagesOf = (body: RecordedRequest["body"]): Msg[] => (Array.isArray(body?.messages) ? body.messages : []);
+
+/** Text of the content blocks, counting tool_use inputs and tool_result contents too. */
+function blocksText(content: unknown): string {
+  if (!Array.isArray(content)) return contentText(content);
+  return content
+    .map((b) => (b?.type === "tool_use" ? JSON.stringify(b.input ?? {}) : b?.type === "tool_result" ? contentText(b.content) : contentText([b])))
+    .join("");
+}
+
+const wire: ProviderWire = {
+  route: "/v1/messages",
+  urlSuffix: "",
+  requestIdHeader: "request-id",
+
+  // SDK 0.x sends the key as `x-api-key`; SDK 1.x sends it as `Authorization: Bearer <key>`. Accept both.
+  authenticate(req) {
+    const auth = req.headers["authorization"];
+    const bearer = typeof auth === "string" && auth.startsWith("Bearer ") ? auth.slice("Bearer ".length).trim() : "";
+    const key = typeof req.headers["x-api-key"] === "string" && req.headers["x-api-key"] ? req.headers["x-api-key"] : bearer;
+    if (!key) return anthropicError(401, "authentication_error", "x-api-key header is required");
+    if (key === "bad-key") return anthropicError(401, "authentication_error", "invalid x-api-key");
+    if (!req.headers["anthropic-version"]) return anthropicError(400, "invalid_request_error", "anthropic-version: header is required");
+    return undefined;
+  },
+
+  notFound: () => anthropicError(404, "not_found_error", "Not Found"),
+  statusError,
+  contextLengthError: (_req, tokens) =>
+    anthropicError(400, "invalid_request_error", `prompt is too long: ${Math.max(tokens, CONTEXT_WINDOW + 1)} tokens > ${CONTEXT_WINDOW} maximum`),
+  contentFilterReply: { text: "", finishReason: "refusal" },
+
+  promptText: (body) => blocksText(body?.system) + messagesOf(body).map((m) => blocksText(m.content)).join(""),
+  lastUserText: (body) =>
+    contentText(
+      messagesOf(body)
+        .filter((m) => m.role === "user")
+        .at(-1)?.content,
+    ),
+
+  complete(req, reply) {
+    const content: object[] = [];
+    if (reply.text) content.push({ type: "text", text: reply.text });
+    for (const c of withIds(reply)) content.push({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments || "{}") });
+    return { ...messageShell(req), content, ...stopOf(reply), usage: usageOf(reply, reply.usage.output) };
+  },
+
+  streamFrames(req, reply) {
+    const frames: string[] = [];
+    const emit = (type: string, data: object) => frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    emit("message_start", {
+      message: { ...messageShell(req), content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage: usageOf(reply, Math.min(1, reply.usage.output)) },
+    });
+    let index = 0;
+    if (reply.text) {
+      emit("content_block_start", { index, content_block: { type: "text", text: "" } });
+      frames.push('event: ping\ndata: {"type": "ping"}\n\n');
+      for (const text of splitText(reply.text, reply.chunks)) emit("content_block_delta", { index, delta: { type: "text_delta", text } });
+      emit("content_block_stop", { index });
+      index++;
+    }
+    for (const c of withIds(reply)) {
+      emit("content_block_start", { index, content_block: { type: "tool_use", id: c.id, name: c.name, input: {} } });
+      emit("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } });
+      for (const partial_json of splitText(c.arguments, reply.chunks)) emit("content_block_delta", { index, delta: { type: "input_json_delta", partial_json } });
+      emit("content_block_stop", { index });
+      index++;
+    }
+    emit("message_delta", { delta: stopOf(reply), usage: { output_tokens: reply.usage.output } });
+    emit("message_stop", {});
+    return frames;
+  },
+
+  malformedBody: '{"id":"msg_broken","type":"message","role":"assistant","content":[{"type":"te',
+  malformedFrame: 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"oo\n\n',
+};
+
+function withIds(reply: ResolvedReply) {
+  return reply.toolCalls.map((c) => ({ ...c, id: c.id ?? randomId("toolu_") }));
+}
+
+function messageShell(req: RecordedRequest) {
+  return { id: randomId("msg_"), type: "message", role: "assistant", model: String(req.body?.model) };
+}
+
+function stopOf(reply: ResolvedReply) {
+  const stop_reason = reply.finishReason ?? (reply.toolCalls.length > 0 ? "tool_use" : "end_turn");
+  const stop_details = stop_reason === "refusal" ? { type: "refusal", category: null, explanation: null } : null;
+  return { stop_reason, stop_sequence: null, stop_details };
+}
+
+function usageOf(reply: ResolvedReply, outputTokens: number) {
+  return {
+    input_tokens: reply.usage.input,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: reply.usage.cached ?? 0,
+    output_tokens: outputTokens,
+    service_tier: "standard",
+  };
+}
+
+/** Start a fake Anthropic server; give `url` (no /v1) to `new Anthropic({ baseURL })`. */
+export function startAnthropicFake(): Promise<FakeServer> {
+  return startFakeServer(wire);
+}
