@@ -5,6 +5,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Runtime } from "../dist/runtime.js";
+import { benchLlm } from "./llm.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quantile = (xs, p) => {
@@ -95,3 +96,5 @@ console.log(
   `route_task over stdio: p50 ${fmt(st.route.p50)} ms  p99 ${fmt(st.route.p99)} ms | echo: p50 ${fmt(st.echo.p50)} ms  p99 ${fmt(st.echo.p99)} ms | ` +
     `ratio p50 ${(st.route.p50 / st.echo.p50).toFixed(2)}x  p99 ${(st.route.p99 / st.echo.p99).toFixed(2)}x  (goal: within 1.5x)`,
 );
+
+await benchLlm();

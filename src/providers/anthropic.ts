@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageCreateParams, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { StreamIncompleteError } from "./openai.js";
+import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
 /** Anthropic's Messages API through the official SDK, SDK retries off. */
@@ -9,7 +10,7 @@ export class AnthropicAdapter implements LlmAdapter {
   private readonly client: Anthropic;
 
   constructor(opts: { apiKey: string; baseURL: string }) {
-    this.client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000 });
+    this.client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn" });
   }
 
   async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {
@@ -26,7 +27,7 @@ export class AnthropicAdapter implements LlmAdapter {
         text,
         toolCalls,
         finishReason: finish(msg.stop_reason),
-        usage: { inputTokens: msg.usage.input_tokens, outputTokens: msg.usage.output_tokens, cachedInputTokens: msg.usage.cache_read_input_tokens ?? 0 },
+        usage: usageOf(msg.usage.input_tokens, msg.usage.cache_read_input_tokens, msg.usage.output_tokens),
       };
     }
 
@@ -39,8 +40,7 @@ export class AnthropicAdapter implements LlmAdapter {
     for await (const ev of stream) {
       switch (ev.type) {
         case "message_start":
-          usage.inputTokens = ev.message.usage.input_tokens;
-          usage.cachedInputTokens = ev.message.usage.cache_read_input_tokens ?? 0;
+          Object.assign(usage, usageOf(ev.message.usage.input_tokens, ev.message.usage.cache_read_input_tokens, 0));
           break;
         case "content_block_start":
           if (ev.content_block.type === "tool_use") blocks.set(ev.index, { id: ev.content_block.id, name: ev.content_block.name, arguments: "" });
@@ -89,6 +89,12 @@ export class AnthropicAdapter implements LlmAdapter {
     }
     return body;
   }
+}
+
+/** Anthropic's input_tokens leaves out cache reads; OpenAI's prompt_tokens includes them. Report them like OpenAI. */
+function usageOf(input: number, cacheRead: number | null | undefined, output: number) {
+  const cached = cacheRead ?? 0;
+  return { inputTokens: input + cached, outputTokens: output, cachedInputTokens: cached };
 }
 
 function finish(r: string | null | undefined): FinishReason {

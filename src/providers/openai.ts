@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
 /**
@@ -21,6 +22,8 @@ export class OpenAIAdapter implements LlmAdapter {
       maxRetries: 0,
       timeout: 10 * 60 * 1000,
       defaultHeaders: opts.headers,
+      logger: sdkLogger,
+      logLevel: "warn",
     });
   }
 
