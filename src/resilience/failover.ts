@@ -16,9 +16,10 @@ export interface Attempt {
   latencyMs: number;
 }
 
-export interface ChainOptions {
+export interface ChainOptions<T = ChatResult> {
   cfg: SwitchboardConfig;
   board: BreakerBoard;
+  /** For escalation to a stronger model (LLM chains). */
   taskType: TaskType;
   /** The caller's cancellation. */
   signal: AbortSignal;
@@ -27,9 +28,11 @@ export interface ChainOptions {
   interactive: boolean;
   /** Whether a model can be called here (a key, or the client's sampling). */
   callable(id: string): boolean;
-  call(id: string, signal: AbortSignal): Promise<ChatResult>;
+  /** Whether a model outside the given chain may be brought in (tenant policy); default: yes. */
+  eligible?(id: string): boolean;
+  call(id: string, signal: AbortSignal): Promise<T>;
   /** Visible problem with an answer (see quality-gate), or null. */
-  check?(result: ChatResult): string | null;
+  check?(result: T): string | null;
   /** Secrets to keep out of every message. */
   secrets: string[];
   /** Env var names that would turn on each provider, for the error hint. */
@@ -37,9 +40,9 @@ export interface ChainOptions {
   now?: () => number;
 }
 
-export interface ChainResult {
+export interface ChainResult<T = ChatResult> {
   model: string;
-  result: ChatResult;
+  result: T;
   attempts: Attempt[];
   escalated: boolean;
 }
@@ -52,14 +55,14 @@ export interface ChainResult {
  * stronger model when an answer fails a visible check. Only when everything is spent does it
  * throw, with every attempt in the error.
  */
-export async function runChain(candidates: string[], o: ChainOptions): Promise<ChainResult> {
+export async function runChain<T = ChatResult>(candidates: string[], o: ChainOptions<T>): Promise<ChainResult<T>> {
   const now = o.now ?? Date.now;
   const f = o.cfg.router.failover;
   const attempts: Attempt[] = [];
   const queue = [...new Set(candidates)];
   const tried = new Set<string>();
   let escalated = false;
-  let held: { model: string; result: ChatResult } | undefined;
+  let held: { model: string; result: T } | undefined;
   let last: ProviderFailure | undefined;
 
   while (queue.length) {
@@ -81,13 +84,13 @@ export async function runChain(candidates: string[], o: ChainOptions): Promise<C
       break;
     }
 
-    const once = async (): Promise<ChatResult> => {
+    const once = async (): Promise<T> => {
       const budget = Math.max(1, Math.min(o.attemptTimeoutMs, o.deadlineAt - now()));
       const t0 = performance.now();
       try {
         const r = await timeout(budget, TimeoutStrategy.Aggressive).execute((_ctx, signal) => o.call(id, signal), o.signal);
         // A filtered completion is a failure of this model, not an answer.
-        if (r.finishReason === "content_filter") throw new ProviderFailure("content_filtered", `${provider}'s content filter stopped the answer`, false);
+        if ((r as { finishReason?: string } | null)?.finishReason === "content_filter") throw new ProviderFailure("content_filtered", `${provider}'s content filter stopped the answer`, false);
         attempts.push({ model: id, provider, outcome: "ok", latencyMs: ms(t0) });
         return r;
       } catch (err) {
@@ -141,18 +144,18 @@ export async function runChain(candidates: string[], o: ChainOptions): Promise<C
 }
 
 /** Typed fallbacks: what failed decides what is worth trying next. */
-function reorder(queue: string[], code: ErrorCode, failed: string, o: ChainOptions, tried: Set<string>): void {
+function reorder<T>(queue: string[], code: ErrorCode, failed: string, o: ChainOptions<T>, tried: Set<string>): void {
   const models = o.cfg.models;
   if (code === "context_length_exceeded") {
     const window = models[failed]?.contextWindow ?? 0;
     const bigger = (id: string) => (models[id]?.contextWindow ?? 0) > window;
     const keep = queue.filter(bigger);
     const extra = Object.keys(models)
-      .filter((id) => bigger(id) && !tried.has(id) && !keep.includes(id) && o.callable(id))
+      .filter((id) => bigger(id) && !tried.has(id) && !keep.includes(id) && o.callable(id) && (o.eligible?.(id) ?? true))
       .sort((a, b) => models[a]!.price.input - models[b]!.price.input);
     queue.splice(0, queue.length, ...keep, ...extra);
   } else if (code === "content_filtered") {
-    const alt = o.cfg.router.failover.contentFiltered.filter((id) => !tried.has(id) && id !== failed);
+    const alt = o.cfg.router.failover.contentFiltered.filter((id) => !tried.has(id) && id !== failed && (o.eligible?.(id) ?? true));
     const rest = queue.filter((id) => !alt.includes(id));
     queue.splice(0, queue.length, ...alt, ...rest);
   } else if (code === "timeout" && o.interactive) {
@@ -162,14 +165,16 @@ function reorder(queue: string[], code: ErrorCode, failed: string, o: ChainOptio
 }
 
 /** The cheapest callable model clearly more capable at this task than the one that fell short. */
-function strongerModel(id: string, o: ChainOptions, tried: Set<string>): string | undefined {
+function strongerModel<T>(id: string, o: ChainOptions<T>, tried: Set<string>): string | undefined {
   const models = o.cfg.models;
   const cur = models[id];
   if (!cur) return undefined;
-  const weights = o.cfg.tasks[o.taskType].weights;
+  // Stronger means more capable at the task, not faster: speed is left out of the weights.
+  const { speed: _speed, ...quality } = o.cfg.tasks[o.taskType].weights;
+  const weights = Object.keys(quality).length ? quality : { reasoning: 0.5, instruction: 0.5 };
   const base = taskCapability(cur, weights);
   return Object.entries(models)
-    .filter(([mid, m]) => !tried.has(mid) && o.callable(mid) && !o.board.isOpen(mid) && taskCapability(m, weights) > base + 3 && tierRank(m.tier) >= tierRank(cur.tier))
+    .filter(([mid, m]) => !tried.has(mid) && o.callable(mid) && (o.eligible?.(mid) ?? true) && !o.board.isOpen(mid) && taskCapability(m, weights) > base + 3 && tierRank(m.tier) >= tierRank(cur.tier))
     .sort(([, a], [, b]) => a.price.output - b.price.output)[0]?.[0];
 }
 
@@ -182,7 +187,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   invalid_request: "the providers refused the request as malformed; check the arguments (tools schema, response format).",
 };
 
-function exhausted(attempts: Attempt[], last: ProviderFailure | undefined, o: ChainOptions): SwitchboardError {
+function exhausted<T>(attempts: Attempt[], last: ProviderFailure | undefined, o: ChainOptions<T>): SwitchboardError {
   const skippedForKeys = attempts.filter((a) => a.errorCode === "no_provider_configured");
   if (!last && skippedForKeys.length) {
     const envs = [...new Set(skippedForKeys.map((a) => o.keyHint(a.provider)).filter(Boolean))];

@@ -12,7 +12,7 @@ import { invalidRequest, SwitchboardError, unknownValue } from "../resilience/er
 import { TaskClassifier, type Prediction } from "./classifier.js";
 import { estimateComplexity } from "./complexity.js";
 import { applyRules } from "./rules.js";
-import { callCost, pickFallbacks, selectModels, tierRank, whyNot, type Weights } from "./select.js";
+import { callCost, pickFallbacks, selectModels, tenantAllows, tierRank, whyNot, type Weights } from "./select.js";
 import { detectSignals, signalNames } from "./signals.js";
 import { ATTACHMENT_TOKENS, estimateTokens, MESSAGE_OVERHEAD_TOKENS } from "./tokens.js";
 import type { Alternative, Decision, DecisionTier, ModelRef, RouteContext, RouteInput } from "./types.js";
@@ -250,9 +250,7 @@ function validate(input: RouteInput, cfg: SwitchboardConfig): void {
   if (input.tenant && !cfg.tenants[input.tenant]) throw unknownValue("tenant", input.tenant, Object.keys(cfg.tenants));
   if (input.latency && !(LATENCY_CLASSES as readonly string[]).includes(input.latency)) throw unknownValue("latency", input.latency, [...LATENCY_CLASSES]);
   if (input.model) {
-    const t = cfg.tenants[input.tenant ?? cfg.router.defaultTenant]!;
-    const p = providerOf(input.model);
-    if ((t.allowedProviders && !t.allowedProviders.includes(p)) || t.blockedProviders?.includes(p) || (t.allowedModels && !t.allowedModels.includes(input.model)) || t.blockedModels?.includes(input.model)) {
+    if (!tenantAllows(cfg.tenants[input.tenant ?? cfg.router.defaultTenant]!, input.model)) {
       throw invalidRequest(`tenant "${input.tenant ?? cfg.router.defaultTenant}" does not allow model ${input.model}`, "pick a model the tenant allows, or leave model out to let Switchboard choose.", { field: "model" });
     }
   }

@@ -73,6 +73,15 @@ export function taskCapability(m: ModelEntry, weights: Partial<Record<keyof Mode
   return wsum ? sum / wsum : 50;
 }
 
+/** Whether a tenant's policy lets it use a model at all. */
+export function tenantAllows(t: TenantEntry, id: string): boolean {
+  const p = providerOf(id);
+  if (t.allowedProviders && !t.allowedProviders.includes(p)) return false;
+  if (t.blockedProviders?.includes(p)) return false;
+  if (t.allowedModels && !t.allowedModels.includes(id)) return false;
+  return !t.blockedModels?.includes(id);
+}
+
 export function callCost(m: ModelEntry, inputTokens: number, outputTokens: number): number {
   return (inputTokens * m.price.input + outputTokens * m.price.output) / 1e6;
 }
@@ -87,14 +96,7 @@ function filters(s: SelectionInput): Filter[] {
     {
       name: "tenant policy",
       hard: true,
-      test: (id) => {
-        const p = providerOf(id);
-        if (t.allowedProviders && !t.allowedProviders.includes(p)) return `tenant allows only providers ${t.allowedProviders.join(", ")}`;
-        if (t.blockedProviders?.includes(p)) return `tenant blocks provider ${p}`;
-        if (t.allowedModels && !t.allowedModels.includes(id)) return "tenant does not allow this model";
-        if (t.blockedModels?.includes(id)) return "tenant blocks this model";
-        return null;
-      },
+      test: (id) => (tenantAllows(t, id) ? null : "tenant policy does not allow this model"),
     },
     {
       name: "context window",

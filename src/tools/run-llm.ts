@@ -1,11 +1,9 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { providerOf } from "../config/schema.js";
-import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
-import type { ChatRequest, ChatResult, LlmMessage, ResponseFormat } from "../providers/types.js";
+import { callLlm } from "../jobs/llm-call.js";
+import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { invalidRequest } from "../resilience/errors.js";
-import { runChain } from "../resilience/failover.js";
-import { answerProblem, stripFences } from "../resilience/quality-gate.js";
+import { stripFences } from "../resilience/quality-gate.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
@@ -98,121 +96,69 @@ async function runLlm(args: Args, ctx: ToolContext) {
   const { runtime, server, extra } = ctx;
   const t0 = performance.now();
   const { system, temperature, responseFormat, functionTools, ...routing } = args;
-  const wantsJson = !!responseFormat && responseFormat.type !== "text";
+  const format = responseFormat as ResponseFormat | undefined;
+  const wantsJson = !!format && format.type !== "text";
   const decision = runtime.route({ ...routing, needs: { toolCalling: (functionTools?.length ?? 0) > 0, json: wantsJson } });
   if (decision.job !== "llm") {
     throw invalidRequest(`mode ${decision.mode} is a ${decision.job} job, not an LLM call`, "use the matching media, voice or transcription tool, or pick an LLM mode.", { field: "mode" });
   }
-
   const messages: LlmMessage[] = [...(args.messages ?? [])];
   if (args.prompt?.trim()) messages.push({ role: "user", content: args.prompt });
-  const cfg = runtime.config;
-  const latency = cfg.router.latencyClasses[decision.latency];
-  const sampling = SamplingAdapter.supported(server.server)
-    ? new SamplingAdapter(server.server, samplingPreferences(decision, args))
-    : undefined;
-  const candidates = [decision.model, ...decision.fallbacks.map((f) => f.model), ...(sampling ? [SAMPLING_MODEL] : [])];
 
-  let streamed = 0;
-  let lastProgress = 0;
-  const progress = (message: string) => void ctx.progress(streamed, undefined, message).catch(() => undefined);
   const wantsProgress = extra._meta?.progressToken !== undefined;
-
-  const chain = await runChain(candidates, {
-    cfg,
-    board: runtime.breakers,
-    taskType: decision.taskType,
-    signal: extra.signal,
-    attemptTimeoutMs: latency.attemptTimeoutMs,
-    deadlineAt: Date.now() + latency.deadlineMs,
-    interactive: decision.latency === "interactive",
-    secrets: runtime.providers.secrets(),
-    keyHint: (p) => runtime.providers.keyEnv(p),
-    callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
-    check: (r) => answerProblem(r, responseFormat as ResponseFormat | undefined),
-    call: (id, signal) => {
-      const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
-      const model = cfg.models[id];
-      const req: ChatRequest = {
-        model: id.slice(id.indexOf(":") + 1),
-        messages,
-        maxOutputTokens: Math.min(args.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
-        ...(system ? { system } : {}),
-        ...(temperature !== undefined ? { temperature } : {}),
-        ...(responseFormat ? { responseFormat: responseFormat as ResponseFormat } : {}),
-        ...(functionTools?.length ? { tools: functionTools } : {}),
-      };
-      if (wantsProgress) progress(`calling ${id}`);
-      return adapter.chat(req, {
-        signal,
-        ...(wantsProgress
-          ? {
-              onDelta: (piece: string) => {
-                streamed += piece.length;
-                // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
-                if (streamed - lastProgress >= 200) {
-                  lastProgress = streamed;
-                  progress(`streaming from ${id}`);
-                }
-              },
-            }
-          : {}),
-      });
+  const call = await callLlm(
+    runtime,
+    server,
+    decision,
+    {
+      messages,
+      ...(system ? { system } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(format ? { responseFormat: format } : {}),
+      ...(functionTools ? { functionTools } : {}),
+      ...(args.maxOutputTokens ? { maxOutputTokens: args.maxOutputTokens } : {}),
+      ...(args.modelPreferences ? { modelPreferences: args.modelPreferences } : {}),
     },
-  });
+    {
+      signal: extra.signal,
+      ...(wantsProgress ? { onProgress: (n: number, message: string) => void ctx.progress(n, undefined, message).catch(() => undefined) } : {}),
+    },
+  );
 
-  const served = chain.model === SAMPLING_MODEL && sampling?.lastModel ? `sampling:${sampling.lastModel}` : chain.model;
-  const result: ChatResult = chain.result;
-  const costUsd = priceOf(runtime, chain.model, result);
+  const r = call.result;
   const out = {
-    text: wantsJson ? stripFences(result.text) : result.text,
-    toolCalls: result.toolCalls,
-    model: served,
-    provider: providerOf(chain.model),
-    finishReason: result.finishReason,
-    decision: {
-      requestId: decision.requestId,
-      mode: decision.mode,
-      taskType: decision.taskType,
-      complexity: decision.complexity,
-      costTier: decision.costTier,
-      tier: decision.tier,
-      confidence: decision.confidence,
-      reason: decision.reason,
-      tools: decision.tools,
-      mcpTools: decision.mcpTools,
-      routedModel: decision.model,
-    },
-    attempts: chain.attempts,
-    escalated: chain.escalated,
-    usage: result.usage,
-    costUsd,
+    text: wantsJson ? stripFences(r.text) : r.text,
+    toolCalls: r.toolCalls,
+    model: call.model,
+    provider: call.provider,
+    finishReason: r.finishReason,
+    decision: decisionSummary(decision),
+    attempts: call.attempts,
+    escalated: call.escalated,
+    usage: r.usage,
+    costUsd: call.costUsd,
     latencyMs: Math.round(performance.now() - t0),
   };
   logger.info(
-    { requestId: decision.requestId, model: served, attempts: chain.attempts.length, escalated: chain.escalated, latencyMs: out.latencyMs, costUsd },
+    { requestId: decision.requestId, model: call.model, attempts: call.attempts.length, escalated: call.escalated, latencyMs: out.latencyMs, costUsd: call.costUsd },
     "run_llm served",
   );
   return out;
 }
 
-function samplingPreferences(d: Decision, args: Args) {
-  const name = d.model.slice(d.model.indexOf(":") + 1);
-  const p = args.modelPreferences;
-  const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier];
+/** The part of a decision every job result carries. */
+export function decisionSummary(d: Decision) {
   return {
-    hints: [name, ...(p?.hints ?? []).map((h) => h.name ?? "").filter(Boolean)],
-    costPriority: p?.costPriority ?? byTier.cost,
-    speedPriority: p?.speedPriority ?? (d.latency === "interactive" ? 0.7 : 0.3),
-    intelligencePriority: p?.intelligencePriority ?? byTier.intelligence,
+    requestId: d.requestId,
+    mode: d.mode,
+    taskType: d.taskType,
+    complexity: d.complexity,
+    costTier: d.costTier,
+    tier: d.tier,
+    confidence: d.confidence,
+    reason: d.reason,
+    tools: d.tools,
+    mcpTools: d.mcpTools,
+    routedModel: d.model,
   };
-}
-
-/** Cost from catalog prices and the provider's reported usage; cached input at its own price. */
-function priceOf(runtime: Runtime, id: string, r: ChatResult): number {
-  const m = runtime.config.models[id];
-  if (!m) return 0;
-  const cached = Math.min(r.usage.cachedInputTokens, r.usage.inputTokens);
-  const cost = ((r.usage.inputTokens - cached) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + r.usage.outputTokens * m.price.output) / 1e6;
-  return Math.round(cost * 1e8) / 1e8;
 }

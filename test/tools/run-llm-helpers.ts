@@ -225,42 +225,43 @@ export function errorOf(res: CallToolResult): ErrorBody {
 }
 
 /**
- * A TCP pass-through in front of a fake, so a test can see the client side of each connection
- * open and close (the fakes do not expose their sockets).
+ * A TCP pass-through in front of a fake, so a test can watch the client side of a provider
+ * connection close (the fakes do not expose their sockets).
  */
 export interface TcpProxy {
   url: string;
   /** Client connections currently open. */
   open(): number;
-  /** Resolves when the `n`th client connection (1-based) has closed. */
-  closed(n: number): Promise<void>;
+  /** The connection that last sent bytes (the one carrying the latest request): resolves when it closes. */
+  lastActiveClosed(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const t = new URL(target);
-  const sockets: Socket[] = [];
-  const closedAt: Array<Promise<void>> = [];
+  const sockets = new Set<Socket>();
+  let lastActive: Promise<void> | undefined;
   const server = createTcpServer((inbound) => {
-    sockets.push(inbound);
-    closedAt.push(new Promise((resolve) => inbound.once("close", () => resolve())));
+    sockets.add(inbound);
+    const closed = new Promise<void>((resolve) => inbound.once("close", () => resolve()));
     const outbound = connect(Number(t.port), t.hostname);
+    inbound.on("data", () => void (lastActive = closed));
     inbound.pipe(outbound);
     outbound.pipe(inbound);
     inbound.on("error", () => outbound.destroy());
     outbound.on("error", () => inbound.destroy());
-    inbound.on("close", () => outbound.destroy());
+    inbound.on("close", () => {
+      sockets.delete(inbound);
+      outbound.destroy();
+    });
     outbound.on("close", () => inbound.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `${t.protocol}//127.0.0.1:${port}${t.pathname === "/" ? "" : t.pathname}`,
-    open: () => sockets.filter((s) => !s.destroyed).length,
-    closed: async (n) => {
-      while (closedAt.length < n) await new Promise((r) => setImmediate(r));
-      await closedAt[n - 1];
-    },
+    open: () => sockets.size,
+    lastActiveClosed: () => lastActive ?? Promise.reject(new Error("no connection has carried a request yet")),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,199 @@
+// run_llm's typed fallbacks and escalation: a context-length error moves to a larger window, a
+// content filter to the configured alternative, and an answer that fails a visible check
+// (not the requested JSON, empty, cut at the token limit, refused) to a stronger model.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { taskCapability, tierRank } from "../../src/routing/select.js";
+import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness, type RunOutput } from "./run-llm-helpers.js";
+
+let fakes: Fakes;
+let h: Harness;
+
+beforeAll(async () => {
+  fakes = await startFakes();
+});
+afterAll(async () => {
+  await fakes.close();
+});
+beforeEach(async () => {
+  fakes.reset();
+  h = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const shape = (attempts: RunOutput["attempts"]) => attempts.map((a) => [a.model, a.outcome, a.errorCode]);
+
+/** The answered model is clearly more capable at the task than `from`, and not a lower tier. */
+function expectStronger(out: RunOutput, from: string): void {
+  const models = h.runtime.config.models;
+  const weights = h.runtime.config.tasks[out.decision.taskType as keyof typeof h.runtime.config.tasks].weights;
+  expect(out.model).not.toBe(from);
+  expect(taskCapability(models[out.model]!, weights)).toBeGreaterThan(taskCapability(models[from]!, weights) + 3);
+  expect(tierRank(models[out.model]!.tier)).toBeGreaterThanOrEqual(tierRank(models[from]!.tier));
+}
+
+describe("run_llm: context length", () => {
+  it("moves to a model with a larger context window after a context-length error", async () => {
+    const small = "anthropic:claude-haiku-4-5";
+    fakes.anthropic.enqueue({ model: nameOf(small), fault: { kind: "context-length" } });
+    const out = await h.ok({ prompt: PROMPT, model: small });
+
+    expect(out.attempts[0]).toMatchObject({ model: small, outcome: "error", errorCode: "context_length_exceeded" });
+    expect(out.attempts[1]).toMatchObject({ outcome: "ok" });
+    const models = h.runtime.config.models;
+    expect(models[out.attempts[1]!.model]!.contextWindow).toBeGreaterThan(models[small]!.contextWindow);
+    expect(out.model).toBe(out.attempts[1]!.model);
+    // Not retried on the same model: the input will not shrink by itself.
+    expect(requestsFor(fakes.anthropic, nameOf(small))).toHaveLength(1);
+  });
+
+  it("returns context_length_exceeded when no callable model has a larger window", async () => {
+    // gpt-4.1-mini's window is the largest among the configured providers' models.
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "context-length" } });
+    const err = await h.fail({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(err).toMatchObject({ code: "context_length_exceeded", retryable: false, model: "openai:gpt-4.1-mini", provider: "openai" });
+    expect(err.hint).toMatch(/shorten|larger context/);
+    expect(err.attempts!.map((a) => [a.model, a.errorCode])).toEqual([["openai:gpt-4.1-mini", "context_length_exceeded"]]);
+    expect(fakes.anthropic.requests).toHaveLength(0);
+  });
+});
+
+describe("run_llm: content filters and refusals", () => {
+  it("moves to router.failover.contentFiltered after OpenAI's content filter", async () => {
+    const alt = h.runtime.config.router.failover.contentFiltered;
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "content-filter" } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+
+    expect(shape(out.attempts)).toEqual([
+      ["openai:gpt-4.1-mini", "error", "content_filtered"],
+      [alt[0], "ok", undefined],
+    ]);
+    expect(out.model).toBe(alt[0]);
+    expect(out.text).toContain(`fake answer from ${nameOf(alt[0]!)}`);
+    expect(requestsFor(fakes.openai, "gpt-4.1-mini")).toHaveLength(1);
+  });
+
+  it("moves on to the next configured alternative when the first is filtered too", async () => {
+    const alt = h.runtime.config.router.failover.contentFiltered;
+    expect(alt.length).toBeGreaterThanOrEqual(2);
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "content-filter" } });
+    // The Anthropic alternative (claude-sonnet-4-5) refuses; the refusal is escalated, so script the next one cleanly.
+    const first = alt[0]!;
+    const fake = first.startsWith("anthropic:") ? fakes.anthropic : fakes.openai;
+    fake.enqueue({ model: nameOf(first), fault: { kind: "status", status: 400, message: "Output blocked by content filtering policy" } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(shape(out.attempts)).toEqual([
+      ["openai:gpt-4.1-mini", "error", "content_filtered"],
+      [first, "error", "content_filtered"],
+      [alt[1], "ok", undefined],
+    ]);
+  });
+
+  it("returns content_filtered when every model filters the request", async () => {
+    for (let i = 0; i < 20; i++) {
+      fakes.openai.enqueue({ fault: { kind: "content-filter" } });
+      fakes.anthropic.enqueue({ fault: { kind: "status", status: 400, message: "Request flagged by our content policy" } });
+    }
+    const err = await h.fail({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(err.code).toBe("content_filtered");
+    expect(err.retryable).toBe(false);
+    expect(err.hint).toMatch(/rephrase/);
+    expect(err.attempts!.every((a) => a.errorCode === "content_filtered")).toBe(true);
+    // Each model tried once: a filtered request is never retried on the same model.
+    const models = err.attempts!.map((a) => a.model);
+    expect(new Set(models).size).toBe(models.length);
+  });
+
+  it("escalates an Anthropic refusal to a stronger model", async () => {
+    const primary = "anthropic:claude-haiku-4-5";
+    fakes.anthropic.enqueue({ model: nameOf(primary), fault: { kind: "content-filter" } });
+    // (simple_qa, PROMPT's task, has no model clearly stronger than haiku: name a task that has one.)
+    const out = await h.ok({ prompt: PROMPT, model: primary, taskType: "reasoning" });
+
+    expect(out.attempts[0]).toMatchObject({ model: primary, outcome: "escalated" });
+    expect(out.attempts[0]!.message).toMatch(/refused/);
+    expect(out.attempts[1]).toMatchObject({ outcome: "ok" });
+    expect(out.escalated).toBe(true);
+    expectStronger(out, primary);
+    expect(out.text).toContain(`fake answer from ${nameOf(out.model)}`);
+  });
+
+  it("escalates a plain-text refusal to a stronger model", async () => {
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", reply: { text: "I'm sorry, but I can't help with that." } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini", taskType: "reasoning" });
+    expect(out.attempts[0]).toMatchObject({ model: "openai:gpt-4.1-mini", outcome: "escalated" });
+    expect(out.escalated).toBe(true);
+    expectStronger(out, "openai:gpt-4.1-mini");
+    expect(out.text).not.toMatch(/sorry/i);
+  });
+});
+
+describe("run_llm: escalation on a visible quality problem", () => {
+  const PRIMARY = "openai:gpt-4.1-mini";
+  const responseFormat = { type: "json_schema", schema: { type: "object", required: ["city"], properties: { city: { type: "string" } } } };
+  const good = '{"city":"Lima"}';
+  // extraction: a task with a model clearly stronger than gpt-4.1-mini (simple_qa has none).
+  const ask = { prompt: "Which city is the capital of Peru? Answer as JSON.", model: PRIMARY, taskType: "extraction", responseFormat };
+  beforeEach(() => {
+    // Whatever model the escalation picks answers with valid JSON.
+    fakes.openai.setDefault({ text: good });
+    fakes.anthropic.setDefault({ text: good });
+  });
+
+  it.each([
+    ["prose instead of JSON", { text: "The capital of Peru is Lima." }, /not valid JSON/],
+    ["JSON that misses the schema", { text: '{"country":"Peru"}' }, /does not match the requested schema/],
+    ["an empty answer", { text: "" }, /empty/],
+    ["an answer cut at the token limit", { text: '{"city":"Li', finishReason: "length" }, /output token limit/],
+  ])("escalates %s to a stronger model", async (_what, reply, why) => {
+    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply });
+    const out = await h.ok(ask);
+
+    expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "ok"]);
+    expect(out.attempts[0]!.model).toBe(PRIMARY);
+    expect(out.attempts[0]!.message).toMatch(why);
+    expect(out.attempts[0]!.message).toContain(`escalating to ${out.model}`);
+    expect(out.escalated).toBe(true);
+    expectStronger(out, PRIMARY);
+    expect(JSON.parse(out.text)).toEqual({ city: "Lima" });
+    expect(out.finishReason).toBe("stop");
+  });
+
+  it("sends the schema to the provider and strips a Markdown fence from a good answer", async () => {
+    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "```json\n" + good + "\n```" } });
+    const out = await h.ok(ask);
+    expect(out.escalated).toBe(false);
+    expect(out.model).toBe(PRIMARY);
+    expect(out.text).toBe(good);
+    expect(requestsFor(fakes.openai, nameOf(PRIMARY))[0]?.body.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "response", schema: responseFormat.schema },
+    });
+  });
+
+  it("escalates only once, and keeps the first answer when the stronger model fails", async () => {
+    fakes.openai.setDefault({ text: "still not json" });
+    fakes.anthropic.setDefault({ text: "still not json" });
+    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "first answer, not json" } });
+    const out = await h.ok(ask);
+    // The stronger model's answer fails the check too, but there is no second escalation.
+    expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "ok"]);
+    expect(out.text).toBe("still not json");
+
+    fakes.reset();
+    // Now everything after the first answer is down: the held first answer beats an error.
+    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "held answer" } });
+    for (let i = 0; i < 20; i++) {
+      fakes.openai.enqueue({ fault: { kind: "status", status: 503 } });
+      fakes.anthropic.enqueue({ fault: { kind: "status", status: 503 } });
+    }
+    const held = await h.ok(ask);
+    expect(held.text).toBe("held answer");
+    expect(held.model).toBe(PRIMARY);
+    expect(held.escalated).toBe(true);
+    expect(held.attempts[0]).toMatchObject({ model: PRIMARY, outcome: "escalated" });
+    expect(held.attempts[1]).toMatchObject({ model: out.model, outcome: "error", errorCode: "provider_unavailable" });
+    expect(held.attempts.slice(1).every((a) => a.outcome !== "ok")).toBe(true);
+  });
+});
