@@ -5,6 +5,13 @@ import { registerRouteTask } from "./tools/route-task.js";
 import { registerConfigResources } from "./resources/config-resources.js";
 import { registerStatusResource } from "./resources/status.js";
 import { registerRunLlm } from "./tools/run-llm.js";
+import { registerResearch } from "./tools/research.js";
+import { registerRemoveBackground } from "./tools/remove-background.js";
+import { registerUpscaleImage } from "./tools/upscale-image.js";
+import { registerStyleTransfer } from "./tools/style-transfer.js";
+import { registerGenerativeFill } from "./tools/generative-fill.js";
+import { registerVoiceover } from "./tools/voiceover.js";
+import { registerTranscribe } from "./tools/transcribe.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -27,6 +34,13 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
   );
   registerRouteTask(server, runtime);
   registerRunLlm(server, runtime);
+  registerResearch(server, runtime);
+  registerRemoveBackground(server, runtime);
+  registerUpscaleImage(server, runtime);
+  registerStyleTransfer(server, runtime);
+  registerGenerativeFill(server, runtime);
+  registerVoiceover(server, runtime);
+  registerTranscribe(server, runtime);
   registerConfigResources(server, runtime);
   registerStatusResource(server, runtime);
   if (opts.benchEcho) {

@@ -89,6 +89,10 @@ const serviceSchema = z.strictObject({
     output: usd.optional(),
   }),
   version: z.string().optional(),
+  /** Switchboard input name -> the model's input name (media models). */
+  params: z.record(z.string(), z.string()).optional(),
+  /** Extra inputs always sent to the model. */
+  defaults: z.record(z.string(), z.unknown()).optional(),
 });
 
 const modeSchema = z.strictObject({
@@ -175,6 +179,20 @@ const routerSchema = z.strictObject({
 
 const chainMap = z.record(z.string(), z.array(modelId).min(1));
 
+const filesSchema = z.strictObject({
+  allowedInputDirs: z.array(z.string()).min(1),
+  outputDir: z.string(),
+  maxInlineBytes: z.number().int().min(0),
+  maxFileBytes: z.number().int().positive(),
+});
+
+const jobSettingsSchema = z.strictObject({
+  retrieval: z.strictObject({ timeoutMs: z.number().int().positive(), maxSources: z.number().int().min(1).max(50) }),
+  media: z.strictObject({ timeoutMs: z.number().int().positive(), pollIntervalMs: z.number().int().positive() }),
+  voice: z.strictObject({ timeoutMs: z.number().int().positive(), defaultVoice: z.string(), defaultFormat: z.string() }),
+  transcription: z.strictObject({ timeoutMs: z.number().int().positive() }),
+});
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1),
@@ -195,6 +213,8 @@ export const configSchema = z
     ),
     tenants: z.record(z.string(), tenantSchema),
     experiments: z.record(z.string(), experimentSchema).default({}),
+    files: filesSchema,
+    jobSettings: jobSettingsSchema,
   })
   .superRefine((cfg, ctx) => crossCheck(cfg, ctx));
 

@@ -38,6 +38,14 @@ export class ProviderRegistry {
       .filter((v): v is string => !!v);
   }
 
+  /** Key and base URL of any provider (LLM or service), or undefined when it has no key. */
+  credentials(provider: string): { key: string; baseUrl: string } | undefined {
+    const p = this.config().providers[provider];
+    if (!p) return undefined;
+    const key = envValue(this.env, p.apiKeyEnv);
+    return key ? { key, baseUrl: p.baseUrl } : undefined;
+  }
+
   keyEnv(provider: string): string | undefined {
     return this.config().providers[provider]?.apiKeyEnv ?? undefined;
   }

@@ -160,7 +160,7 @@ function reorder<T>(queue: string[], code: ErrorCode, failed: string, o: ChainOp
     queue.splice(0, queue.length, ...alt, ...rest);
   } else if (code === "timeout" && o.interactive) {
     // A person is waiting: faster models first.
-    queue.sort((a, b) => (models[a]?.latencyMs ?? Infinity) - (models[b]?.latencyMs ?? Infinity));
+    queue.sort((a, b) => (models[a]?.latencyMs ?? 1e9) - (models[b]?.latencyMs ?? 1e9));
   }
 }
 

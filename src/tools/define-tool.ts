@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { SwitchboardError, closest, type ErrorBody } from "../resilience/errors.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
@@ -25,6 +25,8 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   output: O;
   annotations: ToolAnnotations;
   run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>> | z.infer<z.ZodObject<O>>;
+  /** Content blocks beyond the JSON mirror: resource links to saved files, small inline media. */
+  content?(out: z.infer<z.ZodObject<O>>, runtime: Runtime): ContentBlock[];
 }
 
 /**
@@ -82,7 +84,10 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       try {
         const out = await def.run(parsed.data, ctx);
         // Compact JSON: the text mirror is for clients without structuredContent, not for reading.
-        return { content: [{ type: "text", text: JSON.stringify(out) }], structuredContent: out as Record<string, unknown> };
+        return {
+          content: [{ type: "text", text: JSON.stringify(out) }, ...(def.content?.(out, runtime) ?? [])],
+          structuredContent: out as Record<string, unknown>,
+        };
       } catch (err) {
         if (err instanceof SwitchboardError) return errorResult(err.body);
         logger.error({ tool: def.name, err: (err as Error).message, stack: (err as Error).stack }, "tool failed unexpectedly");

@@ -7,6 +7,8 @@ import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fa
 
 let fakes: Fakes;
 let h: Harness;
+/** A tenant whose policy pins the models every fallback and escalation must stay within. */
+const ALLOWED = ["openai:gpt-4.1-mini", "openai:gpt-4.1-nano", "anthropic:claude-haiku-4-5"];
 
 beforeAll(async () => {
   fakes = await startFakes();
@@ -16,7 +18,10 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   fakes.reset();
-  h = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
+  h = await startHarness({
+    env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
+    overlay: { tenants: { restricted: { allowedModels: ALLOWED } } },
+  });
 });
 afterEach(async () => {
   await h.close();
@@ -24,10 +29,13 @@ afterEach(async () => {
 
 const shape = (attempts: RunOutput["attempts"]) => attempts.map((a) => [a.model, a.outcome, a.errorCode]);
 
-/** The answered model is clearly more capable at the task than `from`, and not a lower tier. */
+/**
+ * The answered model is clearly more capable at the task than `from` (by the task's weights
+ * without speed: stronger means better, not faster), and not of a lower tier.
+ */
 function expectStronger(out: RunOutput, from: string): void {
   const models = h.runtime.config.models;
-  const weights = h.runtime.config.tasks[out.decision.taskType as keyof typeof h.runtime.config.tasks].weights;
+  const { speed: _speed, ...weights } = h.runtime.config.tasks[out.decision.taskType as keyof typeof h.runtime.config.tasks].weights;
   expect(out.model).not.toBe(from);
   expect(taskCapability(models[out.model]!, weights)).toBeGreaterThan(taskCapability(models[from]!, weights) + 3);
   expect(tierRank(models[out.model]!.tier)).toBeGreaterThanOrEqual(tierRank(models[from]!.tier));
@@ -108,8 +116,7 @@ describe("run_llm: content filters and refusals", () => {
   it("escalates an Anthropic refusal to a stronger model", async () => {
     const primary = "anthropic:claude-haiku-4-5";
     fakes.anthropic.enqueue({ model: nameOf(primary), fault: { kind: "content-filter" } });
-    // (simple_qa, PROMPT's task, has no model clearly stronger than haiku: name a task that has one.)
-    const out = await h.ok({ prompt: PROMPT, model: primary, taskType: "reasoning" });
+    const out = await h.ok({ prompt: PROMPT, model: primary });
 
     expect(out.attempts[0]).toMatchObject({ model: primary, outcome: "escalated" });
     expect(out.attempts[0]!.message).toMatch(/refused/);
@@ -133,8 +140,7 @@ describe("run_llm: escalation on a visible quality problem", () => {
   const PRIMARY = "openai:gpt-4.1-mini";
   const responseFormat = { type: "json_schema", schema: { type: "object", required: ["city"], properties: { city: { type: "string" } } } };
   const good = '{"city":"Lima"}';
-  // extraction: a task with a model clearly stronger than gpt-4.1-mini (simple_qa has none).
-  const ask = { prompt: "Which city is the capital of Peru? Answer as JSON.", model: PRIMARY, taskType: "extraction", responseFormat };
+  const ask = { prompt: "Which city is the capital of Peru? Answer as JSON.", model: PRIMARY, responseFormat };
   beforeEach(() => {
     // Whatever model the escalation picks answers with valid JSON.
     fakes.openai.setDefault({ text: good });
@@ -195,5 +201,40 @@ describe("run_llm: escalation on a visible quality problem", () => {
     expect(held.attempts[0]).toMatchObject({ model: PRIMARY, outcome: "escalated" });
     expect(held.attempts[1]).toMatchObject({ model: out.model, outcome: "error", errorCode: "provider_unavailable" });
     expect(held.attempts.slice(1).every((a) => a.outcome !== "ok")).toBe(true);
+  });
+});
+
+describe("run_llm: typed fallbacks respect the tenant's policy", () => {
+  const tenant = "restricted";
+  const allowed = (out: RunOutput) => out.attempts.forEach((a) => expect(ALLOWED).toContain(a.model));
+
+  it("a context-length error moves to an allowed model with a larger window", async () => {
+    fakes.anthropic.enqueue({ model: "claude-haiku-4-5", fault: { kind: "context-length" } });
+    const out = await h.ok({ prompt: PROMPT, model: "anthropic:claude-haiku-4-5", tenant });
+    const models = h.runtime.config.models;
+    expect(out.attempts[0]).toMatchObject({ errorCode: "context_length_exceeded" });
+    expect(models[out.model]!.contextWindow).toBeGreaterThan(models["anthropic:claude-haiku-4-5"]!.contextWindow);
+    allowed(out);
+  });
+
+  it("a content filter skips router.failover.contentFiltered models the tenant may not use", async () => {
+    expect(h.runtime.config.router.failover.contentFiltered.some((id) => !ALLOWED.includes(id))).toBe(true);
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "content-filter" } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini", tenant });
+    expect(out.attempts[0]).toMatchObject({ errorCode: "content_filtered" });
+    expect(out.attempts[1]).toMatchObject({ outcome: "ok" });
+    allowed(out);
+  });
+
+  it("escalation picks a stronger model the tenant allows", async () => {
+    fakes.openai.enqueue({ model: "gpt-4.1-nano", reply: { text: "Lima" } });
+    fakes.openai.setDefault({ text: '{"city":"Lima"}' });
+    fakes.anthropic.setDefault({ text: '{"city":"Lima"}' });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-nano", tenant, responseFormat: { type: "json" } });
+    expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "ok"]);
+    expect(out.escalated).toBe(true);
+    expectStronger(out, "openai:gpt-4.1-nano");
+    allowed(out);
+    expect(JSON.parse(out.text)).toEqual({ city: "Lima" });
   });
 });

@@ -215,14 +215,6 @@ export function requestsFor(fake: FakeServer, model: string): RecordedRequest[] 
 
 /** "openai:gpt-4.1-mini" -> "gpt-4.1-mini" */
 export const nameOf = (id: string) => id.slice(id.indexOf(":") + 1);
-export const providerOfId = (id: string) => id.slice(0, id.indexOf(":"));
-
-/** Parses a tool error's JSON from a raw result. */
-export function errorOf(res: CallToolResult): ErrorBody {
-  const first = res.content[0];
-  if (!res.isError || first?.type !== "text") throw new Error(`not an error result: ${JSON.stringify(res)}`);
-  return (JSON.parse(first.text) as { error: ErrorBody }).error;
-}
 
 /**
  * A TCP pass-through in front of a fake, so a test can watch the client side of a provider
@@ -230,8 +222,6 @@ export function errorOf(res: CallToolResult): ErrorBody {
  */
 export interface TcpProxy {
   url: string;
-  /** Client connections currently open. */
-  open(): number;
   /** The connection that last sent bytes (the one carrying the latest request): resolves when it closes. */
   lastActiveClosed(): Promise<void>;
   close(): Promise<void>;
@@ -260,7 +250,6 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `${t.protocol}//127.0.0.1:${port}${t.pathname === "/" ? "" : t.pathname}`,
-    open: () => sockets.size,
     lastActiveClosed: () => lastActive ?? Promise.reject(new Error("no connection has carried a request yet")),
     close: async () => {
       for (const s of sockets) s.destroy();

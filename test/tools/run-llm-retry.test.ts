@@ -49,6 +49,17 @@ describe("run_llm: retry on the same model", () => {
     expect(fakes.anthropic.requests).toHaveLength(0);
   });
 
+  it("retries an Anthropic 529 overload on the same model, with SDK retries off", async () => {
+    fakes.anthropic.enqueue({ model: "claude-haiku-4-5", fault: { kind: "status", status: 529 } });
+    const out = await h.ok({ prompt: PROMPT, model: "anthropic:claude-haiku-4-5" });
+    expect(shape(out.attempts)).toEqual([
+      ["anthropic:claude-haiku-4-5", "error", "provider_unavailable"],
+      ["anthropic:claude-haiku-4-5", "ok", undefined],
+    ]);
+    expect(fakes.anthropic.requests.map((r) => r.headers["x-stainless-retry-count"])).toEqual(["0", "0"]);
+    expect(fakes.openai.requests).toHaveLength(0);
+  });
+
   it("honours a Retry-After that fits the budget before retrying the same model", async () => {
     fakes.openai.enqueue({ model: P, fault: { kind: "status", status: 429, retryAfter: 1 } });
     const out = await call();
@@ -193,6 +204,30 @@ describe("run_llm: fail over", () => {
       [PRIMARY, "error", "provider_unavailable"],
       [fallbacks[0], "ok", undefined],
     ]);
+  });
+});
+
+describe("run_llm: overall deadline", () => {
+  it("stops at the deadline with a timeout error when every model hangs", async () => {
+    await h.close();
+    h = await startHarness({
+      env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
+      overlay: { router: { latencyClasses: { interactive: { attemptTimeoutMs: 300, deadlineMs: 1000 } } } },
+    });
+    for (let i = 0; i < 20; i++) {
+      fakes.openai.enqueue({ fault: { kind: "hang" } });
+      fakes.anthropic.enqueue({ fault: { kind: "hang" } });
+    }
+    const t0 = Date.now();
+    const err = await h.fail({ prompt: PROMPT, model: PRIMARY });
+    const elapsed = Date.now() - t0;
+    expect(err.code).toBe("timeout");
+    expect(err.retryable).toBe(true);
+    expect(err.hint).toMatch(/attemptTimeoutMs|background/);
+    expect(err.attempts!.length).toBeGreaterThanOrEqual(3);
+    expect(err.attempts!.every((a) => a.errorCode === "timeout")).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(1600);
   });
 });
 

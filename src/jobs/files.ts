@@ -1,0 +1,120 @@
+import { mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { basename, extname, isAbsolute, join, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
+import type { SwitchboardConfig } from "../config/schema.js";
+import { invalidRequest, SwitchboardError } from "../resilience/errors.js";
+
+export type InputRef = { kind: "url"; url: string } | { kind: "file"; path: string; bytes: number; name: string; mimeType: string };
+
+const MIME: Record<string, string> = {
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".webp": "image/webp",
+  ".gif": "image/gif",
+  ".mp3": "audio/mpeg",
+  ".wav": "audio/wav",
+  ".m4a": "audio/mp4",
+  ".ogg": "audio/ogg",
+  ".flac": "audio/flac",
+  ".webm": "audio/webm",
+  ".mp4": "video/mp4",
+  ".pcm": "audio/L16",
+};
+const EXT = Object.fromEntries(Object.entries(MIME).map(([e, m]) => [m, e]));
+
+export const mimeOf = (name: string) => MIME[extname(name).toLowerCase()] ?? "application/octet-stream";
+export const extOf = (mime: string) => EXT[mime.split(";")[0]!.trim()] ?? ".bin";
+
+function expand(dir: string): string {
+  const d = dir.replace(/^\$TMPDIR(?=\/|$)/, tmpdir()).replace(/^~(?=\/|$)/, homedir());
+  return resolve(d);
+}
+
+/**
+ * An input given as an http(s) URL, or as a local path inside one of the allowed folders.
+ * Symlinks are resolved before the check, so a link cannot lead outside them.
+ */
+export function resolveInput(value: string, field: string, cfg: SwitchboardConfig): InputRef {
+  const v = value.trim();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(v) && !/^[a-z]:[\\/]/i.test(v)) {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      throw invalidRequest(`${field} is not a valid URL`, "pass an http(s) URL or a path to a local file.", { field });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw invalidRequest(`${field} uses the ${url.protocol} scheme, which is not accepted`, "pass an http(s) URL or a path to a local file inside an allowed folder.", { field, validValues: ["http", "https", "local path"] });
+    }
+    return { kind: "url", url: url.href };
+  }
+  const dirs = cfg.files.allowedInputDirs.map((d) => expand(d));
+  const candidate = isAbsolute(v) ? v : resolve(v);
+  let real: string;
+  try {
+    real = realpathSync(candidate);
+  } catch {
+    throw invalidRequest(`${field}: no file at ${candidate}`, "check the path; relative paths are resolved from the server's working folder.", { field });
+  }
+  const realDirs = dirs.map((d) => {
+    try {
+      return realpathSync(d);
+    } catch {
+      return d;
+    }
+  });
+  if (!realDirs.some((d) => real === d || real.startsWith(d.endsWith(sep) ? d : d + sep))) {
+    throw invalidRequest(`${field}: ${candidate} is outside the folders Switchboard may read`, `move the file into one of: ${realDirs.join(", ")} (files.allowedInputDirs in the config).`, { field, validValues: realDirs });
+  }
+  const st = statSync(real);
+  if (!st.isFile()) throw invalidRequest(`${field}: ${candidate} is not a file`, "pass a path to a file.", { field });
+  if (st.size > cfg.files.maxFileBytes) {
+    throw invalidRequest(`${field}: the file is ${st.size} bytes, over the ${cfg.files.maxFileBytes}-byte limit`, "use a smaller file or raise files.maxFileBytes.", { field });
+  }
+  return { kind: "file", path: real, bytes: st.size, name: basename(real), mimeType: mimeOf(real) };
+}
+
+export async function readInput(ref: Extract<InputRef, { kind: "file" }>): Promise<Buffer> {
+  return readFile(ref.path);
+}
+
+export function outputDir(cfg: SwitchboardConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = expand(env.SWITCHBOARD_OUTPUT_DIR?.trim() || cfg.files.outputDir);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export interface SavedFile {
+  path: string;
+  uri: string;
+  mimeType: string;
+  bytes: number;
+  /** Where the provider served it, when it came from a URL. */
+  sourceUrl?: string;
+}
+
+/** Writes a result under the output folder with a name that cannot collide or escape it. */
+export function saveOutput(cfg: SwitchboardConfig, data: Buffer, opts: { job: string; mimeType: string; sourceUrl?: string; env?: NodeJS.ProcessEnv }): SavedFile {
+  const dir = outputDir(cfg, opts.env);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const name = `${opts.job.replace(/[^a-z0-9_-]/gi, "_")}-${stamp}-${randomBytes(3).toString("hex")}${extOf(opts.mimeType)}`;
+  const path = join(dir, name);
+  writeFileSync(path, data);
+  return { path, uri: pathToFileURL(path).href, mimeType: opts.mimeType, bytes: data.length, ...(opts.sourceUrl ? { sourceUrl: opts.sourceUrl } : {}) };
+}
+
+/** Downloads a provider's output with a size cap; a failed download is a provider failure. */
+export async function download(url: string, cfg: SwitchboardConfig, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {
+  const res = await fetch(url, { signal });
+  if (!res.ok) throw new SwitchboardError({ code: "provider_unavailable", message: `downloading the result failed with ${res.status}`, hint: "retry; the provider's file may have expired.", retryable: true });
+  const len = Number(res.headers.get("content-length") ?? 0);
+  if (len > cfg.files.maxFileBytes) throw new SwitchboardError({ code: "invalid_request", message: `the result is ${len} bytes, over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger results.", retryable: false });
+  const data = Buffer.from(await res.arrayBuffer());
+  if (data.length > cfg.files.maxFileBytes) throw new SwitchboardError({ code: "invalid_request", message: `the result is over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger results.", retryable: false });
+  const type = res.headers.get("content-type")?.split(";")[0]?.trim();
+  return { data, mimeType: type && type !== "application/octet-stream" ? type : mimeOf(new URL(url).pathname) };
+}

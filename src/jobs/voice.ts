@@ -1,0 +1,107 @@
+import { providerOf } from "../config/schema.js";
+import { ElevenLabsAdapter } from "../providers/elevenlabs.js";
+import { OpenAITranscriber, type Transcript } from "../providers/openai-audio.js";
+import { invalidRequest } from "../resilience/errors.js";
+import type { Attempt } from "../resilience/failover.js";
+import type { Decision } from "../routing/types.js";
+import type { Runtime } from "../runtime.js";
+import { download, readInput, resolveInput, saveOutput, type SavedFile } from "./files.js";
+import { jobDecision, modelName, runServiceChain } from "./service-chain.js";
+
+export interface VoiceoverOutcome {
+  file: SavedFile;
+  durationSeconds?: number;
+  model: string;
+  provider: string;
+  voice: string;
+  decision: Decision;
+  attempts: Attempt[];
+  costUsd: number;
+}
+
+/** ElevenLabs output formats are `<codec>_<sample rate>[_<bitrate>]`. */
+export function audioInfo(format: string, bytes: number): { mimeType: string; durationSeconds?: number } {
+  const [codec, rate, bitrate] = format.split("_");
+  if (codec === "mp3") return { mimeType: "audio/mpeg", ...(bitrate ? { durationSeconds: round((bytes * 8) / (Number(bitrate) * 1000)) } : {}) };
+  if (codec === "pcm") return { mimeType: "audio/L16", durationSeconds: round(bytes / 2 / Number(rate)) };
+  if (codec === "ulaw" || codec === "alaw") return { mimeType: "audio/basic", durationSeconds: round(bytes / Number(rate)) };
+  if (codec === "opus") return { mimeType: "audio/ogg" };
+  return { mimeType: "application/octet-stream" };
+}
+
+export async function voiceover(
+  runtime: Runtime,
+  args: { text: string; voice?: string; model?: string; outputFormat?: string; tenant?: string; requestId?: string },
+  opts: { signal: AbortSignal; progress: (n: number, message: string) => void },
+): Promise<VoiceoverOutcome> {
+  const cfg = runtime.config;
+  const settings = cfg.jobSettings.voice;
+  if (args.model && !cfg.services[args.model]) {
+    const valid = Object.entries(cfg.services).filter(([, s]) => s.kind === "voice").map(([k]) => k);
+    throw invalidRequest(`unknown voice model "${args.model}"`, `use one of: ${valid.join(", ")}.`, { field: "model", validValues: valid });
+  }
+  const format = args.outputFormat ?? settings.defaultFormat;
+  const voice = args.voice ?? settings.defaultVoice;
+  let decision = jobDecision(runtime, { prompt: args.text, mode: "voice_generation", ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.requestId ? { requestId: args.requestId } : {}) }, "voice", "default");
+  if (args.model) decision = { ...decision, model: args.model, provider: providerOf(args.model), fallbacks: decision.fallbacks.filter((f) => f.model !== args.model) };
+  const chain = await runServiceChain(runtime, decision, {
+    timeoutMs: settings.timeoutMs,
+    signal: opts.signal,
+    call: async (id, signal) => {
+      opts.progress(0, `speaking with ${id}`);
+      const creds = runtime.providers.credentials(providerOf(id))!;
+      const audio = await new ElevenLabsAdapter({ apiKey: creds.key, baseUrl: creds.baseUrl }).speak({ text: args.text, voiceId: voice, modelId: modelName(id), outputFormat: format }, signal);
+      return audio;
+    },
+  });
+  const info = audioInfo(format, chain.result.length);
+  const file = saveOutput(cfg, chain.result, { job: "voiceover", mimeType: info.mimeType });
+  const price = cfg.services[chain.model]?.price.perThousandChars ?? 0;
+  return {
+    file,
+    ...(info.durationSeconds !== undefined ? { durationSeconds: info.durationSeconds } : {}),
+    model: chain.model,
+    provider: providerOf(chain.model),
+    voice,
+    decision,
+    attempts: chain.attempts,
+    costUsd: Math.round(((price * args.text.length) / 1000) * 1e8) / 1e8,
+  };
+}
+
+export interface TranscribeOutcome extends Transcript {
+  model: string;
+  provider: string;
+  decision: Decision;
+  attempts: Attempt[];
+  costUsd: number;
+}
+
+export async function transcribe(
+  runtime: Runtime,
+  args: { audio: string; language?: string; prompt?: string; tenant?: string; requestId?: string },
+  opts: { signal: AbortSignal; progress: (n: number, message: string) => void },
+): Promise<TranscribeOutcome> {
+  const cfg = runtime.config;
+  const ref = resolveInput(args.audio, "audio", cfg);
+  const decision = jobDecision(runtime, { prompt: `transcribe ${ref.kind === "url" ? ref.url : ref.name}`, mode: "batch_transcription", attachments: [{ kind: "audio" }], ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.requestId ? { requestId: args.requestId } : {}) }, "transcription", "default");
+  opts.progress(0, "reading audio");
+  const audio =
+    ref.kind === "file"
+      ? { data: await readInput(ref), name: ref.name, mimeType: ref.mimeType }
+      : await download(ref.url, cfg, opts.signal).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
+  const chain = await runServiceChain(runtime, decision, {
+    timeoutMs: cfg.jobSettings.transcription.timeoutMs,
+    signal: opts.signal,
+    call: (id, signal) => {
+      opts.progress(1, `transcribing with ${id}`);
+      const creds = runtime.providers.credentials(providerOf(id))!;
+      return new OpenAITranscriber({ apiKey: creds.key, baseUrl: creds.baseUrl }).transcribe({ ...audio, model: modelName(id), ...(args.language ? { language: args.language } : {}), ...(args.prompt ? { prompt: args.prompt } : {}) }, signal);
+    },
+  });
+  const perMinute = cfg.services[chain.model]?.price.perMinute ?? 0;
+  const t = chain.result;
+  return { ...t, model: chain.model, provider: providerOf(chain.model), decision, attempts: chain.attempts, costUsd: Math.round((perMinute * (t.durationSeconds ?? 0)) / 60 * 1e8) / 1e8 };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;

@@ -1,0 +1,40 @@
+import OpenAI, { toFile } from "openai";
+import { sdkLogger } from "./sdk-logger.js";
+
+export interface Transcript {
+  text: string;
+  language?: string;
+  durationSeconds?: number;
+  segments: Array<{ start: number; end: number; text: string }>;
+}
+
+/** OpenAI speech to text. Whisper gives segments (verbose_json); the 4o models give text only. */
+export class OpenAITranscriber {
+  private readonly client: OpenAI;
+
+  constructor(opts: { apiKey: string; baseUrl: string }) {
+    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logger: sdkLogger, logLevel: "warn" });
+  }
+
+  async transcribe(req: { data: Buffer; name: string; mimeType: string; model: string; language?: string; prompt?: string }, signal: AbortSignal): Promise<Transcript> {
+    const file = await toFile(req.data, req.name, { type: req.mimeType });
+    const verbose = req.model.startsWith("whisper");
+    const res = (await this.client.audio.transcriptions.create(
+      {
+        file,
+        model: req.model,
+        response_format: verbose ? "verbose_json" : "json",
+        ...(verbose ? { timestamp_granularities: ["segment"] } : {}),
+        ...(req.language ? { language: req.language } : {}),
+        ...(req.prompt ? { prompt: req.prompt } : {}),
+      } as OpenAI.Audio.TranscriptionCreateParamsNonStreaming,
+      { signal },
+    )) as { text: string; language?: string; duration?: number; segments?: Array<{ start: number; end: number; text: string }> };
+    return {
+      text: res.text,
+      ...(res.language ? { language: res.language } : {}),
+      ...(typeof res.duration === "number" ? { durationSeconds: res.duration } : {}),
+      segments: (res.segments ?? []).map((s) => ({ start: s.start, end: s.end, text: s.text.trim() })),
+    };
+  }
+}

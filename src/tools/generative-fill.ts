@@ -1,0 +1,19 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Runtime } from "../runtime.js";
+import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+
+export const generativeFillTool = mediaTool({
+  name: "generative_fill",
+  title: "Fill part of an image",
+  description: "Repaint the masked area of an image (white = replace) following a prompt.",
+  job: "generativeFill",
+  input: {
+    image: imageInput,
+    mask: z.string().min(1).describe("Mask image, same size as the image; white areas are repainted (URL or allowed local path)."),
+    prompt: z.string().min(1).max(2000).describe("What to paint into the masked area."),
+  },
+  toInputs: (a) => ({ image: a.image, mask: a.mask, prompt: a.prompt }),
+});
+
+export const registerGenerativeFill = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, generativeFillTool);

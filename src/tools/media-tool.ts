@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { fileContent, runMediaJob, type MediaInputs, type MediaJob } from "../jobs/media-job.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+import { decisionSummary } from "./run-llm.js";
+
+/** Inputs every media tool takes besides its own. */
+export const imageInput = z.string().min(1).describe("The image: an http(s) URL, or a path to a local file inside an allowed folder (files.allowedInputDirs).");
+const common = {
+  tenant: z.string().optional(),
+  requestId: z.string().max(200).optional(),
+};
+
+const savedFile = z.object({ path: z.string(), uri: z.string(), mimeType: z.string(), bytes: z.number(), sourceUrl: z.string().optional() });
+const mediaOutput = {
+  files: z.array(savedFile).describe("Saved results; also returned as resource links (and inline when small)."),
+  model: z.string(),
+  provider: z.string(),
+  predictionId: z.string(),
+  decision: z.object({}).passthrough(),
+  attempts: z.array(z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() })),
+  costUsd: z.number(),
+  latencyMs: z.number(),
+};
+
+/** One media tool: its own inputs, mapped onto the shared Replicate job runner. */
+export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: string; description: string; job: MediaJob; input: I; toInputs: (args: z.infer<z.ZodObject<I>>) => MediaInputs }) {
+  return defineTool({
+    name: spec.name,
+    title: spec.title,
+    description: `${spec.description} Runs on Replicate (model chain from config jobs.media.${spec.job}) with retries and fallbacks; progress is reported while it runs, and cancelling stops the prediction. Needs REPLICATE_API_TOKEN.`,
+    input: { ...spec.input, ...common },
+    output: mediaOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    run: async (args, ctx) => {
+      const t0 = performance.now();
+      const a = args as z.infer<z.ZodObject<I>> & { tenant?: string; requestId?: string };
+      const r = await runMediaJob(ctx.runtime, spec.job, spec.toInputs(a), {
+        ...(a.tenant ? { tenant: a.tenant } : {}),
+        ...(a.requestId ? { requestId: a.requestId } : {}),
+        signal: ctx.extra.signal,
+        progress: (n, message) => void ctx.progress(n, undefined, message).catch(() => undefined),
+      });
+      return {
+        files: r.files,
+        model: r.model,
+        provider: r.provider,
+        predictionId: r.predictionId,
+        decision: decisionSummary(r.decision),
+        attempts: r.attempts,
+        costUsd: r.costUsd,
+        latencyMs: Math.round(performance.now() - t0),
+      };
+    },
+    // Inline bytes only under the configured cap (clients cap results near 1 MB).
+    content: (out, runtime) => fileContent(out.files as Parameters<typeof fileContent>[0], runtime.config.files.maxInlineBytes),
+  });
+}
+
+export function registerMediaTool(server: McpServer, runtime: Runtime, tool: ReturnType<typeof mediaTool>): void {
+  registerTool(server, runtime, tool);
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { research } from "../jobs/research.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+import { decisionSummary } from "./run-llm.js";
+
+const attempt = z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() });
+
+export const researchTool = defineTool({
+  name: "research",
+  title: "Research a question with cited sources",
+  description:
+    "Search the web (Perplexity or Tavily, falling back from one to the other), then have the routed model answer with numbered " +
+    "citations [n]. kind: web (general), deep (Tavily advanced depth), finance or news (Tavily topics). When no LLM is available, " +
+    "the sources come back with a note instead of failing.",
+  input: {
+    question: z.string().min(3).max(4000).describe("What to research."),
+    kind: z.enum(["web", "deep", "finance", "news"]).default("web").describe("Retrieval kind; each maps to a provider chain in config (jobs.retrieval)."),
+    maxSources: z.number().int().min(1).max(20).optional().describe("How many sources to use (default from config)."),
+    recencyDays: z.number().int().min(1).max(3650).optional().describe("Only sources from the last N days."),
+    includeDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).max(20).optional().describe("Restrict the search to these domains."),
+    tenant: z.string().optional(),
+    user: z.string().optional(),
+    requestId: z.string().max(200).optional(),
+  },
+  output: {
+    answer: z.string(),
+    citations: z.array(z.object({ n: z.number(), title: z.string(), url: z.string(), snippet: z.string(), publishedAt: z.string().optional() })),
+    note: z.string().optional(),
+    providers: z.object({ retrieval: z.string(), synthesis: z.string().optional() }),
+    decision: z.object({}).passthrough(),
+    attempts: z.array(attempt),
+    costUsd: z.number(),
+    latencyMs: z.number(),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  run: async (args, ctx) => {
+    const t0 = performance.now();
+    const r = await research(ctx.runtime, ctx.server, args, {
+      signal: ctx.extra.signal,
+      progress: (n, message) => void ctx.progress(n, undefined, message).catch(() => undefined),
+    });
+    return {
+      answer: r.answer,
+      citations: r.citations,
+      ...(r.note ? { note: r.note } : {}),
+      providers: { retrieval: r.retrievalProvider, ...(r.synthesisModel ? { synthesis: r.synthesisModel } : {}) },
+      decision: decisionSummary(r.decision),
+      attempts: r.attempts,
+      costUsd: r.costUsd,
+      latencyMs: Math.round(performance.now() - t0),
+    };
+  },
+});
+
+export function registerResearch(server: McpServer, runtime: Runtime): void {
+  registerTool(server, runtime, researchTool);
+}

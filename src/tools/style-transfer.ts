@@ -1,0 +1,19 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Runtime } from "../runtime.js";
+import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+
+export const styleTransferTool = mediaTool({
+  name: "style_transfer",
+  title: "Restyle an image",
+  description: "Redraw an image in the style of a reference image and/or a style description.",
+  job: "styleTransfer",
+  input: {
+    image: imageInput,
+    styleImage: z.string().min(1).optional().describe("Reference image whose style to apply (URL or allowed local path)."),
+    prompt: z.string().max(2000).optional().describe("The style in words, e.g. 'watercolour, soft light'."),
+  },
+  toInputs: (a) => ({ image: a.image, ...(a.styleImage ? { styleImage: a.styleImage } : {}), ...(a.prompt ? { prompt: a.prompt } : {}) }),
+});
+
+export const registerStyleTransfer = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, styleTransferTool);

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { transcribe } from "../jobs/voice.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+import { decisionSummary } from "./run-llm.js";
+
+export const transcribeTool = defineTool({
+  name: "transcribe",
+  title: "Transcribe audio",
+  description:
+    "Turn speech into text with segments (start/end seconds) through OpenAI's transcription API (model chain from config " +
+    "jobs.transcription: Whisper gives segments, the 4o models text only). Audio by http(s) URL or an allowed local path. Needs OPENAI_API_KEY.",
+  input: {
+    audio: z.string().min(1).describe("The audio: an http(s) URL, or a path to a local file inside an allowed folder."),
+    language: z.string().regex(/^[a-z]{2}$/).optional().describe("ISO-639-1 language of the audio, if known (improves accuracy)."),
+    prompt: z.string().max(1000).optional().describe("Words or names to expect (spelling hints)."),
+    tenant: z.string().optional(),
+    requestId: z.string().max(200).optional(),
+  },
+  output: {
+    text: z.string(),
+    language: z.string().optional(),
+    durationSeconds: z.number().optional(),
+    segments: z.array(z.object({ start: z.number(), end: z.number(), text: z.string() })),
+    model: z.string(),
+    provider: z.string(),
+    decision: z.object({}).passthrough(),
+    attempts: z.array(z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() })),
+    costUsd: z.number(),
+    latencyMs: z.number(),
+  },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  run: async (args, ctx) => {
+    const t0 = performance.now();
+    const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: (n, m) => void ctx.progress(n, undefined, m).catch(() => undefined) });
+    return {
+      text: r.text,
+      ...(r.language ? { language: r.language } : {}),
+      ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
+      segments: r.segments,
+      model: r.model,
+      provider: r.provider,
+      decision: decisionSummary(r.decision),
+      attempts: r.attempts,
+      costUsd: r.costUsd,
+      latencyMs: Math.round(performance.now() - t0),
+    };
+  },
+});
+
+export function registerTranscribe(server: McpServer, runtime: Runtime): void {
+  registerTool(server, runtime, transcribeTool);
+}

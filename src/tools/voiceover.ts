@@ -1,0 +1,55 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { fileContent } from "../jobs/media-job.js";
+import { voiceover } from "../jobs/voice.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+import { decisionSummary } from "./run-llm.js";
+
+export const voiceoverTool = defineTool({
+  name: "voiceover",
+  title: "Speak text as a voiceover",
+  description:
+    "Turn text into speech with ElevenLabs (model chain from config jobs.voice, with retries and fallbacks) and save the audio " +
+    "in the output folder; returns a resource link with duration and size, and the audio inline when small. Needs ELEVENLABS_API_KEY.",
+  input: {
+    text: z.string().min(1).max(10000).describe("What to say."),
+    voice: z.string().min(1).optional().describe("ElevenLabs voice id (default from config jobSettings.voice.defaultVoice)."),
+    model: z.string().optional().describe("Voice model, e.g. elevenlabs:eleven_flash_v2_5 (default: the configured chain)."),
+    outputFormat: z.string().regex(/^(mp3|pcm|ulaw|alaw|opus)_\d+(_\d+)?$/).optional().describe("ElevenLabs output format, e.g. mp3_44100_128 or pcm_16000."),
+    tenant: z.string().optional(),
+    requestId: z.string().max(200).optional(),
+  },
+  output: {
+    file: z.object({ path: z.string(), uri: z.string(), mimeType: z.string(), bytes: z.number() }),
+    durationSeconds: z.number().optional(),
+    voice: z.string(),
+    model: z.string(),
+    provider: z.string(),
+    decision: z.object({}).passthrough(),
+    attempts: z.array(z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() })),
+    costUsd: z.number(),
+    latencyMs: z.number(),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  run: async (args, ctx) => {
+    const t0 = performance.now();
+    const r = await voiceover(ctx.runtime, args, { signal: ctx.extra.signal, progress: (n, m) => void ctx.progress(n, undefined, m).catch(() => undefined) });
+    return {
+      file: r.file,
+      ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
+      voice: r.voice,
+      model: r.model,
+      provider: r.provider,
+      decision: decisionSummary(r.decision),
+      attempts: r.attempts,
+      costUsd: r.costUsd,
+      latencyMs: Math.round(performance.now() - t0),
+    };
+  },
+  content: (out, runtime) => fileContent([out.file], runtime.config.files.maxInlineBytes),
+});
+
+export function registerVoiceover(server: McpServer, runtime: Runtime): void {
+  registerTool(server, runtime, voiceoverTool);
+}
