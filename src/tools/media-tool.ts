@@ -4,6 +4,7 @@ import { fileContent, runMediaJob, type MediaInputs, type MediaJob } from "../jo
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
 import { decisionSummary } from "./run-llm.js";
+import { attemptOutput } from "./routing-input.js";
 
 /** Inputs every media tool takes besides its own. */
 export const imageInput = z.string().min(1).describe("The image: an http(s) URL, or a path to a local file inside an allowed folder (files.allowedInputDirs).");
@@ -19,7 +20,7 @@ const mediaOutput = {
   provider: z.string(),
   predictionId: z.string(),
   decision: z.object({}).passthrough(),
-  attempts: z.array(z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() })),
+  attempts: z.array(attemptOutput),
   costUsd: z.number(),
   latencyMs: z.number(),
 };

@@ -4,8 +4,7 @@ import { research } from "../jobs/research.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
 import { decisionSummary } from "./run-llm.js";
-
-const attempt = z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() });
+import { attemptOutput } from "./routing-input.js";
 
 export const researchTool = defineTool({
   name: "research",
@@ -30,7 +29,7 @@ export const researchTool = defineTool({
     note: z.string().optional(),
     providers: z.object({ retrieval: z.string(), synthesis: z.string().optional() }),
     decision: z.object({}).passthrough(),
-    attempts: z.array(attempt),
+    attempts: z.array(attemptOutput),
     costUsd: z.number(),
     latencyMs: z.number(),
   },

@@ -80,3 +80,13 @@ export const decisionOutput = {
   configVersion: z.string(),
   decisionMs: z.number(),
 };
+
+/** One try in a failover chain, as every model-running tool reports it. */
+export const attemptOutput = z.object({
+  model: z.string(),
+  provider: z.string(),
+  outcome: z.enum(["ok", "error", "skipped", "escalated"]),
+  errorCode: z.string().optional(),
+  message: z.string().optional(),
+  latencyMs: z.number(),
+});

@@ -8,7 +8,7 @@ import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
 import { defineTool, registerTool, type ToolContext } from "./define-tool.js";
-import { routingInput } from "./routing-input.js";
+import { attemptOutput, routingInput } from "./routing-input.js";
 
 const jsonSchemaObject = z.record(z.string(), z.unknown());
 
@@ -37,14 +37,6 @@ export const runLlmInput = {
 };
 
 const usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number() });
-const attempt = z.object({
-  model: z.string(),
-  provider: z.string(),
-  outcome: z.enum(["ok", "error", "skipped", "escalated"]),
-  errorCode: z.string().optional(),
-  message: z.string().optional(),
-  latencyMs: z.number(),
-});
 
 export const runLlmOutput = {
   text: z.string().describe("The answer (for JSON formats: the JSON text, without Markdown fences)."),
@@ -65,7 +57,7 @@ export const runLlmOutput = {
     mcpTools: z.array(z.string()),
     routedModel: z.string().describe("The model the router chose first."),
   }),
-  attempts: z.array(attempt).describe("Every try in order: retries, skips (open circuit, no credentials), escalations."),
+  attempts: z.array(attemptOutput).describe("Every try in order: retries, skips (open circuit, no credentials), escalations."),
   escalated: z.boolean(),
   usage,
   costUsd: z.number(),

@@ -4,6 +4,7 @@ import { transcribe } from "../jobs/voice.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
 import { decisionSummary } from "./run-llm.js";
+import { attemptOutput } from "./routing-input.js";
 
 export const transcribeTool = defineTool({
   name: "transcribe",
@@ -26,7 +27,7 @@ export const transcribeTool = defineTool({
     model: z.string(),
     provider: z.string(),
     decision: z.object({}).passthrough(),
-    attempts: z.array(z.object({ model: z.string(), provider: z.string(), outcome: z.string(), errorCode: z.string().optional(), message: z.string().optional(), latencyMs: z.number() })),
+    attempts: z.array(attemptOutput),
     costUsd: z.number(),
     latencyMs: z.number(),
   },

@@ -1,7 +1,7 @@
 // run_llm's typed fallbacks and escalation: a context-length error moves to a larger window, a
 // content filter to the configured alternative, and an answer that fails a visible check
 // (not the requested JSON, empty, cut at the token limit, refused) to a stronger model.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { taskCapability, tierRank } from "../../src/routing/select.js";
 import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness, type RunOutput } from "./run-llm-helpers.js";
 
@@ -12,19 +12,18 @@ const ALLOWED = ["openai:gpt-4.1-mini", "openai:gpt-4.1-nano", "anthropic:claude
 
 beforeAll(async () => {
   fakes = await startFakes();
-});
-afterAll(async () => {
-  await fakes.close();
-});
-beforeEach(async () => {
-  fakes.reset();
   h = await startHarness({
     env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
     overlay: { tenants: { restricted: { allowedModels: ALLOWED } } },
   });
 });
-afterEach(async () => {
+afterAll(async () => {
   await h.close();
+  await fakes.close();
+});
+beforeEach(() => {
+  fakes.reset();
+  h.resetBreakers();
 });
 
 const shape = (attempts: RunOutput["attempts"]) => attempts.map((a) => [a.model, a.outcome, a.errorCode]);

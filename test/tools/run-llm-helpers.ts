@@ -19,6 +19,7 @@ import {
 import { createServer } from "../../src/server.js";
 import { Runtime } from "../../src/runtime.js";
 import { deepMerge } from "../../src/config/load.js";
+import { BreakerBoard } from "../../src/resilience/breakers.js";
 import { startOpenAIFake, type FakeServer, type RecordedRequest } from "../fakes/openai-fake.js";
 import { startAnthropicFake } from "../fakes/anthropic-fake.js";
 
@@ -142,6 +143,11 @@ export interface Harness {
   /** Like run, but expects isError and returns the error body. */
   fail(args: Record<string, unknown>, opts?: RequestOptions): Promise<ErrorBody>;
   readStatus(): Promise<StatusDoc>;
+  /**
+   * Gives the Runtime a fresh BreakerBoard (every circuit closed), so one Runtime can serve many
+   * tests without one test's failures opening circuits in the next (a Runtime takes ~250 ms to build).
+   */
+  resetBreakers(): void;
   close(): Promise<void>;
 }
 
@@ -198,6 +204,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       expectNoSecrets(r);
       const c = r.contents[0] as { text: string };
       return JSON.parse(c.text) as StatusDoc;
+    },
+    resetBreakers: () => {
+      Object.assign(runtime, { breakers: new BreakerBoard(runtime.config.router.failover.breaker) });
     },
     close: async () => {
       await client.close();

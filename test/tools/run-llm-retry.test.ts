@@ -1,6 +1,6 @@
 // run_llm retries and fallbacks for transient and permanent provider failures: what is retried on
 // the same model, what moves down the chain at once, and that the SDKs never retry on their own.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness } from "./run-llm-helpers.js";
 
@@ -13,21 +13,20 @@ let fallbacks: string[];
 
 beforeAll(async () => {
   fakes = await startFakes();
-});
-afterAll(async () => {
-  await fakes.close();
-});
-// Fresh breakers for every test: failures here must not leak into the next test's chain.
-beforeEach(async () => {
-  fakes.reset();
   h = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
   const decision = (await h.client.callTool({ name: "route_task", arguments: { prompt: PROMPT, model: PRIMARY } })).structuredContent as {
     fallbacks: Array<{ model: string }>;
   };
   fallbacks = decision.fallbacks.map((f) => f.model);
 });
-afterEach(async () => {
+afterAll(async () => {
   await h.close();
+  await fakes.close();
+});
+// Fresh breakers for every test: failures here must not leak into the next test's chain.
+beforeEach(() => {
+  fakes.reset();
+  h.resetBreakers();
 });
 
 const call = (extra: Record<string, unknown> = {}) => h.ok({ prompt: PROMPT, model: PRIMARY, ...extra });
@@ -209,17 +208,17 @@ describe("run_llm: fail over", () => {
 
 describe("run_llm: overall deadline", () => {
   it("stops at the deadline with a timeout error when every model hangs", async () => {
-    await h.close();
-    h = await startHarness({
+    const short = await startHarness({
       env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
       overlay: { router: { latencyClasses: { interactive: { attemptTimeoutMs: 300, deadlineMs: 1000 } } } },
     });
+    onTestFinished(() => short.close());
     for (let i = 0; i < 20; i++) {
       fakes.openai.enqueue({ fault: { kind: "hang" } });
       fakes.anthropic.enqueue({ fault: { kind: "hang" } });
     }
     const t0 = Date.now();
-    const err = await h.fail({ prompt: PROMPT, model: PRIMARY });
+    const err = await short.fail({ prompt: PROMPT, model: PRIMARY });
     const elapsed = Date.now() - t0;
     expect(err.code).toBe("timeout");
     expect(err.retryable).toBe(true);

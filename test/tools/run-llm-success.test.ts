@@ -1,8 +1,22 @@
 // run_llm happy paths over MCP: plain answers from each provider, cost from the catalog,
-// streaming progress, and function tools.
+// streaming progress, function tools, answers through the client's own model (sampling), and
+// keys kept out of every result, error and resource (every call in these suites goes through
+// the same check in run-llm-helpers).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Progress } from "@modelcontextprotocol/sdk/types.js";
-import { PROMPT, fakeEnv, requestsFor, startFakes, startHarness, type Fakes, type Harness, type RunOutput } from "./run-llm-helpers.js";
+import type { CreateMessageRequest, CreateMessageResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import {
+  KEYS,
+  PROMPT,
+  expectNoSecrets,
+  fakeEnv,
+  nameOf,
+  requestsFor,
+  startFakes,
+  startHarness,
+  type Fakes,
+  type Harness,
+  type RunOutput,
+} from "./run-llm-helpers.js";
 
 let fakes: Fakes;
 let h: Harness;
@@ -63,6 +77,15 @@ describe("run_llm: plain success", () => {
     expect(fakes.openai.requests).toHaveLength(0);
     const [req] = fakes.anthropic.requests;
     expect(req?.body).toMatchObject({ model: "claude-haiku-4-5", system: "Be brief.", messages: [{ role: "user", content: PROMPT }] });
+  });
+
+  it("prices Anthropic cache reads at the cached rate (input_tokens leaves them out)", async () => {
+    fakes.anthropic.enqueue({ reply: { text: "Lima.", usage: { input: 20, output: 7, cached: 100 } } });
+    const out = await h.ok({ prompt: PROMPT, model: "anthropic:claude-haiku-4-5" });
+    // Reported like OpenAI: inputTokens includes the cached tokens.
+    expect(out.usage).toEqual({ inputTokens: 120, outputTokens: 7, cachedInputTokens: 100 });
+    // claude-haiku-4-5: input 1.0, cached 0.1, output 5.0 per 1M
+    expect(out.costUsd).toBeCloseTo((20 * 1 + 100 * 0.1 + 7 * 5) / 1e6, 10);
   });
 
   it("routes without a forced model and reports the router's choice as routedModel", async () => {
@@ -139,5 +162,206 @@ describe("run_llm: function tools", () => {
     const out = await h.ok({ prompt: "What is the weather in Cusco?", model: "openai:gpt-4.1-mini", functionTools }, { onprogress: () => undefined });
     expect(fakes.openai.requests[0]?.body.stream).toBe(true);
     expect(out.toolCalls).toEqual([{ id: "call_s", name: "get_weather", arguments: '{"city":"Cusco"}' }]);
+  });
+});
+
+describe("run_llm: secrets", () => {
+  it("sends the keys to the providers (so the checks below are meaningful)", async () => {
+    await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    await h.ok({ prompt: PROMPT, model: "anthropic:claude-haiku-4-5" });
+    expect(fakes.openai.requests[0]?.headers["authorization"]).toBe(`Bearer ${KEYS.openai}`);
+    const a = fakes.anthropic.requests[0]?.headers;
+    expect(`${a?.["x-api-key"] ?? ""} ${a?.["authorization"] ?? ""}`).toContain(KEYS.anthropic);
+  });
+
+  it("keeps a key echoed in a 401 out of the result", async () => {
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "status", status: 401, message: `Incorrect API key provided: ${KEYS.openai}.` } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(out.attempts[0]).toMatchObject({ errorCode: "auth_failed", outcome: "error" });
+    expect(out.attempts[0]!.message).toMatch(/rejected the credentials/);
+  });
+
+  it.each([
+    [400, "invalid_request"],
+    [500, "provider_unavailable"],
+  ])("redacts a key echoed in a %i's message (kept for diagnosis otherwise)", async (status, code) => {
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "status", status, message: `bad header Authorization: Bearer ${KEYS.openai} (key ${KEYS.openai})` } });
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(out.attempts[0]).toMatchObject({ errorCode: code, outcome: "error" });
+    expect(out.attempts[0]!.message).toContain("[redacted]");
+    expect(out.attempts[0]!.message).toContain("bad header");
+  });
+
+  it("redacts a key that matches no key pattern by its exact value", async () => {
+    // "ant-test-SECRETKEY-456" does not look like sk-...; only the list of configured secrets catches it.
+    fakes.anthropic.enqueue({ model: "claude-haiku-4-5", fault: { kind: "status", status: 400, message: `unknown key ${KEYS.anthropic} for this workspace` } });
+    const out = await h.ok({ prompt: PROMPT, model: "anthropic:claude-haiku-4-5" });
+    expect(out.attempts[0]).toMatchObject({ errorCode: "invalid_request" });
+    expect(out.attempts[0]!.message).toContain("unknown key [redacted] for this workspace");
+  });
+
+  it("redacts echoed keys in the structured error when every model fails", async () => {
+    for (let i = 0; i < 40; i++) {
+      fakes.openai.enqueue({ fault: { kind: "status", status: 503, message: `overloaded for ${KEYS.openai}` } });
+      fakes.anthropic.enqueue({ fault: { kind: "status", status: 529, message: `overloaded for ${KEYS.anthropic}` } });
+    }
+    const { res, err } = await h.run({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+    expect(res.isError).toBe(true);
+    expect(err.code).toBe("provider_unavailable");
+    expect(err.message).toContain("[redacted]");
+    expectNoSecrets(res);
+  });
+
+  it("shows no key in the status or config resources, or in the tool listing", async () => {
+    const { resources } = await h.client.listResources();
+    expect(resources.map((r) => r.uri)).toContain("switchboard://status");
+    for (const r of resources) {
+      const read = await h.client.readResource({ uri: r.uri });
+      expect(read.contents.length).toBeGreaterThan(0);
+      expectNoSecrets(read);
+    }
+    const status = await h.readStatus();
+    expect(status.providers.find((p) => p.name === "openai")).toMatchObject({ configured: true, keyEnv: "OPENAI_API_KEY", baseUrl: fakes.openai.url });
+    expectNoSecrets(await h.client.listTools());
+  });
+});
+
+const sampled: CreateMessageRequest[] = [];
+let reply: (req: CreateMessageRequest) => CreateMessageResult;
+
+const answer = (text: string, model = "client-model-x"): CreateMessageResult => ({ model, role: "assistant", content: { type: "text", text }, stopReason: "endTurn" });
+
+
+const sampling = (req: CreateMessageRequest) => {
+  sampled.push(req);
+  return reply(req);
+};
+
+describe("run_llm: sampling (the MCP client's own model)", () => {
+  beforeEach(() => {
+    sampled.length = 0;
+    reply = () => answer("Lima, from the client's model.");
+  });
+
+  describe("run_llm: sampling with no keys", () => {
+    let sh: Harness;
+    beforeAll(async () => {
+      sh = await startHarness({ env: {}, sampling });
+    });
+    afterAll(() => sh.close());
+
+    it("answers through the client's model, asking for the routed model by name", async () => {
+      const out = await sh.ok({ prompt: PROMPT, system: "Be brief.", maxOutputTokens: 300 });
+
+      expect(out.text).toBe("Lima, from the client's model.");
+      expect(out.model).toBe("sampling:client-model-x");
+      expect(out.model.startsWith("sampling:")).toBe(true);
+      expect(out.provider).toBe("sampling");
+      expect(out.finishReason).toBe("stop");
+      expect(out.costUsd).toBe(0);
+      // Every catalog model is skipped for lack of keys, then the client answers.
+      expect(out.attempts.at(-1)).toMatchObject({ model: "sampling:client", provider: "sampling", outcome: "ok" });
+      expect(out.attempts.slice(0, -1).every((a) => a.outcome === "skipped" && a.errorCode === "no_provider_configured")).toBe(true);
+      expect(out.attempts[0]!.model).toBe(out.decision.routedModel);
+
+      expect(sampled).toHaveLength(1);
+      const params = sampled[0]!.params;
+      expect(params.modelPreferences?.hints).toContainEqual({ name: nameOf(out.decision.routedModel) });
+      expect(params.modelPreferences?.hints?.[0]).toEqual({ name: nameOf(out.decision.routedModel) });
+      expect(params.messages).toEqual([{ role: "user", content: { type: "text", text: PROMPT } }]);
+      expect(params.systemPrompt).toBe("Be brief.");
+      expect(params.maxTokens).toBe(300);
+      for (const k of ["costPriority", "speedPriority", "intelligencePriority"] as const) {
+        expect(params.modelPreferences?.[k]).toBeGreaterThanOrEqual(0);
+        expect(params.modelPreferences?.[k]).toBeLessThanOrEqual(1);
+      }
+      expect(fakes.openai.requests.length + fakes.anthropic.requests.length).toBe(0);
+    });
+
+    it("passes the caller's hints and priorities through after the routed model", async () => {
+      const out = await sh.ok({
+        prompt: PROMPT,
+        model: "anthropic:claude-haiku-4-5",
+        modelPreferences: { hints: [{ name: "claude" }], costPriority: 0.9, speedPriority: 0.1, intelligencePriority: 0.4 },
+      });
+      expect(out.decision.routedModel).toBe("anthropic:claude-haiku-4-5");
+      const prefs = sampled[0]!.params.modelPreferences;
+      expect(prefs?.hints).toEqual([{ name: "claude-haiku-4-5" }, { name: "claude" }]);
+      expect(prefs).toMatchObject({ costPriority: 0.9, speedPriority: 0.1, intelligencePriority: 0.4 });
+    });
+
+    it("streams the sampled answer as progress when asked", async () => {
+      const long = "x".repeat(450);
+      reply = () => answer(long);
+      const seen: number[] = [];
+      const out = await sh.ok({ prompt: PROMPT }, { onprogress: (p) => void seen.push(p.progress) });
+      expect(out.text).toBe(long);
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(seen.at(-1)).toBe(long.length);
+    });
+
+    it("maps a client that stops at maxTokens to finishReason length", async () => {
+      reply = () => ({ ...answer("cut"), stopReason: "maxTokens" });
+      // Nothing stronger can be called (no keys), so the client's answer stands.
+      const out = await sh.ok({ prompt: PROMPT });
+      expect(out.finishReason).toBe("length");
+      expect(out.text).toBe("cut");
+    });
+
+    it("returns a structured error when the client's sampling fails", async () => {
+      reply = () => {
+        throw new Error("user declined the sampling request");
+      };
+      const err = await sh.fail({ prompt: PROMPT });
+      expect(err.code).toBe("provider_unavailable");
+      expect(err.attempts!.at(-1)).toMatchObject({ model: "sampling:client", outcome: "error" });
+      expect(err.attempts!.at(-1)!.message).toMatch(/declined/);
+    });
+  });
+
+  describe("run_llm: sampling as the last resort", () => {
+    let sh: Harness;
+    beforeAll(async () => {
+      sh = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }), sampling });
+    });
+    afterAll(() => sh.close());
+
+    it("is not used while a provider answers", async () => {
+      const out = await sh.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+      expect(out.model).toBe("openai:gpt-4.1-mini");
+      expect(sampled).toHaveLength(0);
+    });
+
+    it("answers after every provider fails", async () => {
+      for (let i = 0; i < 40; i++) {
+        fakes.openai.enqueue({ fault: { kind: "status", status: 503 } });
+        fakes.anthropic.enqueue({ fault: { kind: "status", status: 503 } });
+      }
+      const out = await sh.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
+      expect(out.model).toBe("sampling:client-model-x");
+      expect(out.attempts.at(-1)).toMatchObject({ model: "sampling:client", outcome: "ok" });
+      const failed = out.attempts.slice(0, -1);
+      expect(failed.length).toBeGreaterThan(2);
+      expect(failed.every((a) => a.outcome === "error" && a.errorCode === "provider_unavailable")).toBe(true);
+      expect(new Set(failed.map((a) => a.provider))).toEqual(new Set(["openai", "anthropic"]));
+      expect(sampled).toHaveLength(1);
+    });
+  });
+
+  describe("run_llm: neither keys nor sampling", () => {
+    let sh: Harness;
+    beforeAll(async () => {
+      sh = await startHarness({ env: {} });
+    });
+    afterAll(() => sh.close());
+
+    it("returns no_provider_configured naming the env vars and sampling", async () => {
+      const err = await sh.fail({ prompt: PROMPT });
+      expect(err.code).toBe("no_provider_configured");
+      expect(err.retryable).toBe(false);
+      expect(err.hint).toMatch(/OPENAI_API_KEY/);
+      expect(err.hint).toMatch(/sampling/);
+      expect(err.attempts!.some((a) => a.model.startsWith("sampling:"))).toBe(false);
+    });
   });
 });
