@@ -214,6 +214,16 @@ export const configSchema = z
     tenants: z.record(z.string(), tenantSchema),
     experiments: z.record(z.string(), experimentSchema).default({}),
     files: filesSchema,
+    budgets: z
+      .strictObject({
+        /** Ceilings over all tenants together. */
+        global: z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() }).default({}),
+        /** Share of a ceiling after which calls are downgraded to the cheapest adequate model. */
+        degradeAt: z.number().min(0).max(1).default(0.8),
+        /** Safety factor on the input-token estimate when reserving a call's worst case. */
+        inputMargin: z.number().min(1).max(3).default(1.25),
+      })
+      .default({ global: {}, degradeAt: 0.8, inputMargin: 1.25 }),
     jobSettings: jobSettingsSchema,
   })
   .superRefine((cfg, ctx) => crossCheck(cfg, ctx));

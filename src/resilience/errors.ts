@@ -27,6 +27,8 @@ export interface ErrorBody {
   provider?: string;
   model?: string;
   attempts?: unknown[];
+  /** budget_exceeded: which ceiling, what was spent and reserved, the limit and when it resets. */
+  ceiling?: { name: string; spentUsd: number; reservedUsd: number; limitUsd: number; requestedUsd: number; resetsAt: string };
 }
 
 export class SwitchboardError extends Error {

@@ -5,9 +5,9 @@
 // of `output_format` (default mp3_44100_128 = 16000 bytes/s; pcm_16000 = 32000 bytes/s of silence).
 // It is streamed with chunked transfer encoding, as ElevenLabs does.
 import { randomBytes } from "node:crypto";
-import { startServiceFake, type ErrorReply, type ServiceFake, type ServiceFault, type ServiceStatusFault } from "./tavily-fake.js";
+import { startServiceFake, type ErrorReply, type ServiceFake, type ServiceFault, type ServiceStatusFault } from "./service-fake.js";
 
-export type { ServiceFake, ServiceFault, ServiceRequest } from "./tavily-fake.js";
+export type { ServiceFake, ServiceFault, ServiceRequest } from "./service-fake.js";
 
 export type ElevenLabsStep = { fault: ServiceFault };
 

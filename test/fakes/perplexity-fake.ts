@@ -11,9 +11,9 @@ import {
   type ServiceFake,
   type ServiceFault,
   type ServiceStatusFault,
-} from "./tavily-fake.js";
+} from "./service-fake.js";
 
-export type { ServiceFake, ServiceFault, ServiceRequest } from "./tavily-fake.js";
+export type { ServiceFake, ServiceFault, ServiceRequest } from "./service-fake.js";
 
 export interface PerplexitySearchResult {
   title: string;

@@ -15,9 +15,9 @@ import {
   type ServiceFake,
   type ServiceFault,
   type ServiceStatusFault,
-} from "./tavily-fake.js";
+} from "./service-fake.js";
 
-export type { ServiceFake, ServiceFault, ServiceRequest } from "./tavily-fake.js";
+export type { ServiceFake, ServiceFault, ServiceRequest } from "./service-fake.js";
 
 export type ReplicateStep =
   /** polls: GETs answering "processing" before the one answering "succeeded" (default 1). bytes: pad each output PNG to at least this size. */

@@ -10,9 +10,9 @@ import {
   type ServiceFake,
   type ServiceFault,
   type ServiceStatusFault,
-} from "./tavily-fake.js";
+} from "./service-fake.js";
 
-export type { ServiceFake, ServiceFault, ServiceRequest } from "./tavily-fake.js";
+export type { ServiceFake, ServiceFault, ServiceRequest } from "./service-fake.js";
 
 export interface TranscriptionSegmentInput {
   start: number;
