@@ -26,6 +26,8 @@ export interface LlmCallResult {
   attempts: Attempt[];
   escalated: boolean;
   costUsd: number;
+  /** Why the answer still fails its check, when nothing could do better. */
+  problem?: string;
 }
 
 export interface LlmCallContext {
@@ -52,6 +54,12 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
   const sampling = SamplingAdapter.supported(server.server) ? new SamplingAdapter(server.server, samplingPreferences(decision, spec.modelPreferences)) : undefined;
   let streamed = 0;
   let reported = 0;
+  let lastSent = -1;
+  // MCP progress must increase: a status message between attempts still moves it forward.
+  const send = (message: string) => {
+    lastSent = Math.max(streamed, lastSent + 1);
+    ctx.onProgress?.(lastSent, message);
+  };
 
   const chain = await runChain(candidatesFor(decision, sampling), {
     cfg,
@@ -79,7 +87,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
         ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
       };
       const progress = ctx.onProgress;
-      progress?.(streamed, `calling ${id}`);
+      if (progress) send(`calling ${id}`);
       return adapter.chat(req, {
         signal,
         ...(progress
@@ -89,7 +97,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
                 // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
                 if (streamed - reported >= 200) {
                   reported = streamed;
-                  progress(streamed, `streaming from ${id}`);
+                  send(`streaming from ${id}`);
                 }
               },
             }
@@ -106,6 +114,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
     attempts: chain.attempts,
     escalated: chain.escalated,
     costUsd: llmCost(runtime, chain.model, chain.result),
+    ...(chain.problem ? { problem: chain.problem } : {}),
   };
 }
 

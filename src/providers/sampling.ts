@@ -1,4 +1,5 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ProviderFailure } from "../resilience/provider-errors.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter } from "./types.js";
 
 /** The pseudo model id for "the connected client's own model". */
@@ -31,7 +32,22 @@ export class SamplingAdapter implements LlmAdapter {
   }
 
   async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {
-    const res = await this.server.createMessage(
+    const res = await this.request(req, opts).catch((err: unknown) => {
+      // A person (or the client's policy) said no: not an outage, not worth asking again.
+      if (!opts.signal.aborted && /declin|reject|denied|refus|not allowed|cancel/i.test(String((err as Error)?.message ?? err))) {
+        throw new ProviderFailure("cancelled", "the client declined the sampling request", false);
+      }
+      throw err;
+    });
+    this.lastModel = res.model;
+    const content = Array.isArray(res.content) ? res.content : [res.content];
+    const text = content.map((c) => (c.type === "text" ? c.text : "")).join("");
+    if (text) opts.onDelta?.(text);
+    return { text, toolCalls: [], finishReason: finish(res.stopReason), usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 } };
+  }
+
+  private request(req: ChatRequest, opts: CallOptions) {
+    return this.server.createMessage(
       {
         messages: req.messages
           .filter((m) => m.role === "user" || m.role === "assistant")
@@ -48,11 +64,6 @@ export class SamplingAdapter implements LlmAdapter {
       },
       { signal: opts.signal },
     );
-    this.lastModel = res.model;
-    const content = Array.isArray(res.content) ? res.content : [res.content];
-    const text = content.map((c) => (c.type === "text" ? c.text : "")).join("");
-    if (text) opts.onDelta?.(text);
-    return { text, toolCalls: [], finishReason: finish(res.stopReason), usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 } };
   }
 }
 

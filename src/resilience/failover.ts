@@ -45,6 +45,8 @@ export interface ChainResult<T = ChatResult> {
   result: T;
   attempts: Attempt[];
   escalated: boolean;
+  /** Set when the answer returned still fails its check (nothing stronger could do better). */
+  problem?: string;
 }
 
 /**
@@ -62,7 +64,8 @@ export async function runChain<T = ChatResult>(candidates: string[], o: ChainOpt
   const queue = [...new Set(candidates)];
   const tried = new Set<string>();
   let escalated = false;
-  let held: { model: string; result: T } | undefined;
+  let held: { model: string; result: T; problem: string } | undefined;
+  let escalationTarget: string | undefined;
   let last: ProviderFailure | undefined;
 
   while (queue.length) {
@@ -112,19 +115,21 @@ export async function runChain<T = ChatResult>(candidates: string[], o: ChainOpt
       );
       const breaker = o.board.get(id);
       const result = await policy.execute(() => breaker.execute(once), o.signal);
-      const problem = o.check?.(result);
+      const problem = o.check?.(result) ?? undefined;
       if (problem && f.escalate && !escalated) {
         const stronger = strongerModel(id, o, tried);
         if (stronger) {
           attempts.at(-1)!.outcome = "escalated";
           attempts.at(-1)!.message = `${problem}; escalating to ${stronger}`;
           escalated = true;
-          held = { model: id, result };
+          escalationTarget = stronger;
+          held = { model: id, result, problem };
           queue.unshift(stronger);
           continue;
         }
       }
-      return { model: id, result, attempts, escalated };
+      if (problem) attempts.at(-1)!.message = `${problem} (returned as is: no stronger model is available)`;
+      return { model: id, result, attempts, escalated, ...(problem ? { problem } : {}) };
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         last = new ProviderFailure("provider_unavailable", `${id} circuit opened`, true);
@@ -132,14 +137,16 @@ export async function runChain<T = ChatResult>(candidates: string[], o: ChainOpt
         continue;
       }
       const failure = err instanceof ProviderFailure ? err : toProviderFailure(err, { provider, secrets: o.secrets, cancelled: o.signal.aborted });
-      if (failure.code === "cancelled" || o.signal.aborted) throw cancelled(attempts);
+      if (failure.code === "cancelled" || o.signal.aborted) throw cancelled(attempts, o.signal.aborted ? undefined : failure.message);
       last = failure;
+      // Escalation is one retry on a stronger model; if that fails, the first answer stands.
+      if (held && id === escalationTarget) return { model: held.model, result: held.result, attempts, escalated, problem: held.problem };
       reorder(queue, failure.code, id, o, tried);
     }
   }
 
-  // The escalation target failed too: the first answer is still better than none.
-  if (held) return { ...held, attempts, escalated };
+  // The escalation target was skipped (no credentials, open circuit): the first answer stands.
+  if (held) return { model: held.model, result: held.result, attempts, escalated, problem: held.problem };
   throw exhausted(attempts, last, o);
 }
 
@@ -213,8 +220,14 @@ function exhausted<T>(attempts: Attempt[], last: ProviderFailure | undefined, o:
   });
 }
 
-function cancelled(attempts: Attempt[]): SwitchboardError {
-  return new SwitchboardError({ code: "cancelled", message: "the request was cancelled by the caller", hint: "nothing to fix; call again if you still need the answer.", retryable: true, attempts });
+function cancelled(attempts: Attempt[], why?: string): SwitchboardError {
+  return new SwitchboardError({
+    code: "cancelled",
+    message: why ?? "the request was cancelled by the caller",
+    hint: why ? "the client declined; nothing failed on the server." : "nothing to fix; call again if you still need the answer.",
+    retryable: !why,
+    attempts,
+  });
 }
 
 const ms = (t0: number) => Math.round(performance.now() - t0);

@@ -35,19 +35,21 @@ interface SdkLikeError {
 export function toProviderFailure(err: unknown, opts: { provider: string; secrets?: string[]; timedOut?: boolean; cancelled?: boolean }): ProviderFailure {
   if (err instanceof ProviderFailure) return err;
   const e = (err ?? {}) as SdkLikeError;
+  // openai v6 leaves `name` as "Error" on its connection and abort errors: read the class name too.
+  const name = e.name && e.name !== "Error" ? e.name : ((err as object | null)?.constructor?.name ?? e.name);
   const raw = redact(String(e.message ?? err), opts.secrets ?? []);
   const p = opts.provider;
 
   if (opts.cancelled) return new ProviderFailure("cancelled", "the request was cancelled by the caller", false);
-  if (opts.timedOut || e.name === "APIConnectionTimeoutError" || e.name === "TimeoutError" || e.name === "TaskCancelledError") {
+  if (opts.timedOut || name === "APIConnectionTimeoutError" || name === "TimeoutError" || name === "TaskCancelledError") {
     return new ProviderFailure("timeout", `${p} did not answer in time`, true);
   }
-  if (e.name === "APIUserAbortError" || e.name === "AbortError") return new ProviderFailure("cancelled", "the request was aborted", false);
-  if (e.name === "StreamIncompleteError") return new ProviderFailure("provider_unavailable", `${p} cut the stream before the answer was complete`, true);
-  if (e.name === "APIConnectionError" || (e.status === undefined && isNetworkError(e))) {
+  if (name === "APIUserAbortError" || name === "AbortError") return new ProviderFailure("cancelled", "the request was aborted", false);
+  if (name === "StreamIncompleteError") return new ProviderFailure("provider_unavailable", `${p} cut the stream before the answer was complete`, true);
+  if (err instanceof SyntaxError) return new ProviderFailure("provider_unavailable", `${p} sent a malformed response`, true);
+  if (name === "APIConnectionError" || (e.status === undefined && isNetworkError(e))) {
     return new ProviderFailure("provider_unavailable", `cannot reach ${p} (${raw})`, true);
   }
-  if (err instanceof SyntaxError) return new ProviderFailure("provider_unavailable", `${p} sent a malformed response`, true);
 
   const status = e.status;
   const body = bodyText(e.error);
@@ -74,7 +76,7 @@ export function toProviderFailure(err: unknown, opts: { provider: string; secret
 
 function isNetworkError(e: SdkLikeError): boolean {
   const code = (e.cause as { code?: string } | undefined)?.code ?? e.code;
-  return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR|socket hang up|terminated|other side closed/i.test(`${code ?? ""} ${e.message ?? ""}`);
+  return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR|socket hang up|\bterminated\b|other side closed/i.test(`${code ?? ""} ${e.message ?? ""}`);
 }
 
 function bodyText(b: unknown): string {

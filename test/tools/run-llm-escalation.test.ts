@@ -237,3 +237,30 @@ describe("run_llm: typed fallbacks respect the tenant's policy", () => {
     expect(JSON.parse(out.text)).toEqual({ city: "Lima" });
   });
 });
+
+describe("run_llm: answers that still fail their check", () => {
+  const SCHEMA = { type: "object", required: ["city"], properties: { city: { type: "string" } } };
+
+  it("returns the answer with a warning when no stronger model is allowed", async () => {
+    // The restricted tenant's strongest model gets prose instead of JSON; nothing stronger is allowed.
+    fakes.anthropic.enqueue({ model: "claude-haiku-4-5", reply: { text: "Lima, obviously." } });
+    const out = await h.ok({ prompt: PROMPT, tenant: "restricted", model: "anthropic:claude-haiku-4-5", responseFormat: { type: "json_schema", schema: SCHEMA } });
+    expect(out.escalated).toBe(false);
+    expect((out as RunOutput & { warnings: string[] }).warnings).toEqual(["the answer is not valid JSON"]);
+    expect(out.attempts.at(-1)!.message).toMatch(/not valid JSON.*no stronger model/);
+  });
+
+  it("treats escalation as one retry: if the stronger model fails, the first answer comes back flagged", async () => {
+    fakes.openai.enqueue({ model: "gpt-4.1-mini", reply: { text: "not json" } });
+    // Whatever the stronger model is, it fails once; later fallbacks would answer but must not be used.
+    for (let i = 0; i < 4; i++) {
+      fakes.openai.enqueue({ fault: { kind: "status", status: 400, message: "bad request" } });
+      fakes.anthropic.enqueue({ fault: { kind: "status", status: 400, message: "bad request" } });
+    }
+    const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini", responseFormat: { type: "json_schema", schema: SCHEMA } });
+    expect(out.model).toBe("openai:gpt-4.1-mini");
+    expect(out.text).toBe("not json");
+    expect((out as RunOutput & { warnings: string[] }).warnings).toEqual(["the answer is not valid JSON"]);
+    expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "error"]);
+  });
+});

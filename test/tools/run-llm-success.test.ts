@@ -313,9 +313,12 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
         throw new Error("user declined the sampling request");
       };
       const err = await sh.fail({ prompt: PROMPT });
-      expect(err.code).toBe("provider_unavailable");
-      expect(err.attempts!.at(-1)).toMatchObject({ model: "sampling:client", outcome: "error" });
-      expect(err.attempts!.at(-1)!.message).toMatch(/declined/);
+      // A declined request is the client's answer: not an outage, not worth asking again.
+      expect(err.code).toBe("cancelled");
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(/declined/);
+      expect(err.attempts!.filter((a) => a.model === "sampling:client")).toHaveLength(1);
+      expect(err.attempts!.at(-1)).toMatchObject({ model: "sampling:client", outcome: "error", errorCode: "cancelled" });
     });
   });
 
@@ -363,5 +366,24 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
       expect(err.hint).toMatch(/sampling/);
       expect(err.attempts!.some((a) => a.model.startsWith("sampling:"))).toBe(false);
     });
+  });
+});
+
+describe("run_llm: progress across retries", () => {
+  it("never repeats or lowers a progress value, even when an attempt is retried", async () => {
+    const fk = await startFakes();
+    const hh = await startHarness({ env: fakeEnv({ openai: fk.openai.url, anthropic: fk.anthropic.url }) });
+    try {
+      fk.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "status", status: 429, retryAfter: 0 } });
+      fk.openai.enqueue({ model: "gpt-4.1-mini", reply: { text: "x".repeat(1500), chunks: 10 } });
+      const seen: number[] = [];
+      const res = await hh.run({ prompt: PROMPT, model: "openai:gpt-4.1-mini" }, { onprogress: (p) => seen.push(p.progress) });
+      expect(res.isError).toBeFalsy();
+      expect(seen.length).toBeGreaterThan(2);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    } finally {
+      await hh.close();
+      await fk.close();
+    }
   });
 });

@@ -1,0 +1,104 @@
+import type { Logger } from "../logger.js";
+import type { Db } from "./db.js";
+
+/** One tool call, as recorded. Prompt text only when the config opts in. */
+export interface CallRecord {
+  requestId: string;
+  at: Date;
+  tenant: string;
+  user?: string;
+  tool: string;
+  mode?: string;
+  taskType?: string;
+  tier?: string;
+  confidence?: number;
+  model?: string;
+  provider?: string;
+  attempts: number;
+  fallbacks: number;
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  tools: string[];
+  mcpTools: string[];
+  /** "ok" or an error code. */
+  outcome: string;
+  experiment?: string;
+  arm?: string;
+  overridden: boolean;
+  prompt?: string;
+}
+
+const COLUMNS = [
+  "request_id", "at", "tenant", "user_id", "tool", "mode", "task_type", "tier", "confidence", "model", "provider", "attempts", "fallbacks",
+  "latency_ms", "input_tokens", "output_tokens", "cost_usd", "tools", "mcp_tools", "outcome", "experiment", "arm", "overridden", "prompt",
+];
+
+function row(r: CallRecord): unknown[] {
+  return [
+    r.requestId, r.at.toISOString(), r.tenant, r.user ?? null, r.tool, r.mode ?? null, r.taskType ?? null, r.tier ?? null, r.confidence ?? null,
+    r.model ?? null, r.provider ?? null, r.attempts, r.fallbacks, Math.round(r.latencyMs), r.inputTokens, r.outputTokens, r.costUsd, r.tools,
+    r.mcpTools, r.outcome, r.experiment ?? null, r.arm ?? null, r.overridden, r.prompt ?? null,
+  ];
+}
+
+/**
+ * Writes call records off the hot path: `record` only appends to a bounded buffer; a timer (or a
+ * full batch) flushes it in one multi-row INSERT. A failing store is logged and the batch dropped,
+ * so telemetry can never fail or slow a tool call; when the buffer is full the oldest records go
+ * first, and the count of dropped records is kept.
+ */
+export class TelemetryWriter {
+  private buffer: CallRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  dropped = 0;
+  written = 0;
+
+  constructor(
+    private readonly db: () => Promise<Db>,
+    private readonly log: Logger,
+    private readonly opts: { batchSize: number; flushMs: number; maxBuffer: number } = { batchSize: 200, flushMs: 500, maxBuffer: 20000 },
+  ) {}
+
+  record(r: CallRecord): void {
+    if (this.buffer.length >= this.opts.maxBuffer) {
+      this.buffer.shift();
+      this.dropped++;
+    }
+    this.buffer.push(r);
+    if (this.buffer.length >= this.opts.batchSize) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.opts.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything buffered so far; resolves when it is stored (or dropped after an error). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing = this.flushing.then(async () => {
+      while (this.buffer.length) {
+        const batch = this.buffer.splice(0, this.opts.batchSize);
+        try {
+          const db = await this.db();
+          const params: unknown[] = [];
+          const values = batch.map((r) => {
+            const vals = row(r);
+            const base = params.length;
+            params.push(...vals);
+            return `(${vals.map((_, i) => `$${base + i + 1}`).join(", ")})`;
+          });
+          await db.query(`INSERT INTO sb_calls (${COLUMNS.join(", ")}) VALUES ${values.join(", ")}`, params);
+          this.written += batch.length;
+        } catch (err) {
+          this.dropped += batch.length;
+          this.log.error({ err: (err as Error).message, records: batch.length }, "telemetry write failed; records dropped");
+        }
+      }
+    });
+    return this.flushing;
+  }
+}
