@@ -1,16 +1,17 @@
-import { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
+import type { ElevenLabsClient } from "@elevenlabs/elevenlabs-js";
 import { normalizeHttpError } from "./http-error.js";
 
 /** ElevenLabs text to speech through the official SDK (its retries off). */
 export class ElevenLabsAdapter {
-  private readonly client: ElevenLabsClient;
+  private client: ElevenLabsClient | undefined;
 
-  constructor(opts: { apiKey: string; baseUrl: string }) {
-    this.client = new ElevenLabsClient({ apiKey: opts.apiKey, baseUrl: opts.baseUrl, maxRetries: 0, timeoutInSeconds: 600 });
-  }
+  constructor(private readonly opts: { apiKey: string; baseUrl: string }) {}
 
   async speak(req: { text: string; voiceId: string; modelId: string; outputFormat: string }, signal: AbortSignal): Promise<Buffer> {
     try {
+      // The SDK takes seconds to load: only voice calls pay for it.
+      const { ElevenLabsClient } = await import("@elevenlabs/elevenlabs-js");
+      this.client ??= new ElevenLabsClient({ apiKey: this.opts.apiKey, baseUrl: this.opts.baseUrl, maxRetries: 0, timeoutInSeconds: 600 });
       const stream = await this.client.textToSpeech.convert(
         req.voiceId,
         { text: req.text, modelId: req.modelId, outputFormat: req.outputFormat as never },
