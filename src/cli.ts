@@ -12,7 +12,7 @@ import { PACKAGE_VERSION } from "./version.js";
 const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right model and provider.
 
 Usage:
-  switchboard serve [--config FILE] [--no-watch]          MCP server on stdio (the default command)
+  switchboard serve [--config FILE] [--no-watch] [--no-store]  MCP server on stdio (the default command)
   switchboard route "<prompt>" [options] [--json]          decide and explain, no model is called
   switchboard route --batch FILE.jsonl [--out FILE]        one JSON decision per input row
   switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion
@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       "max-output-tokens": { type: "string" },
       "group-by": { type: "string" },
       "no-watch": { type: "boolean" },
+      "no-store": { type: "boolean" },
       "bench-echo": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
@@ -55,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case "serve": {
-      const runtime = new Runtime({ overlayFile: values.config });
+      const runtime = new Runtime({ overlayFile: values.config, store: values["no-store"] ? false : {} });
+      runtime.store?.warm();
       const { createServer } = await import("./server.js");
       const { serveStdio } = await import("./transports/stdio.js");
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });

@@ -7,6 +7,12 @@ import type { Decision, RouteInput } from "./routing/types.js";
 import { logger, type Logger } from "./logger.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import { BreakerBoard } from "./resilience/breakers.js";
+import { Store, type StoreOptions } from "./store/store.js";
+
+export interface RuntimeOptions extends LoadOptions {
+  /** Telemetry, budgets and feedback; off unless given (serve turns it on). */
+  store?: StoreOptions | false;
+}
 
 /**
  * The live state behind every tool: the config in force and the router built from it.
@@ -22,15 +28,21 @@ export class Runtime {
   readonly providers: ProviderRegistry;
   /** Circuit breakers per provider:model; they outlive config reloads. */
   readonly breakers: BreakerBoard;
+  /** Telemetry, budgets and feedback, when enabled. */
+  readonly store: Store | undefined;
 
   constructor(
-    private readonly opts: LoadOptions = {},
+    private readonly opts: RuntimeOptions = {},
     private readonly log: Logger = logger,
   ) {
     this.loaded = loadConfig(opts);
     this.routerRef = this.build(this.loaded);
     this.providers = new ProviderRegistry(() => this.loaded.config, opts.env ?? process.env);
     this.breakers = new BreakerBoard(this.loaded.config.router.failover.breaker);
+    const env = opts.env ?? process.env;
+    this.store = opts.store
+      ? new Store({ ...opts.store, ...(opts.store.databaseUrl || !env.DATABASE_URL?.trim() ? {} : { databaseUrl: env.DATABASE_URL.trim() }) }, () => this.loaded.config, log)
+      : undefined;
   }
 
   get config() {
@@ -50,8 +62,8 @@ export class Runtime {
     return configuredProviders(this.config.providers, this.env);
   }
 
-  route(input: RouteInput): Decision {
-    return this.routerRef.decide(input, { configuredProviders: this.configuredProviders() });
+  route(input: RouteInput, extra: { degrade?: { reason: string } } = {}): Decision {
+    return this.routerRef.decide(input, { configuredProviders: this.configuredProviders(), ...extra });
   }
 
   private build(loaded: LoadedConfig): Router {
@@ -103,6 +115,7 @@ export class Runtime {
   }
 
   close(): void {
+    void this.store?.close().catch(() => undefined);
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     this.watchers = [];

@@ -12,6 +12,8 @@ import { registerStyleTransfer } from "./tools/style-transfer.js";
 import { registerGenerativeFill } from "./tools/generative-fill.js";
 import { registerVoiceover } from "./tools/voiceover.js";
 import { registerTranscribe } from "./tools/transcribe.js";
+import { registerRecordFeedback } from "./tools/record-feedback.js";
+import { registerUsageReport } from "./tools/usage-report.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -41,6 +43,8 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
   registerGenerativeFill(server, runtime);
   registerVoiceover(server, runtime);
   registerTranscribe(server, runtime);
+  registerRecordFeedback(server, runtime);
+  registerUsageReport(server, runtime);
   registerConfigResources(server, runtime);
   registerStatusResource(server, runtime);
   if (opts.benchEcho) {

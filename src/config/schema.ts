@@ -214,6 +214,12 @@ export const configSchema = z
     tenants: z.record(z.string(), tenantSchema),
     experiments: z.record(z.string(), experimentSchema).default({}),
     files: filesSchema,
+    store: z
+      .strictObject({
+        /** Keep prompt text in telemetry (off: only sizes, models, costs and outcomes are kept). */
+        recordPrompts: z.boolean().default(false),
+      })
+      .default({ recordPrompts: false }),
     budgets: z
       .strictObject({
         /** Ceilings over all tenants together. */

@@ -1,5 +1,5 @@
 import { providerOf } from "../config/schema.js";
-import { ElevenLabsAdapter } from "../providers/elevenlabs.js";
+import { ElevenLabsAdapter, loadElevenLabsSdk } from "../providers/elevenlabs.js";
 import { OpenAITranscriber, type Transcript } from "../providers/openai-audio.js";
 import { invalidRequest } from "../resilience/errors.js";
 import type { Attempt } from "../resilience/failover.js";
@@ -44,6 +44,7 @@ export async function voiceover(
   const voice = args.voice ?? settings.defaultVoice;
   let decision = jobDecision(runtime, { prompt: args.text, mode: "voice_generation", ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.requestId ? { requestId: args.requestId } : {}) }, "voice", "default");
   if (args.model) decision = { ...decision, model: args.model, provider: providerOf(args.model), fallbacks: decision.fallbacks.filter((f) => f.model !== args.model) };
+  await loadElevenLabsSdk();
   const chain = await runServiceChain(runtime, decision, {
     timeoutMs: settings.timeoutMs,
     signal: opts.signal,

@@ -5,6 +5,7 @@ import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, T
 import { SwitchboardError, closest, type ErrorBody } from "../resilience/errors.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
+import { callRecord } from "../store/call-record.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -81,15 +82,24 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
           });
         },
       };
+      const t0 = performance.now();
+      const record = (out: unknown, code: string) => {
+        if (runtime.store) runtime.store.record(callRecord(def.name, parsed.data as Record<string, unknown>, out, code, performance.now() - t0, runtime));
+      };
       try {
         const out = await def.run(parsed.data, ctx);
+        record(out, "ok");
         // Compact JSON: the text mirror is for clients without structuredContent, not for reading.
         return {
           content: [{ type: "text", text: JSON.stringify(out) }, ...(def.content?.(out, runtime) ?? [])],
           structuredContent: out as Record<string, unknown>,
         };
       } catch (err) {
-        if (err instanceof SwitchboardError) return errorResult(err.body);
+        if (err instanceof SwitchboardError) {
+          record({ attempts: err.body.attempts }, err.body.code);
+          return errorResult(err.body);
+        }
+        record(undefined, "internal");
         logger.error({ tool: def.name, err: (err as Error).message, stack: (err as Error).stack }, "tool failed unexpectedly");
         return errorResult({
           code: "internal",

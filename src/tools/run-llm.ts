@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { callLlm } from "../jobs/llm-call.js";
+import { guardBudget } from "../jobs/budget-guard.js";
 import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { invalidRequest } from "../resilience/errors.js";
 import { stripFences } from "../resilience/quality-gate.js";
@@ -56,6 +57,7 @@ export const runLlmOutput = {
     tools: z.array(z.string()),
     mcpTools: z.array(z.string()),
     routedModel: z.string().describe("The model the router chose first."),
+    experiment: z.object({ name: z.string(), arm: z.enum(["treatment", "control"]) }).optional(),
   }),
   attempts: z.array(attemptOutput).describe("Every try in order: retries, skips (open circuit, no credentials), escalations."),
   escalated: z.boolean(),
@@ -91,10 +93,13 @@ async function runLlm(args: Args, ctx: ToolContext) {
   const { system, temperature, responseFormat, functionTools, ...routing } = args;
   const format = responseFormat as ResponseFormat | undefined;
   const wantsJson = !!format && format.type !== "text";
-  const decision = runtime.route({ ...routing, needs: { toolCalling: (functionTools?.length ?? 0) > 0, json: wantsJson } });
-  if (decision.job !== "llm") {
-    throw invalidRequest(`mode ${decision.mode} is a ${decision.job} job, not an LLM call`, "use the matching media, voice or transcription tool, or pick an LLM mode.", { field: "mode" });
+  const routeInput = { ...routing, needs: { toolCalling: (functionTools?.length ?? 0) > 0, json: wantsJson } };
+  const routed = runtime.route(routeInput);
+  if (routed.job !== "llm") {
+    throw invalidRequest(`mode ${routed.mode} is a ${routed.job} job, not an LLM call`, "use the matching media, voice or transcription tool, or pick an LLM mode.", { field: "mode" });
   }
+  const budget = await guardBudget(runtime, routeInput, routed, args.maxOutputTokens ?? 4096);
+  const decision = budget.decision;
   const messages: LlmMessage[] = [...(args.messages ?? [])];
   if (args.prompt?.trim()) messages.push({ role: "user", content: args.prompt });
 
@@ -116,7 +121,12 @@ async function runLlm(args: Args, ctx: ToolContext) {
       signal: extra.signal,
       ...(wantsProgress ? { onProgress: (n: number, message: string) => void ctx.progress(n, undefined, message).catch(() => undefined) } : {}),
     },
-  );
+  ).catch(async (err: unknown) => {
+    // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
+    await budget.settle(0);
+    throw err;
+  });
+  await budget.settle(call.costUsd);
 
   const r = call.result;
   const out = {
@@ -154,5 +164,6 @@ export function decisionSummary(d: Decision) {
     tools: d.tools,
     mcpTools: d.mcpTools,
     routedModel: d.model,
+    ...(d.experiment ? { experiment: d.experiment } : {}),
   };
 }

@@ -189,7 +189,7 @@ describe("voiceover", () => {
     expect(out.provider).toBe("elevenlabs");
     expect(out.voice).toBe(DEFAULT_VOICE);
     expect(out.decision).toMatchObject({ mode: "voice_generation", routedModel: "elevenlabs:eleven_multilingual_v2" });
-    expect(out.attempts.map((a) => [a.model, a.outcome])).toEqual([["elevenlabs:eleven_multilingual_v2", "ok"]]);
+    expect(out.attempts.map((a) => [a.model, a.outcome]), JSON.stringify(out.attempts)).toEqual([["elevenlabs:eleven_multilingual_v2", "ok"]]);
     expect(out.file.mimeType).toBe("audio/mpeg");
     expect(out.file.bytes).toBe(expectedBytes);
     expect(out.file.path.startsWith(outDir + sep)).toBe(true);

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { invalidRequest, unknownValue } from "../resilience/errors.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+
+export const recordFeedbackTool = defineTool({
+  name: "record_feedback",
+  title: "Record feedback on a routed call",
+  description:
+    "Tell Switchboard how a call went: a rating (1-5, or thumbs up/down), the model the user would rather have used, and a note. " +
+    "Link it with the requestId from the call's decision. Ratings and preferred models steer later routing for the tenant and user.",
+  input: {
+    requestId: z.string().min(1).max(200).describe("The requestId of the call (in every result's decision)."),
+    rating: z.union([z.number().min(1).max(5), z.enum(["up", "down"])]).optional().describe("1 (bad) to 5 (great), or up/down."),
+    preferredModel: z.string().optional().describe("provider:model the user would rather have used."),
+    note: z.string().max(4000).optional(),
+    tenant: z.string().optional(),
+    user: z.string().optional(),
+  },
+  output: { recorded: z.boolean(), requestId: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  run: async (args, { runtime }) => {
+    const store = runtime.store;
+    if (!store) throw invalidRequest("feedback needs the store, which is off in this server", "run `switchboard serve` without --no-store.");
+    if (args.rating === undefined && !args.preferredModel && !args.note) {
+      throw invalidRequest("the feedback is empty", "give a rating, a preferredModel or a note.", { field: "rating" });
+    }
+    if (args.preferredModel && !runtime.config.models[args.preferredModel]) throw unknownValue("preferredModel", args.preferredModel, Object.keys(runtime.config.models));
+    const tenant = args.tenant ?? runtime.config.router.defaultTenant;
+    if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
+    const rating = args.rating === "up" ? 5 : args.rating === "down" ? 1 : args.rating;
+    await store.recordFeedback({ requestId: args.requestId, tenant, ...(args.user ? { user: args.user } : {}), ...(rating !== undefined ? { rating } : {}), ...(args.preferredModel ? { preferredModel: args.preferredModel } : {}), ...(args.note ? { note: args.note } : {}) });
+    return { recorded: true, requestId: args.requestId };
+  },
+});
+
+export function registerRecordFeedback(server: McpServer, runtime: Runtime): void {
+  registerTool(server, runtime, recordFeedbackTool);
+}

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { invalidRequest, unknownValue } from "../resilience/errors.js";
+import { usageReport } from "../store/reports.js";
+import type { Runtime } from "../runtime.js";
+import { defineTool, registerTool } from "./define-tool.js";
+
+export const usageReportTool = defineTool({
+  name: "usage_report",
+  title: "Usage and spend report",
+  description:
+    "Spend by model, mode and day; latency p50/p95; success, fallback and override rates; classifier confidence; errors by code; " +
+    "experiment arms compared (cost, latency, success, rating). Scoped to one tenant.",
+  input: {
+    tenant: z.string().optional().describe("Tenant to report on (default: the default tenant)."),
+    days: z.number().int().min(1).max(366).default(30).describe("How many days back."),
+  },
+  output: { report: z.object({}).passthrough() },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  run: async (args, { runtime }) => {
+    const store = runtime.store;
+    if (!store) throw invalidRequest("usage reports need the store, which is off in this server", "run `switchboard serve` without --no-store.");
+    const tenant = args.tenant ?? runtime.config.router.defaultTenant;
+    if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
+    await store.telemetry.flush();
+    return { report: { ...(await usageReport(await store.db(), { tenant, days: args.days })) } };
+  },
+});
+
+export function registerUsageReport(server: McpServer, runtime: Runtime): void {
+  registerTool(server, runtime, usageReportTool);
+}

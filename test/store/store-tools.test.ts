@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { createServer } from "../../src/server.js";
+import { Runtime } from "../../src/runtime.js";
+import { startOpenAIFake, type FakeServer } from "../fakes/openai-fake.js";
+
+let openai: FakeServer;
+let runtime: Runtime;
+let client: Client;
+
+const OVERLAY = `
+tenants:
+  tight: { budget: { dailyUsd: 0.000001 } }
+  near: { budget: { dailyUsd: 1 } }
+  roomy: { budget: { dailyUsd: 100 } }
+experiments:
+  realtime-haiku: { mode: realtime_assist, model: openai:gpt-4.1-nano, share: 0.5, enabled: true, tenants: [roomy] }
+`;
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+const errorOf = (r: CallToolResult) => (JSON.parse((r.content[0] as { text: string }).text) as { error: Record<string, unknown> }).error;
+
+beforeAll(async () => {
+  openai = await startOpenAIFake();
+  const dir = mkdtempSync(join(tmpdir(), "sb-store-"));
+  writeFileSync(join(dir, "overlay.yaml"), OVERLAY);
+  runtime = new Runtime({ overlayFile: join(dir, "overlay.yaml"), env: { OPENAI_API_KEY: "sk-store-test", OPENAI_BASE_URL: openai.url }, store: { dataDir: ":memory:" } });
+  await runtime.store!.db();
+  const { server } = createServer({ runtime });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  client = new Client({ name: "store-test", version: "1" });
+  await client.connect(b);
+}, 60000);
+afterAll(async () => {
+  await client.close();
+  runtime.close();
+  await openai.close();
+});
+
+describe("telemetry", () => {
+  it("records one row per tool call with model, cost and outcome, and no prompt text by default", async () => {
+    const r = await call("run_llm", { prompt: "What is the capital of Peru?", tenant: "roomy", requestId: "req-telemetry-1" });
+    expect(r.isError).toBeFalsy();
+    await call("route_task", { prompt: "Plan a trip to Lisbon", tenant: "roomy", requestId: "req-telemetry-2" });
+    await runtime.store!.telemetry.flush();
+    const db = await runtime.store!.db();
+    const rows = await db.query<Record<string, unknown>>("SELECT * FROM sb_calls WHERE request_id IN ('req-telemetry-1', 'req-telemetry-2') ORDER BY tool");
+    expect(rows.map((x) => x.tool)).toEqual(["route_task", "run_llm"]);
+    const llm = rows.find((x) => x.tool === "run_llm")!;
+    expect(llm).toMatchObject({ tenant: "roomy", outcome: "ok", provider: "openai", mode: "realtime_assist" });
+    expect(Number(llm.cost_usd)).toBeGreaterThan(0);
+    expect(Number(llm.output_tokens)).toBeGreaterThan(0);
+    expect(llm.prompt).toBeNull();
+  });
+});
+
+describe("budgets through run_llm", () => {
+  it("refuses a call whose worst case does not fit, before any provider request", async () => {
+    const before = openai.requests.length;
+    const r = await call("run_llm", { prompt: "What is the capital of Peru?", tenant: "tight" });
+    expect(r.isError).toBe(true);
+    const e = errorOf(r);
+    expect(e.code).toBe("budget_exceeded");
+    expect(e.ceiling).toMatchObject({ name: "tenant tight daily", limitUsd: 0.000001 });
+    expect(openai.requests.length).toBe(before);
+  });
+
+  it("downgrades near a ceiling and says so in the reason", async () => {
+    const budgets = await runtime.store!.budgets();
+    await budgets.settle(await budgets.reserve("near", 0.85), 0.85);
+    const r = await call("run_llm", { prompt: "Write a detailed architecture review of a distributed payment system with trade-offs.", tenant: "near" });
+    expect(r.isError).toBeFalsy();
+    const out = r.structuredContent as { decision: { reason: string; costTier: string } };
+    expect(out.decision.reason).toMatch(/degraded: tenant near daily budget 8\d% used/);
+    expect(out.decision.costTier).toBe("economy");
+  });
+
+  it("settles the real cost: spend grows by what the provider reported, not the reservation", async () => {
+    const budgets = await runtime.store!.budgets();
+    const c = budgets.ceilings("roomy")[0]!;
+    const before = await budgets.spent(c.scope, c.period);
+    const r = await call("run_llm", { prompt: "What is 2+2?", tenant: "roomy" });
+    const cost = (r.structuredContent as { costUsd: number }).costUsd;
+    const after = await budgets.spent(c.scope, c.period);
+    expect(after.reservedUsd).toBeCloseTo(0, 8);
+    expect(after.settledUsd - before.settledUsd).toBeCloseTo(cost, 8);
+  });
+});
+
+describe("feedback and reports", () => {
+  it("records feedback and validates it", async () => {
+    const ok = await call("record_feedback", { requestId: "req-telemetry-1", rating: "up", tenant: "roomy", note: "good" });
+    expect(ok.structuredContent).toEqual({ recorded: true, requestId: "req-telemetry-1" });
+    const bad = await call("record_feedback", { requestId: "x", preferredModel: "openai:gpt-9" });
+    expect(errorOf(bad)).toMatchObject({ code: "invalid_request", field: "preferredModel" });
+    const empty = await call("record_feedback", { requestId: "x" });
+    expect(errorOf(empty).code).toBe("invalid_request");
+  });
+
+  it("reports a tenant's own usage, with experiment arms compared", async () => {
+    for (let i = 0; i < 16; i++) await call("run_llm", { prompt: `What is ${i} + ${i}?`, tenant: "roomy", requestId: `exp-${i}` });
+    const r = await call("usage_report", { tenant: "roomy", days: 1 });
+    expect(r.isError).toBeFalsy();
+    const rep = (r.structuredContent as { report: Record<string, unknown> }).report as {
+      tenant: string; calls: number; spendUsd: number; successRate: number; byModel: unknown[]; byDay: unknown[];
+      experiments: Array<{ arm: string; calls: number }>; feedback: { ratings: number; meanRating: number };
+    };
+    expect(rep.tenant).toBe("roomy");
+    expect(rep.calls).toBeGreaterThanOrEqual(18);
+    expect(rep.spendUsd).toBeGreaterThan(0);
+    expect(rep.successRate).toBeGreaterThan(0.9);
+    expect(rep.byModel.length).toBeGreaterThan(0);
+    expect(rep.byDay).toHaveLength(1);
+    const arms = new Set(rep.experiments.map((e) => e.arm));
+    expect(arms).toEqual(new Set(["control", "treatment"]));
+    expect(rep.feedback).toMatchObject({ ratings: 1, meanRating: 5 });
+    const other = await call("usage_report", { tenant: "near", days: 1 });
+    expect(((other.structuredContent as { report: { calls: number } }).report.calls)).toBeLessThan(rep.calls);
+  });
+});
+
+describe("a failing store", () => {
+  it("never fails a tool call: telemetry to an unreachable database is dropped and logged", async () => {
+    const rt = new Runtime({ env: { OPENAI_API_KEY: "k", OPENAI_BASE_URL: openai.url }, store: { databaseUrl: "postgres://nobody@127.0.0.1:1/none" } });
+    const { server } = createServer({ runtime: rt });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const c = new Client({ name: "t", version: "1" });
+    await c.connect(b);
+    const res = (await c.callTool({ name: "route_task", arguments: { prompt: "hello there" } })) as CallToolResult;
+    expect(res.isError).toBeFalsy();
+    await rt.store!.telemetry.flush();
+    expect(rt.store!.telemetry.dropped).toBe(1);
+    await c.close();
+  });
+});
