@@ -63,7 +63,11 @@ export class Runtime {
   }
 
   route(input: RouteInput, extra: { degrade?: { reason: string } } = {}): Decision {
-    return this.routerRef.decide(input, { configuredProviders: this.configuredProviders(), ...extra });
+    return this.routerRef.decide(input, {
+      configuredProviders: this.configuredProviders(),
+      ...(this.store ? { adjuster: this.store.learning } : {}),
+      ...extra,
+    });
   }
 
   private build(loaded: LoadedConfig): Router {

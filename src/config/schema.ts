@@ -214,6 +214,22 @@ export const configSchema = z
     tenants: z.record(z.string(), tenantSchema),
     experiments: z.record(z.string(), experimentSchema).default({}),
     files: filesSchema,
+    learning: z
+      .strictObject({
+        windowDays: z.number().int().min(1).default(30),
+        /** A choice counts once a user or tenant made it this often, and in this share of their calls. */
+        minChoices: z.number().int().min(1).default(3),
+        choiceShare: z.number().min(0).max(1).default(0.3),
+        userBoost: z.number().min(0).default(0.2),
+        tenantBoost: z.number().min(0).default(0.1),
+        minRatings: z.number().int().min(1).default(3),
+        ratingBoost: z.number().min(0).default(0.05),
+        /** Models under this success rate on a task (over minCalls calls) are demoted by `demotion`. */
+        successFloor: z.number().min(0).max(1).default(0.8),
+        minCalls: z.number().int().min(1).default(10),
+        demotion: z.number().min(0).default(0.3),
+      })
+      .default({ windowDays: 30, minChoices: 3, choiceShare: 0.3, userBoost: 0.2, tenantBoost: 0.1, minRatings: 3, ratingBoost: 0.05, successFloor: 0.8, minCalls: 10, demotion: 0.3 }),
     store: z
       .strictObject({
         /** Keep prompt text in telemetry (off: only sizes, models, costs and outcomes are kept). */

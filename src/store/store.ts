@@ -2,6 +2,7 @@ import type { SwitchboardConfig } from "../config/schema.js";
 import type { Logger } from "../logger.js";
 import { Budgets } from "./budgets.js";
 import { openDb, type Db } from "./db.js";
+import { LearnedPreferences } from "./learning.js";
 import { TelemetryWriter, type CallRecord } from "./telemetry.js";
 
 export interface StoreOptions {
@@ -18,6 +19,8 @@ export interface StoreOptions {
 export class Store {
   private dbPromise: Promise<Db> | undefined;
   readonly telemetry: TelemetryWriter;
+  /** Tier 4 of the router: preferences learned from overrides, ratings and outcomes. */
+  readonly learning: LearnedPreferences;
   private budgetsRef: Budgets | undefined;
 
   constructor(
@@ -26,6 +29,7 @@ export class Store {
     private readonly log: Logger,
   ) {
     this.telemetry = new TelemetryWriter(() => this.db(), log);
+    this.learning = new LearnedPreferences(() => this.db(), config, log);
   }
 
   db(): Promise<Db> {
@@ -37,9 +41,9 @@ export class Store {
     return this.dbPromise;
   }
 
-  /** Starts opening the database without waiting for it. */
+  /** Starts opening the database and the learning refresh without waiting for either. */
   warm(): void {
-    void this.db().catch(() => undefined);
+    void this.db().then(() => this.learning.start(), () => undefined);
   }
 
   async budgets(): Promise<Budgets> {
@@ -64,6 +68,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    this.learning.stop();
     await this.telemetry.flush();
     if (this.dbPromise) await (await this.dbPromise).close();
   }

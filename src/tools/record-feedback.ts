@@ -31,6 +31,8 @@ export const recordFeedbackTool = defineTool({
     if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     const rating = args.rating === "up" ? 5 : args.rating === "down" ? 1 : args.rating;
     await store.recordFeedback({ requestId: args.requestId, tenant, ...(args.user ? { user: args.user } : {}), ...(rating !== undefined ? { rating } : {}), ...(args.preferredModel ? { preferredModel: args.preferredModel } : {}), ...(args.note ? { note: args.note } : {}) });
+    // Feedback should steer the very next decisions, not the next scheduled refresh.
+    void store.learning.refresh();
     return { recorded: true, requestId: args.requestId };
   },
 });

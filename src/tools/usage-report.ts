@@ -23,7 +23,8 @@ export const usageReportTool = defineTool({
     const tenant = args.tenant ?? runtime.config.router.defaultTenant;
     if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     await store.telemetry.flush();
-    return { report: { ...(await usageReport(await store.db(), { tenant, days: args.days })) } };
+    await store.learning.refresh();
+    return { report: { ...(await usageReport(await store.db(), { tenant, days: args.days })), demotedModels: store.learning.demoted() } };
   },
 });
 

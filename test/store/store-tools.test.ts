@@ -142,3 +142,46 @@ describe("a failing store", () => {
     await c.close();
   });
 });
+
+describe("learning (the router's tier 4)", () => {
+  it("prefers the model a user keeps choosing, says why, and a tenant can turn it off", async () => {
+    for (let i = 0; i < 4; i++) await call("run_llm", { prompt: `Name a fruit, number ${i}`, tenant: "roomy", user: "ann", model: "openai:gpt-4.1-nano" });
+    await runtime.store!.telemetry.flush();
+    await runtime.store!.learning.refresh();
+    const d = (await call("route_task", { prompt: "Name a vegetable.", tenant: "roomy", user: "ann" })).structuredContent as { model: string; reason: string; adjustments: Array<{ model: string; reason: string }> };
+    expect(d.adjustments).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-nano", reason: expect.stringMatching(/you chose openai:gpt-4.1-nano 4 times/) }));
+    expect(d.model).toBe("openai:gpt-4.1-nano");
+    expect(d.reason).toMatch(/learned: you chose/);
+
+    const off = runtime.router.decide(
+      { prompt: "Name a vegetable.", tenant: "roomy", user: "ann" },
+      { configuredProviders: runtime.configuredProviders(), adjuster: runtime.store!.learning },
+    );
+    expect(off.adjustments.length).toBeGreaterThan(0);
+    const cfg = runtime.config;
+    cfg.tenants.roomy!.learning = false;
+    try {
+      const d2 = runtime.route({ prompt: "Name a vegetable.", tenant: "roomy", user: "ann" });
+      expect(d2.adjustments).toEqual([]);
+    } finally {
+      delete cfg.tenants.roomy!.learning;
+    }
+  });
+
+  it("demotes and flags a model whose success rate falls under the floor", async () => {
+    const db = await runtime.store!.db();
+    for (let i = 0; i < 12; i++) {
+      await db.query(
+        "INSERT INTO sb_calls (request_id, at, tenant, tool, task_type, model, provider, latency_ms, outcome) VALUES ($1, now(), 'roomy', 'run_llm', 'translation', 'openai:gpt-4.1-mini', 'openai', 100, $2)",
+        [`demote-${i}`, i < 4 ? "ok" : "provider_unavailable"],
+      );
+    }
+    await runtime.store!.learning.refresh();
+    expect(runtime.store!.learning.demoted()).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-mini", taskType: "translation", calls: 12 }));
+    const d = runtime.route({ prompt: "Translate 'good morning' into French.", tenant: "roomy" });
+    expect(d.adjustments).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-mini", reason: expect.stringMatching(/demoted, 33% success on translation/) }));
+    expect(d.model).not.toBe("openai:gpt-4.1-mini");
+    const rep = (await call("usage_report", { tenant: "roomy" })).structuredContent as { report: { demotedModels: unknown[] } };
+    expect(rep.report.demotedModels).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-mini" }));
+  });
+});
