@@ -7,6 +7,8 @@ import { err, out } from "./cli/output.js";
 import { runRoute } from "./cli/route.js";
 import { runEval } from "./cli/eval.js";
 import { runConfigValidate } from "./cli/config.js";
+import { runReport } from "./cli/report.js";
+import { runSimulate } from "./cli/simulate.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right model and provider.
@@ -16,6 +18,9 @@ Usage:
   switchboard route "<prompt>" [options] [--json]          decide and explain, no model is called
   switchboard route --batch FILE.jsonl [--out FILE]        one JSON decision per input row
   switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion
+  switchboard report [--tenant T] [--days N] [--json]       usage and spend from the store
+  switchboard simulate --data FILE.jsonl [--per-day 1000,10000,100000] [--json]
+                                                           price a workload routed vs always-premium
   switchboard config validate [FILE]                       check the shipped config plus FILE
 
 Route options:
@@ -43,6 +48,9 @@ async function main(argv: string[]): Promise<number> {
       "context-tokens": { type: "string" },
       "max-output-tokens": { type: "string" },
       "group-by": { type: "string" },
+      data: { type: "string" },
+      "per-day": { type: "string" },
+      days: { type: "string" },
       "no-watch": { type: "boolean" },
       "no-store": { type: "boolean" },
       "bench-echo": { type: "boolean" },
@@ -70,11 +78,15 @@ async function main(argv: string[]): Promise<number> {
     case "eval":
       if (!rest[0]) throw new UsageError("eval needs a JSONL file: switchboard eval FILE.jsonl");
       return runEval(new Runtime({ overlayFile: values.config }), rest[0], values);
+    case "report":
+      return runReport(new Runtime({ overlayFile: values.config, store: {} }), values);
+    case "simulate":
+      return runSimulate(new Runtime({ overlayFile: values.config }), values);
     case "config":
       if (rest[0] !== "validate") throw new UsageError("unknown config command; use: switchboard config validate [FILE]");
       return runConfigValidate(rest[1] ?? values.config);
     default:
-      throw new UsageError(`unknown command "${command}"; commands: serve, route, eval, config validate`);
+      throw new UsageError(`unknown command "${command}"; commands: serve, route, eval, report, simulate, config validate`);
   }
 }
 

@@ -4,6 +4,7 @@ import { Runtime } from "./runtime.js";
 import { registerRouteTask } from "./tools/route-task.js";
 import { registerConfigResources } from "./resources/config-resources.js";
 import { registerStatusResource } from "./resources/status.js";
+import { registerUsageResource } from "./resources/usage.js";
 import { registerRunLlm } from "./tools/run-llm.js";
 import { registerResearch } from "./tools/research.js";
 import { registerRemoveBackground } from "./tools/remove-background.js";
@@ -47,6 +48,7 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
   registerUsageReport(server, runtime);
   registerConfigResources(server, runtime);
   registerStatusResource(server, runtime);
+  registerUsageResource(server, runtime);
   if (opts.benchEcho) {
     server.registerTool(
       "echo",

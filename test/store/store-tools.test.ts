@@ -185,3 +185,14 @@ describe("learning (the router's tier 4)", () => {
     expect(rep.report.demotedModels).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-mini" }));
   });
 });
+
+describe("usage resource", () => {
+  it("lists one usage resource per tenant and reads a tenant's report", async () => {
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toContain("switchboard://usage/roomy");
+    const res = await client.readResource({ uri: "switchboard://usage/roomy" });
+    const body = JSON.parse((res.contents[0] as { text: string }).text) as { tenant: string; calls: number };
+    expect(body.tenant).toBe("roomy");
+    expect(body.calls).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,26 @@
+import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { usageReport } from "../store/reports.js";
+import type { Runtime } from "../runtime.js";
+
+/** switchboard://usage/{tenant}: the last 30 days of one tenant's usage, as usage_report gives it. */
+export function registerUsageResource(server: McpServer, runtime: Runtime): void {
+  server.registerResource(
+    "usage",
+    new ResourceTemplate("switchboard://usage/{tenant}", {
+      list: () => ({
+        resources: Object.keys(runtime.config.tenants).map((t) => ({ uri: `switchboard://usage/${t}`, name: `usage-${t}`, mimeType: "application/json" })),
+      }),
+    }),
+    { title: "Usage by tenant", description: "Spend, latency, success, fallback and override rates, experiments: the last 30 days of one tenant.", mimeType: "application/json" },
+    async (uri, { tenant }) => {
+      const name = String(tenant);
+      const store = runtime.store;
+      const body = !store
+        ? { error: "the store is off in this server (serve without --no-store)" }
+        : !runtime.config.tenants[name]
+          ? { error: `unknown tenant "${name}"`, validValues: Object.keys(runtime.config.tenants) }
+          : (await store.telemetry.flush(), { ...(await usageReport(await store.db(), { tenant: name, days: 30 })), demotedModels: store.learning.demoted() });
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(body, null, 2) }] };
+    },
+  );
+}
