@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Runtime } from "../dist/runtime.js";
 import { benchLlm } from "./llm.mjs";
+import { benchStore } from "./store.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quantile = (xs, p) => {
@@ -98,3 +99,4 @@ console.log(
 );
 
 await benchLlm();
+await benchStore();

@@ -56,15 +56,17 @@ export class Budgets {
     const ceilings = this.ceilings(tenant);
     const amount = usd(Math.max(0, amountUsd));
     const id = randomUUID();
+    const scopes = ceilings.map((c) => c.scope);
+    const periods = ceilings.map((c) => c.period);
     await this.db.transaction(async (q) => {
+      // Four statements whatever the number of ceilings; rows are locked in one fixed order.
+      await q("INSERT INTO sb_spend (scope, period) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING", [scopes, periods]);
+      const rows = await q<{ scope: string; period: string; settled_usd: unknown; reserved_usd: unknown }>(
+        "SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY scope, period FOR UPDATE",
+        [scopes, periods],
+      );
       for (const c of ceilings) {
-        await q("INSERT INTO sb_spend (scope, period) VALUES ($1, $2) ON CONFLICT DO NOTHING", [c.scope, c.period]);
-      }
-      for (const c of ceilings) {
-        const [row] = await q<{ settled_usd: unknown; reserved_usd: unknown }>(
-          "SELECT settled_usd, reserved_usd FROM sb_spend WHERE scope = $1 AND period = $2 FOR UPDATE",
-          [c.scope, c.period],
-        );
+        const row = rows.find((r) => r.scope === c.scope && r.period === c.period);
         const settled = num(row?.settled_usd);
         const reserved = num(row?.reserved_usd);
         if (settled + reserved + amount > c.limitUsd + 1e-9) {
@@ -77,9 +79,7 @@ export class Budgets {
           });
         }
       }
-      for (const c of ceilings) {
-        await q("UPDATE sb_spend SET reserved_usd = reserved_usd + $3 WHERE scope = $1 AND period = $2", [c.scope, c.period, amount]);
-      }
+      await q("UPDATE sb_spend SET reserved_usd = reserved_usd + $3 WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))", [scopes, periods, amount]);
       await q("INSERT INTO sb_reservations (id, tenant, amount_usd, periods) VALUES ($1, $2, $3, $4)", [id, tenant, amount, ceilings.map((c) => `${c.scope}|${c.period}`)]);
     });
     return { id, tenant, amountUsd: amount };
@@ -98,11 +98,11 @@ export class Budgets {
         [r.id],
       );
       if (!row || row.settled_at) return;
-      const periods = Array.isArray(row.periods) ? row.periods : String(row.periods).replace(/^{|}$/g, "").split(",");
-      for (const p of [...periods].sort()) {
-        const [scope, period] = p.split("|");
-        await q("UPDATE sb_spend SET reserved_usd = reserved_usd - $3, settled_usd = settled_usd + $4 WHERE scope = $1 AND period = $2", [scope, period, num(row.amount_usd), actual]);
-      }
+      const pairs = (Array.isArray(row.periods) ? row.periods : String(row.periods).replace(/^{|}$/g, "").split(",")).map((p) => p.split("|"));
+      await q(
+        "UPDATE sb_spend SET reserved_usd = reserved_usd - $3, settled_usd = settled_usd + $4 WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1]), num(row.amount_usd), actual],
+      );
       await q("UPDATE sb_reservations SET settled_at = now() WHERE id = $1", [r.id]);
     });
     return actual;
