@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -12,16 +13,19 @@ const ROOT = resolve(import.meta.dirname, "..", "..");
 const CLI = join(ROOT, "dist", "cli.js");
 const SERVE_ARGS = [CLI, "serve", "--no-watch"];
 const READY_LOG = "switchboard serving on stdio";
+const DATA_DIR = mkdtempSync(join(tmpdir(), "sb-e2e-store-"));
 
 /** The parent's env minus anything that could configure a provider or an overlay; logs at info. */
 function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (/(_API_KEY|_API_TOKEN|_TOKEN|_BASE_URL)$/.test(k) || k === "SWITCHBOARD_CONFIG" || k === "LOG_LEVEL") continue;
+    if (/(_API_KEY|_API_TOKEN|_TOKEN|_BASE_URL)$/.test(k) || ["SWITCHBOARD_CONFIG", "LOG_LEVEL", "DATABASE_URL"].includes(k)) continue;
     env[k] = v;
   }
   env.SWITCHBOARD_LOG_LEVEL = "info";
+  // The server's store (telemetry, budgets) lives in a throwaway folder, never the user's data folder.
+  env.SWITCHBOARD_DATA_DIR = DATA_DIR;
   return env;
 }
 
