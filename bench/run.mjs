@@ -57,7 +57,7 @@ function jitterFloor(n) {
 async function overStdio() {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [join(root, "dist/cli.js"), "serve", "--no-watch", "--bench-echo"],
+    args: [join(root, "dist/cli.js"), "serve", "--no-watch", "--no-store", "--bench-echo"],
     env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "warn" },
     stderr: "ignore",
   });
