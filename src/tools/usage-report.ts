@@ -24,7 +24,14 @@ export const usageReportTool = defineTool({
     if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     await store.telemetry.flush();
     await store.learning.refresh();
-    return { report: { ...(await usageReport(await store.db(), { tenant, days: args.days })), demotedModels: store.learning.demoted() } };
+    return {
+      report: {
+        ...(await usageReport(await store.db(), { tenant, days: args.days })),
+        demotedModels: store.learning.demoted(),
+        // Circuit breakers are per process: this server's openings since it started.
+        breakers: runtime.breakers.status().filter((b) => b.openings > 0 || b.state !== "closed"),
+      },
+    };
   },
 });
 
