@@ -5,6 +5,8 @@ import { Budgets } from "../../src/store/budgets.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { SwitchboardError } from "../../src/resilience/errors.js";
 import { postgresUrl } from "./pg-available.js";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 
 const pgUrl = await postgresUrl();
 if (!pgUrl) console.warn("[budgets] PostgreSQL not reachable at SWITCHBOARD_TEST_DATABASE_URL or 127.0.0.1:5432: the postgres half is skipped");
@@ -107,6 +109,37 @@ describe.runIf(!!pgUrl)("budgets shared by two processes on one PostgreSQL", () 
     } finally {
       await db1.close();
       await db2.close();
+    }
+  }, 60000);
+});
+
+describe.runIf(!!pgUrl)("budgets shared by two OS processes on one PostgreSQL", () => {
+  it("two Switchboard processes racing for one tenant's ceiling never pass it together", async () => {
+    const tenant = `t-${randomUUID()}`;
+    const worker = join(import.meta.dirname, "race-worker.mjs");
+    const procs = [0, 1].map(() => spawn(process.execPath, [worker, pgUrl!, tenant, "3", "0.05", "120"], { stdio: ["pipe", "pipe", "inherit"] }));
+    // Both open their pools first, then start at the same moment.
+    const outputs = procs.map(
+      (p) =>
+        new Promise<{ ok: number; refused: number }>((res, rej) => {
+          let out = "";
+          p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+          p.on("exit", (code) => (code === 0 ? res(JSON.parse(out) as { ok: number; refused: number }) : rej(new Error(`worker exited ${code}`))));
+        }),
+    );
+    for (const p of procs) p.stdin.end("go\n");
+    const [a, b] = await Promise.all(outputs);
+    expect(a!.ok + b!.ok).toBe(60);
+    expect(a!.ok + a!.refused + b!.ok + b!.refused).toBe(240);
+    const db = await openDb({ databaseUrl: pgUrl! });
+    try {
+      const budgets = new Budgets(db, configFor(tenant, 3));
+      const c = budgets.ceilings(tenant)[0]!;
+      const spent = await budgets.spent(c.scope, c.period);
+      expect(spent.settledUsd).toBeCloseTo(3, 8);
+      expect(spent.reservedUsd).toBeCloseTo(0, 8);
+    } finally {
+      await db.close();
     }
   }, 60000);
 });

@@ -73,22 +73,22 @@ let outsideDir: string;
 let rep: ReplicateFake;
 let h: Harness;
 
-function overlay(): Record<string, unknown> {
+function overlay(mediaTimeoutMs: number): Record<string, unknown> {
   return {
     router: { failover: { maxAttemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 500, breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60000 } } },
     files: { allowedInputDirs: [inDir], outputDir: outDir, maxInlineBytes: MAX_INLINE, maxFileBytes: 1_000_000 },
     jobSettings: {
       retrieval: { timeoutMs: 1000, maxSources: 5 },
-      media: { timeoutMs: 2000, pollIntervalMs: 5 },
+      media: { timeoutMs: mediaTimeoutMs, pollIntervalMs: 5 },
       voice: { timeoutMs: 1000 },
       transcription: { timeoutMs: 1000 },
     },
   };
 }
 
-async function startHarness(env: NodeJS.ProcessEnv): Promise<Harness> {
+async function startHarness(env: NodeJS.ProcessEnv, mediaTimeoutMs = 2000): Promise<Harness> {
   const overlayFile = join(mkdtempSync(join(root, "cfg-")), "overlay.yaml");
-  writeFileSync(overlayFile, YAML.stringify(overlay()));
+  writeFileSync(overlayFile, YAML.stringify(overlay(mediaTimeoutMs)));
   const runtime = new Runtime({ overlayFile, env });
   const { server } = createServer({ runtime });
   const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
@@ -378,14 +378,22 @@ describe("failures", () => {
   });
 
   it("a prediction that never finishes -> timeout error, and the prediction is canceled", async () => {
-    rep.enqueue({ outcome: "never" });
-    const err = await fail("remove_background", { image: IMAGE_URL });
-    expect(err.code).toBe("timeout");
-    expect(err.attempts?.[0]).toMatchObject({ model: "replicate:851-labs/background-remover", outcome: "error", errorCode: "timeout" });
-    expect(creates()).toHaveLength(1);
-    const cancel = await until(rep, isCancel);
-    const polled = rep.requests.find((r) => r.method === "GET" && r.path.startsWith("/v1/predictions/"));
-    expect(cancel.path).toBe(`${polled!.path}/cancel`);
+    // Its own server with a 1 s media timeout, so the test does not wait the suite's 2 s.
+    const quick = await startHarness({ REPLICATE_API_TOKEN: TOKEN, REPLICATE_BASE_URL: rep.url }, 1000);
+    try {
+      rep.enqueue({ outcome: "never" });
+      const { res, err } = await quick.call("remove_background", { image: IMAGE_URL });
+      expect(res.isError).toBe(true);
+      expect(err.code).toBe("timeout");
+      expect(err.retryable).toBe(true);
+      expect(err.attempts).toEqual([expect.objectContaining({ model: "replicate:851-labs/background-remover", outcome: "error", errorCode: "timeout" })]);
+      expect(creates()).toHaveLength(1);
+      const cancel = await until(rep, isCancel);
+      const polled = rep.requests.find((r) => r.method === "GET" && r.path.startsWith("/v1/predictions/"));
+      expect(cancel.path).toBe(`${polled!.path}/cancel`);
+    } finally {
+      await quick.close();
+    }
   });
 
   it("cancelling the tool call cancels the prediction", async () => {
