@@ -23,6 +23,7 @@ const MIME: Record<string, string> = {
   ".webm": "audio/webm",
   ".mp4": "video/mp4",
   ".pcm": "audio/L16",
+  ".ulaw": "audio/basic",
 };
 const EXT = Object.fromEntries(Object.entries(MIME).map(([e, m]) => [m, e]));
 
@@ -107,14 +108,22 @@ export function saveOutput(cfg: SwitchboardConfig, data: Buffer, opts: { job: st
   return { path, uri: pathToFileURL(path).href, mimeType: opts.mimeType, bytes: data.length, ...(opts.sourceUrl ? { sourceUrl: opts.sourceUrl } : {}) };
 }
 
-/** Downloads a provider's output with a size cap; a failed download is a provider failure. */
+/** Downloads a file (a provider's output or an input URL) with a size cap enforced while reading. */
 export async function download(url: string, cfg: SwitchboardConfig, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {
+  const tooBig = () => new SwitchboardError({ code: "invalid_request", message: `the file at ${new URL(url).host} is over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger files.", retryable: false });
   const res = await fetch(url, { signal });
-  if (!res.ok) throw new SwitchboardError({ code: "provider_unavailable", message: `downloading the result failed with ${res.status}`, hint: "retry; the provider's file may have expired.", retryable: true });
-  const len = Number(res.headers.get("content-length") ?? 0);
-  if (len > cfg.files.maxFileBytes) throw new SwitchboardError({ code: "invalid_request", message: `the result is ${len} bytes, over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger results.", retryable: false });
-  const data = Buffer.from(await res.arrayBuffer());
-  if (data.length > cfg.files.maxFileBytes) throw new SwitchboardError({ code: "invalid_request", message: `the result is over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger results.", retryable: false });
+  if (!res.ok) throw new SwitchboardError({ code: "provider_unavailable", message: `downloading ${new URL(url).host}${new URL(url).pathname} failed with ${res.status}`, hint: "check the URL is reachable; a provider's result may have expired.", retryable: true });
+  if (Number(res.headers.get("content-length") ?? 0) > cfg.files.maxFileBytes) throw tooBig();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > cfg.files.maxFileBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooBig();
+    }
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
   const type = res.headers.get("content-type")?.split(";")[0]?.trim();
-  return { data, mimeType: type && type !== "application/octet-stream" ? type : mimeOf(new URL(url).pathname) };
+  return { data: Buffer.concat(chunks), mimeType: type && type !== "application/octet-stream" ? type : mimeOf(new URL(url).pathname) };
 }

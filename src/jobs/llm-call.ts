@@ -71,6 +71,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
     interactive: decision.latency === "interactive",
     secrets: runtime.providers.secrets(),
     keyHint: (p) => runtime.providers.keyEnv(p),
+    samplingPossible: true,
     callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
     eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
     check: (r) => answerProblem(r, spec.responseFormat),

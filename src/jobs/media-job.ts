@@ -90,7 +90,7 @@ export async function runMediaJob(
       const files: SavedFile[] = [];
       for (const url of urls) {
         const { data, mimeType } = await download(url, cfg, signal);
-        files.push(saveOutput(cfg, data, { job, mimeType, sourceUrl: url }));
+        files.push(saveOutput(cfg, data, { job, mimeType, sourceUrl: url, env: runtime.env }));
       }
       return { files, predictionId: prediction.id, predictSeconds: prediction.metrics?.predict_time };
     },

@@ -25,6 +25,7 @@ export function audioInfo(format: string, bytes: number): { mimeType: string; du
   if (codec === "mp3") return { mimeType: "audio/mpeg", ...(bitrate ? { durationSeconds: round((bytes * 8) / (Number(bitrate) * 1000)) } : {}) };
   if (codec === "pcm") return { mimeType: "audio/L16", durationSeconds: round(bytes / 2 / Number(rate)) };
   if (codec === "ulaw" || codec === "alaw") return { mimeType: "audio/basic", durationSeconds: round(bytes / Number(rate)) };
+  if (codec === "wav") return { mimeType: "audio/wav", durationSeconds: round(Math.max(0, bytes - 44) / 2 / Number(rate)) };
   if (codec === "opus") return { mimeType: "audio/ogg" };
   return { mimeType: "application/octet-stream" };
 }
@@ -36,7 +37,7 @@ export async function voiceover(
 ): Promise<VoiceoverOutcome> {
   const cfg = runtime.config;
   const settings = cfg.jobSettings.voice;
-  if (args.model && !cfg.services[args.model]) {
+  if (args.model && cfg.services[args.model]?.kind !== "voice") {
     const valid = Object.entries(cfg.services).filter(([, s]) => s.kind === "voice").map(([k]) => k);
     throw invalidRequest(`unknown voice model "${args.model}"`, `use one of: ${valid.join(", ")}.`, { field: "model", validValues: valid });
   }
@@ -56,7 +57,7 @@ export async function voiceover(
     },
   });
   const info = audioInfo(format, chain.result.length);
-  const file = saveOutput(cfg, chain.result, { job: "voiceover", mimeType: info.mimeType });
+  const file = saveOutput(cfg, chain.result, { job: "voiceover", mimeType: info.mimeType, env: runtime.env });
   const price = cfg.services[chain.model]?.price.perThousandChars ?? 0;
   return {
     file,
@@ -90,7 +91,7 @@ export async function transcribe(
   const audio =
     ref.kind === "file"
       ? { data: await readInput(ref), name: ref.name, mimeType: ref.mimeType }
-      : await download(ref.url, cfg, opts.signal).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
+      : await download(ref.url, cfg, AbortSignal.any([opts.signal, AbortSignal.timeout(cfg.jobSettings.transcription.timeoutMs)])).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
   const chain = await runServiceChain(runtime, decision, {
     timeoutMs: cfg.jobSettings.transcription.timeoutMs,
     signal: opts.signal,
@@ -102,7 +103,7 @@ export async function transcribe(
   });
   const perMinute = cfg.services[chain.model]?.price.perMinute ?? 0;
   const t = chain.result;
-  return { ...t, model: chain.model, provider: providerOf(chain.model), decision, attempts: chain.attempts, costUsd: Math.round((perMinute * (t.durationSeconds ?? 0)) / 60 * 1e8) / 1e8 };
+  return { ...t, model: chain.model, provider: providerOf(chain.model), decision, attempts: chain.attempts, costUsd: Math.round((perMinute * (t.durationSeconds ?? t.billedSeconds ?? 0)) / 60 * 1e8) / 1e8 };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

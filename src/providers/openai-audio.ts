@@ -5,6 +5,8 @@ export interface Transcript {
   text: string;
   language?: string;
   durationSeconds?: number;
+  /** Seconds the provider bills (models that report usage instead of a duration). */
+  billedSeconds?: number;
   segments: Array<{ start: number; end: number; text: string }>;
 }
 
@@ -29,11 +31,12 @@ export class OpenAITranscriber {
         ...(req.prompt ? { prompt: req.prompt } : {}),
       } as OpenAI.Audio.TranscriptionCreateParamsNonStreaming,
       { signal },
-    )) as { text: string; language?: string; duration?: number; segments?: Array<{ start: number; end: number; text: string }> };
+    )) as { text: string; language?: string; duration?: number; usage?: { seconds?: number }; segments?: Array<{ start: number; end: number; text: string }> };
     return {
       text: res.text,
       ...(res.language ? { language: res.language } : {}),
       ...(typeof res.duration === "number" ? { durationSeconds: res.duration } : {}),
+      ...(typeof res.usage?.seconds === "number" ? { billedSeconds: res.usage.seconds } : {}),
       segments: (res.segments ?? []).map((s) => ({ start: s.start, end: s.end, text: s.text.trim() })),
     };
   }

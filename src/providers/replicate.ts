@@ -30,9 +30,15 @@ export class ReplicateAdapter {
   ): Promise<Prediction> {
     let prediction: Prediction;
     try {
-      prediction = await this.client.predictions.create({ ...(model.version ? { version: model.version } : { model: model.name }), input, signal: opts.signal } as Parameters<Replicate["predictions"]["create"]>[0]);
+      // Not aborted mid-flight: the server may create the prediction anyway, and without its id it
+      // could never be cancelled. Create is quick; an abort is honoured right after it.
+      prediction = await this.client.predictions.create({ ...(model.version ? { version: model.version } : { model: model.name }), input, signal: AbortSignal.timeout(30000) } as Parameters<Replicate["predictions"]["create"]>[0]);
     } catch (err) {
       throw normalizeHttpError(err);
+    }
+    if (opts.signal.aborted) {
+      await this.cancel(prediction.id);
+      throw opts.signal.reason ?? new Error("aborted");
     }
     let polls = 0;
     try {

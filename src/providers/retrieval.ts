@@ -45,16 +45,25 @@ export class TavilyAdapter implements RetrievalAdapter {
         topic: q.kind === "finance" ? "finance" : q.kind === "news" ? "news" : "general",
         maxResults: q.maxSources,
         ...(q.includeDomains?.length ? { includeDomains: q.includeDomains } : {}),
-        ...(q.recencyDays ? { days: q.recencyDays } : {}),
-      });
+        ...(q.recencyDays ? (q.kind === "news" ? { days: q.recencyDays } : { timeRange: q.recencyDays <= 1 ? "day" : q.recencyDays <= 7 ? "week" : q.recencyDays <= 31 ? "month" : "year" }) : {}),
+      } as Parameters<ReturnType<typeof tavily>["search"]>[1]);
       return {
         sources: res.results.slice(0, q.maxSources).map((r) => ({ title: r.title, url: r.url, snippet: r.content.slice(0, 500), ...(r.publishedDate ? { publishedAt: r.publishedDate } : {}) })),
         ...(res.answer ? { answer: res.answer } : {}),
       };
     } catch (err) {
-      throw normalizeHttpError(err);
+      throw tavilyError(err);
     }
   }
+}
+
+/** Tavily's SDK drops the HTTP status; its messages still say what happened. */
+function tavilyError(err: unknown): unknown {
+  const e = normalizeHttpError(err) as { status?: number; message?: string };
+  if (typeof e?.status === "number") return e;
+  const m = String(e?.message ?? err);
+  const status = /unauthori[sz]ed|invalid api key|api key|forbidden/i.test(m) ? 401 : /rate limit|too many requests|usage limit|exceeded your/i.test(m) ? 429 : undefined;
+  return status ? Object.assign(new Error(m), { name: "HttpError", status }) : err;
 }
 
 type PerplexityResponse = OpenAI.Chat.Completions.ChatCompletion & {

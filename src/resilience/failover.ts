@@ -37,6 +37,8 @@ export interface ChainOptions<T = ChatResult> {
   secrets: string[];
   /** Env var names that would turn on each provider, for the error hint. */
   keyHint(provider: string): string | undefined;
+  /** LLM chains can fall back to the client's sampling; service chains cannot. */
+  samplingPossible?: boolean;
   now?: () => number;
 }
 
@@ -201,7 +203,7 @@ function exhausted<T>(attempts: Attempt[], last: ProviderFailure | undefined, o:
     return new SwitchboardError({
       code: "no_provider_configured",
       message: `no provider in the chain has credentials (${[...new Set(skippedForKeys.map((a) => a.provider))].join(", ")})`,
-      hint: `set ${envs.join(" or ")} in the server's environment, or call from an MCP client that supports sampling.`,
+      hint: `set ${envs.join(" or ")} in the server's environment${o.samplingPossible ? ", or call from an MCP client that supports sampling" : ""}.`,
       retryable: false,
       attempts,
     });
@@ -209,7 +211,7 @@ function exhausted<T>(attempts: Attempt[], last: ProviderFailure | undefined, o:
   const code: ErrorCode = last?.code ?? "provider_unavailable";
   const tail = attempts.filter((a) => a.outcome !== "ok");
   const summary = tail.slice(-4).map((a) => `${a.model}: ${a.message ?? a.errorCode}`).join("; ");
-  const lastAttempt = tail.at(-1);
+  const lastAttempt = tail.filter((a) => a.outcome === "error").at(-1) ?? tail.at(-1);
   return new SwitchboardError({
     code,
     message: `every model in the chain failed (${summary})`,

@@ -38,8 +38,9 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
 function lenient(schema: z.ZodType): z.ZodType {
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete json.$schema;
-  const field = z.any().meta(json);
-  return schema.safeParse(undefined).success ? field.optional() : field;
+  // Optional even when required: a missing argument must reach the strict parse and get the
+  // structured error, not the SDK's text. The listed schema still says what is required.
+  return z.any().meta(json).optional();
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>) {
@@ -54,9 +55,12 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   const strict = z.strictObject(def.input);
   // Loose, so unknown keys survive the SDK's parse and reach the strict check (typo hints);
   // the listed schema still tells clients that extra keys are not accepted.
+  const required = Object.entries(def.input)
+    .filter(([, v]) => !(v as z.ZodType).safeParse(undefined).success)
+    .map(([k]) => k);
   const listed = z
     .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)])))
-    .meta({ additionalProperties: false });
+    .meta({ additionalProperties: false, ...(required.length ? { required } : {}) });
   server.registerTool(
     def.name,
     {
@@ -69,13 +73,16 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     async (raw: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
       const parsed = strict.safeParse(raw ?? {});
       if (!parsed.success) return errorResult(zodToError(parsed.error, Object.keys(def.input)));
+      let lastProgress = -1;
       const ctx: ToolContext = {
         runtime,
         server,
         extra,
-        progress: async (progress, total, message) => {
+        progress: async (value, total, message) => {
           const token = extra._meta?.progressToken;
           if (token === undefined) return;
+          // MCP requires progress to increase: a status update that repeats a value still moves it on.
+          const progress = (lastProgress = Math.max(value, lastProgress + 1));
           await extra.sendNotification({
             method: "notifications/progress",
             params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
@@ -130,6 +137,15 @@ export function zodToError(error: z.ZodError, fields: string[]): ErrorBody {
       hint: guess ? `did you mean "${guess}"?` : `valid arguments: ${fields.join(", ")}.`,
       field: key,
       validValues: fields,
+      retryable: false,
+    };
+  }
+  if (iss.code === "invalid_type" && /received undefined/.test(iss.message)) {
+    return {
+      code: "invalid_request",
+      message: `${field} is required${others}`,
+      hint: `pass ${field}; the tool's input schema describes it.`,
+      ...(field ? { field } : {}),
       retryable: false,
     };
   }

@@ -17,7 +17,7 @@ export const voiceoverTool = defineTool({
     text: z.string().min(1).max(10000).describe("What to say."),
     voice: z.string().min(1).optional().describe("ElevenLabs voice id (default from config jobSettings.voice.defaultVoice)."),
     model: z.string().optional().describe("Voice model, e.g. elevenlabs:eleven_flash_v2_5 (default: the configured chain)."),
-    outputFormat: z.string().regex(/^(mp3|pcm|ulaw|alaw|opus)_\d+(_\d+)?$/).optional().describe("ElevenLabs output format, e.g. mp3_44100_128 or pcm_16000."),
+    outputFormat: z.string().regex(/^(mp3|pcm|wav|ulaw|alaw|opus)_\d+(_\d+)?$/).optional().describe("ElevenLabs output format, e.g. mp3_44100_128 or pcm_16000."),
     tenant: z.string().optional(),
     requestId: z.string().max(200).optional(),
   },

@@ -256,10 +256,11 @@ describe("research: kinds map to Tavily depth and topics", () => {
 });
 
 describe("research: maxSources, includeDomains and recencyDays reach the provider", () => {
-  it("Tavily gets max_results, include_domains and days", async () => {
+  it("Tavily gets max_results, include_domains and a time range (days only applies to its news topic)", async () => {
     const out = await ok({ question: "recent results on protein folding", kind: "deep", maxSources: 3, includeDomains: ["nature.com", "science.org"], recencyDays: 7 });
     const body = tav.requests[0]!.body;
-    expect(body).toMatchObject({ max_results: 3, include_domains: ["nature.com", "science.org"], days: 7 });
+    expect(body).toMatchObject({ max_results: 3, include_domains: ["nature.com", "science.org"], time_range: "week" });
+    expect(body.days).toBeUndefined();
     expect(out.citations).toHaveLength(3);
     for (const c of out.citations) expect(new URL(c.url).hostname).toMatch(/^(nature\.com|science\.org)$/);
   });
