@@ -24,27 +24,110 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, "switchboard", "db");
 }
 
+/**
+ * PGlite in a worker thread: its start-up (initdb, WebAssembly) takes seconds of CPU, which on the
+ * main thread would stall every MCP request meanwhile. The worker owns the single connection;
+ * this side serializes queries and transactions through one lock, as a single connection needs.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+(async () => {
+  const { PGlite } = await import(workerData.pgliteUrl);
+  const pg = await PGlite.create(workerData.dataDir);
+  parentPort.on("message", async (m) => {
+    if (m.close) { await pg.close(); parentPort.postMessage({ id: m.id, rows: [] }); return; }
+    try { parentPort.postMessage({ id: m.id, rows: (await pg.query(m.sql, m.params)).rows }); }
+    catch (e) { parentPort.postMessage({ id: m.id, error: { message: String(e && e.message || e), code: e && e.code } }); }
+  });
+  parentPort.postMessage({ ready: true });
+})().catch((e) => parentPort.postMessage({ fatal: String(e && e.message || e) }));
+`;
+
 class PgliteDb implements Db {
   readonly kind = "pglite" as const;
-  private constructor(private readonly pg: import("@electric-sql/pglite").PGlite) {}
+  private readonly pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly worker: import("node:worker_threads").Worker) {
+    worker.on("message", (m: { id?: number; rows?: unknown[]; error?: { message: string; code?: string } }) => {
+      const p = m.id === undefined ? undefined : this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id!);
+      // Idle, the worker must not keep the process alive; busy, it must.
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+      else p.resolve(m.rows ?? []);
+    });
+    worker.on("error", (err) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
 
   static async open(dataDir: string | undefined): Promise<PgliteDb> {
-    const { PGlite } = await import("@electric-sql/pglite");
+    const { Worker } = await import("node:worker_threads");
+    const { createRequire } = await import("node:module");
+    const { pathToFileURL } = await import("node:url");
+    const pgliteUrl = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    return new PgliteDb(await PGlite.create(dataDir));
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pgliteUrl, dataDir } });
+    worker.unref();
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: boolean; fatal?: string }) => {
+        if (m.ready) resolve();
+        else if (m.fatal) reject(new Error(`cannot open PGlite: ${m.fatal}`));
+        if (m.ready || m.fatal) worker.off("message", onMessage);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+    });
+    return new PgliteDb(worker);
   }
 
-  async query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.pg.query<R>(sql, params)).rows;
+  private send<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    const id = this.nextId++;
+    return new Promise<R[]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, sql, params });
+    });
   }
 
-  async transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T> {
-    // PGlite is single-connection: its transaction() serializes callers.
-    return this.pg.transaction(async (tx) => fn(async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows));
+  /** One connection: everything runs one at a time, a transaction's statements together. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
   }
 
-  close(): Promise<void> {
-    return this.pg.close();
+  query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.exclusive(() => this.send<R>(sql, params));
+  }
+
+  transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.send("BEGIN");
+      try {
+        const out = await fn(<R>(sql: string, params: unknown[] = []) => this.send<R>(sql, params));
+        await this.send("COMMIT");
+        return out;
+      } catch (err) {
+        await this.send("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      const id = this.nextId++;
+      await new Promise<void>((resolve) => {
+        this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+        this.worker.postMessage({ id, close: true });
+      });
+    });
+    await this.worker.terminate();
   }
 }
 
