@@ -124,6 +124,7 @@ class PgliteDb implements Db {
       const id = this.nextId++;
       await new Promise<void>((resolve) => {
         this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+        this.worker.ref();
         this.worker.postMessage({ id, close: true });
       });
     });
