@@ -29,9 +29,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
  * main thread would stall every MCP request meanwhile. The worker owns the single connection;
  * this side serializes queries and transactions through one lock, as a single connection needs.
  */
+// Dynamic import only: the eval'd worker may be parsed as CommonJS or as a module (it inherits --input-type).
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
+  const { parentPort, workerData } = await import("node:worker_threads");
   const { PGlite } = await import(workerData.pgliteUrl);
   const pg = await PGlite.create(workerData.dataDir);
   parentPort.on("message", async (m) => {
@@ -40,7 +41,7 @@ const { parentPort, workerData } = require("node:worker_threads");
     catch (e) { parentPort.postMessage({ id: m.id, error: { message: String(e && e.message || e), code: e && e.code } }); }
   });
   parentPort.postMessage({ ready: true });
-})().catch((e) => parentPort.postMessage({ fatal: String(e && e.message || e) }));
+})().catch(async (e) => (await import("node:worker_threads")).parentPort.postMessage({ fatal: String(e && e.message || e) }));
 `;
 
 class PgliteDb implements Db {
