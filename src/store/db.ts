@@ -12,6 +12,19 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** BEGIN, the caller's statements, COMMIT; ROLLBACK if anything throws. */
+async function inTransaction<T>(q: Db["query"], fn: (q: Db["query"]) => Promise<T>): Promise<T> {
+  await q("BEGIN");
+  try {
+    const out = await fn(q);
+    await q("COMMIT");
+    return out;
+  } catch (err) {
+    await q("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Where the embedded database lives by default: the user's data folder. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SWITCHBOARD_DATA_DIR?.trim()) return env.SWITCHBOARD_DATA_DIR.trim();
@@ -107,17 +120,7 @@ class PgliteDb implements Db {
   }
 
   transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      await this.send("BEGIN");
-      try {
-        const out = await fn(<R>(sql: string, params: unknown[] = []) => this.send<R>(sql, params));
-        await this.send("COMMIT");
-        return out;
-      } catch (err) {
-        await this.send("ROLLBACK").catch(() => undefined);
-        throw err;
-      }
-    });
+    return this.exclusive(() => inTransaction(<R>(sql: string, params: unknown[] = []) => this.send<R>(sql, params), fn));
   }
 
   async close(): Promise<void> {
@@ -151,13 +154,7 @@ class PostgresDb implements Db {
   async transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      const out = await fn(async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[]);
-      await client.query("COMMIT");
-      return out;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
+      return await inTransaction(async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[], fn);
     } finally {
       client.release();
     }

@@ -16,6 +16,8 @@ export interface ToolContext {
   extra: Extra;
   /** Sends notifications/progress when the client asked for it (gave a progressToken). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** progress() for jobs that report and move on: never awaited, never throws. */
+  status(progress: number, message: string): void;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
@@ -74,20 +76,22 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       const parsed = strict.safeParse(raw ?? {});
       if (!parsed.success) return errorResult(zodToError(parsed.error, Object.keys(def.input)));
       let lastProgress = -1;
+      const progress: ToolContext["progress"] = async (value, total, message) => {
+        const token = extra._meta?.progressToken;
+        if (token === undefined) return;
+        // MCP requires progress to increase: a status update that repeats a value still moves it on.
+        const next = (lastProgress = Math.max(value, lastProgress + 1));
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress: next, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+        });
+      };
       const ctx: ToolContext = {
         runtime,
         server,
         extra,
-        progress: async (value, total, message) => {
-          const token = extra._meta?.progressToken;
-          if (token === undefined) return;
-          // MCP requires progress to increase: a status update that repeats a value still moves it on.
-          const progress = (lastProgress = Math.max(value, lastProgress + 1));
-          await extra.sendNotification({
-            method: "notifications/progress",
-            params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
-          });
-        },
+        progress,
+        status: (value, message) => void progress(value, undefined, message).catch(() => undefined),
       };
       const t0 = performance.now();
       const record = (out: unknown, code: string) => {

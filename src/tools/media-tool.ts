@@ -3,8 +3,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { fileContent, runMediaJob, type MediaInputs, type MediaJob } from "../jobs/media-job.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
-import { decisionSummary } from "./run-llm.js";
-import { attemptOutput } from "./routing-input.js";
+import { served } from "./run-llm.js";
+import { servedOutput } from "./routing-input.js";
 
 /** Inputs every media tool takes besides its own. */
 export const imageInput = z.string().min(1).describe("The image: an http(s) URL, or a path to a local file inside an allowed folder (files.allowedInputDirs).");
@@ -16,13 +16,8 @@ const common = {
 const savedFile = z.object({ path: z.string(), uri: z.string(), mimeType: z.string(), bytes: z.number(), sourceUrl: z.string().optional() });
 const mediaOutput = {
   files: z.array(savedFile).describe("Saved results; also returned as resource links (and inline when small)."),
-  model: z.string(),
-  provider: z.string(),
   predictionId: z.string(),
-  decision: z.object({}).passthrough(),
-  attempts: z.array(attemptOutput),
-  costUsd: z.number(),
-  latencyMs: z.number(),
+  ...servedOutput,
 };
 
 /** One media tool: its own inputs, mapped onto the shared Replicate job runner. */
@@ -41,17 +36,12 @@ export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: 
         ...(a.tenant ? { tenant: a.tenant } : {}),
         ...(a.requestId ? { requestId: a.requestId } : {}),
         signal: ctx.extra.signal,
-        progress: (n, message) => void ctx.progress(n, undefined, message).catch(() => undefined),
+        progress: ctx.status,
       });
       return {
         files: r.files,
-        model: r.model,
-        provider: r.provider,
         predictionId: r.predictionId,
-        decision: decisionSummary(r.decision),
-        attempts: r.attempts,
-        costUsd: r.costUsd,
-        latencyMs: Math.round(performance.now() - t0),
+        ...served(r, t0),
       };
     },
     // Inline bytes only under the configured cap (clients cap results near 1 MB).

@@ -38,7 +38,7 @@ export const researchTool = defineTool({
     const t0 = performance.now();
     const r = await research(ctx.runtime, ctx.server, args, {
       signal: ctx.extra.signal,
-      progress: (n, message) => void ctx.progress(n, undefined, message).catch(() => undefined),
+      progress: ctx.status,
     });
     return {
       answer: r.answer,

@@ -90,3 +90,13 @@ export const attemptOutput = z.object({
   message: z.string().optional(),
   latencyMs: z.number(),
 });
+
+/** What every job tool reports about how it was served, besides its own result. */
+export const servedOutput = {
+  model: z.string().describe("The provider:model (or service) that served the call."),
+  provider: z.string(),
+  decision: z.object({}).passthrough().describe("The routing decision: mode, task, tools, MCP tools, reason, requestId."),
+  attempts: z.array(attemptOutput),
+  costUsd: z.number(),
+  latencyMs: z.number(),
+};

@@ -6,6 +6,7 @@ import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { invalidRequest } from "../resilience/errors.js";
 import { stripFences } from "../resilience/quality-gate.js";
 import type { Decision } from "../routing/types.js";
+import type { Attempt } from "../resilience/failover.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
 import { defineTool, registerTool, type ToolContext } from "./define-tool.js";
@@ -119,7 +120,7 @@ async function runLlm(args: Args, ctx: ToolContext) {
     },
     {
       signal: extra.signal,
-      ...(wantsProgress ? { onProgress: (n: number, message: string) => void ctx.progress(n, undefined, message).catch(() => undefined) } : {}),
+      ...(wantsProgress ? { onProgress: ctx.status } : {}),
     },
   ).catch(async (err: unknown) => {
     // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
@@ -148,6 +149,18 @@ async function runLlm(args: Args, ctx: ToolContext) {
     "run_llm served",
   );
   return out;
+}
+
+/** The served-by fields of a job result (see servedOutput), from a job outcome and its start time. */
+export function served(r: { model: string; provider: string; decision: Decision; attempts: Attempt[]; costUsd: number }, t0: number) {
+  return {
+    model: r.model,
+    provider: r.provider,
+    decision: decisionSummary(r.decision),
+    attempts: r.attempts,
+    costUsd: r.costUsd,
+    latencyMs: Math.round(performance.now() - t0),
+  };
 }
 
 /** The part of a decision every job result carries. */

@@ -3,8 +3,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { transcribe } from "../jobs/voice.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
-import { decisionSummary } from "./run-llm.js";
-import { attemptOutput } from "./routing-input.js";
+import { served } from "./run-llm.js";
+import { servedOutput } from "./routing-input.js";
 
 export const transcribeTool = defineTool({
   name: "transcribe",
@@ -24,28 +24,18 @@ export const transcribeTool = defineTool({
     language: z.string().optional(),
     durationSeconds: z.number().optional(),
     segments: z.array(z.object({ start: z.number(), end: z.number(), text: z.string() })),
-    model: z.string(),
-    provider: z.string(),
-    decision: z.object({}).passthrough(),
-    attempts: z.array(attemptOutput),
-    costUsd: z.number(),
-    latencyMs: z.number(),
+    ...servedOutput,
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
-    const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: (n, m) => void ctx.progress(n, undefined, m).catch(() => undefined) });
+    const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status });
     return {
       text: r.text,
       ...(r.language ? { language: r.language } : {}),
       ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
       segments: r.segments,
-      model: r.model,
-      provider: r.provider,
-      decision: decisionSummary(r.decision),
-      attempts: r.attempts,
-      costUsd: r.costUsd,
-      latencyMs: Math.round(performance.now() - t0),
+      ...served(r, t0),
     };
   },
 });

@@ -4,8 +4,8 @@ import { fileContent } from "../jobs/media-job.js";
 import { voiceover } from "../jobs/voice.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
-import { decisionSummary } from "./run-llm.js";
-import { attemptOutput } from "./routing-input.js";
+import { served } from "./run-llm.js";
+import { servedOutput } from "./routing-input.js";
 
 export const voiceoverTool = defineTool({
   name: "voiceover",
@@ -25,27 +25,17 @@ export const voiceoverTool = defineTool({
     file: z.object({ path: z.string(), uri: z.string(), mimeType: z.string(), bytes: z.number() }),
     durationSeconds: z.number().optional(),
     voice: z.string(),
-    model: z.string(),
-    provider: z.string(),
-    decision: z.object({}).passthrough(),
-    attempts: z.array(attemptOutput),
-    costUsd: z.number(),
-    latencyMs: z.number(),
+    ...servedOutput,
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
-    const r = await voiceover(ctx.runtime, args, { signal: ctx.extra.signal, progress: (n, m) => void ctx.progress(n, undefined, m).catch(() => undefined) });
+    const r = await voiceover(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status });
     return {
       file: r.file,
       ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
       voice: r.voice,
-      model: r.model,
-      provider: r.provider,
-      decision: decisionSummary(r.decision),
-      attempts: r.attempts,
-      costUsd: r.costUsd,
-      latencyMs: Math.round(performance.now() - t0),
+      ...served(r, t0),
     };
   },
   content: (out, runtime) => fileContent([out.file], runtime.config.files.maxInlineBytes),
