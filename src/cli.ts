@@ -15,6 +15,8 @@ const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right mode
 
 Usage:
   switchboard serve [--config FILE] [--no-watch] [--no-store]  MCP server on stdio (the default command)
+  switchboard serve --http [--host H] [--port P] [--stateless]
+                                                           MCP over HTTP (/mcp, legacy /sse), /dashboard, /metrics
   switchboard route "<prompt>" [options] [--json]          decide and explain, no model is called
   switchboard route --batch FILE.jsonl [--out FILE]        one JSON decision per input row
   switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion
@@ -54,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       "no-watch": { type: "boolean" },
       "no-store": { type: "boolean" },
       "bench-echo": { type: "boolean" },
+      http: { type: "boolean" },
+      host: { type: "string" },
+      port: { type: "string" },
+      stateless: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -66,10 +72,20 @@ async function main(argv: string[]): Promise<number> {
     case "serve": {
       const runtime = new Runtime({ overlayFile: values.config, store: values["no-store"] ? false : {} });
       runtime.store?.warm();
+      if (!values["no-watch"]) runtime.watch();
+      if (values.http) {
+        const { serveHttp } = await import("./cli/serve-http.js");
+        await serveHttp(runtime, {
+          ...(values.host ? { host: values.host } : {}),
+          ...(values.port !== undefined ? { port: parsePort(values.port) } : {}),
+          ...(values.stateless ? { stateless: true } : {}),
+          benchEcho: values["bench-echo"],
+        });
+        return -1;
+      }
       const { createServer } = await import("./server.js");
       const { serveStdio } = await import("./transports/stdio.js");
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
-      if (!values["no-watch"]) runtime.watch();
       await serveStdio(server, runtime);
       return -1; // keeps running
     }
@@ -91,6 +107,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not "${v}"`);
+  return n;
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -8,6 +8,7 @@ import { logger, type Logger } from "./logger.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import { BreakerBoard } from "./resilience/breakers.js";
 import { Store, type StoreOptions } from "./store/store.js";
+import type { CallRecord } from "./store/telemetry.js";
 
 export interface RuntimeOptions extends LoadOptions {
   /** Telemetry, budgets and feedback; off unless given (serve turns it on). */
@@ -24,6 +25,7 @@ export class Runtime {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(r: Runtime) => void>();
+  private readonly callListeners = new Set<(r: CallRecord) => void>();
   /** Provider adapters; keys are read from env at call time. */
   readonly providers: ProviderRegistry;
   /** Circuit breakers per provider:model; they outlive config reloads. */
@@ -68,6 +70,29 @@ export class Runtime {
       ...(this.store ? { adjuster: this.store.learning } : {}),
       ...extra,
     });
+  }
+
+  /** Whether anyone wants call records: the store, metrics, the dashboard. */
+  get observed(): boolean {
+    return this.store !== undefined || this.callListeners.size > 0;
+  }
+
+  /** Every finished tool call, success or error, goes to the store and to each listener. */
+  recordCall(r: CallRecord): void {
+    this.store?.record(r);
+    for (const l of this.callListeners) {
+      try {
+        l(r);
+      } catch (err) {
+        // A broken observer must not fail the call it observes.
+        this.log.warn({ err: (err as Error).message }, "call listener failed");
+      }
+    }
+  }
+
+  onCall(listener: (r: CallRecord) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
   }
 
   private build(loaded: LoadedConfig): Router {
@@ -118,10 +143,11 @@ export class Runtime {
     }
   }
 
-  close(): void {
-    void this.store?.close().catch(() => undefined);
+  /** Stops watching and closes the store; resolves once buffered telemetry is written. */
+  close(): Promise<void> {
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     this.watchers = [];
+    return this.store?.close().catch(() => undefined) ?? Promise.resolve();
   }
 }

@@ -184,6 +184,15 @@ const filesSchema = z.strictObject({
   outputDir: z.string(),
   maxInlineBytes: z.number().int().min(0),
   maxFileBytes: z.number().int().positive(),
+  /** What callers over the network (the HTTP transport) may point jobs at; local callers may use both. */
+  remoteCallers: z
+    .strictObject({
+      /** Local paths on this machine (inside allowedInputDirs). */
+      localFiles: z.boolean().default(false),
+      /** URLs on loopback, private or link-local addresses, fetched by this server. */
+      privateUrls: z.boolean().default(false),
+    })
+    .default({ localFiles: false, privateUrls: false }),
 });
 
 const jobSettingsSchema = z.strictObject({
@@ -192,6 +201,38 @@ const jobSettingsSchema = z.strictObject({
   voice: z.strictObject({ timeoutMs: z.number().int().positive(), defaultVoice: z.string(), defaultFormat: z.string() }),
   transcription: z.strictObject({ timeoutMs: z.number().int().positive() }),
 });
+
+/** A bearer token for the HTTP transport: the token itself comes from env, or only its hash is written. */
+const tokenSchema = z
+  .strictObject({
+    /** The tenant every call made with this token acts for; admin tokens may act for any tenant. */
+    tenant: z.string(),
+    admin: z.boolean().default(false),
+    /** Env var holding the token. */
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an env var name").optional(),
+    /** SHA-256 (hex) of the token, so the config can be committed without the secret. */
+    sha256: z.string().regex(/^[a-f0-9]{64}$/, "64 lowercase hex digits").optional(),
+    /** Shown in logs and metrics instead of the token. */
+    label: z.string().optional(),
+  })
+  .refine((t) => (t.tokenEnv === undefined) !== (t.sha256 === undefined), { message: "give exactly one of tokenEnv or sha256" });
+
+const httpSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(8787),
+  /** No sessions: every POST /mcp is answered by a fresh server (for load balancers without stickiness). */
+  stateless: z.boolean().default(false),
+  /** Host header names accepted besides localhost, 127.0.0.1 and [::1] (DNS-rebinding protection). */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  /** Browser origins accepted besides the server's own and localhost ones; "*" accepts any. */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /** Sessions idle this long are closed. */
+  sessionIdleMinutes: z.number().positive().default(30),
+  maxSessions: z.number().int().positive().default(1000),
+  tokens: z.array(tokenSchema).default([]),
+});
+export const HTTP_DEFAULTS = httpSchema.parse({});
 
 export const configSchema = z
   .strictObject({
@@ -247,6 +288,7 @@ export const configSchema = z
       })
       .default({ global: {}, degradeAt: 0.8, inputMargin: 1.25 }),
     jobSettings: jobSettingsSchema,
+    http: httpSchema.default(HTTP_DEFAULTS),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg, ctx));
 
@@ -258,6 +300,8 @@ export type TaskEntry = z.infer<typeof taskSchema>;
 export type TenantEntry = z.infer<typeof tenantSchema>;
 export type ProviderEntry = z.infer<typeof providerSchema>;
 export type ExperimentEntry = z.infer<typeof experimentSchema>;
+export type HttpSettings = z.infer<typeof httpSchema>;
+export type TokenEntry = z.infer<typeof tokenSchema>;
 
 export function providerOf(id: string): string {
   return id.slice(0, id.indexOf(":"));
@@ -294,6 +338,9 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
     task.preferredModels.forEach((id, i) => needModel(["tasks", name, "preferredModels", i], id, llms, "LLM model"));
     if (task.examples.length === 0) issue(["tasks", name, "examples"], `task "${name}" has no example prompts; add config/examples/${name}.yaml`);
   }
+  cfg.http.tokens.forEach((t, i) => {
+    if (!t.admin && !cfg.tenants[t.tenant]) issue(["http", "tokens", i, "tenant"], `unknown tenant "${t.tenant}"; valid: ${Object.keys(cfg.tenants).join(", ")}`);
+  });
   for (const [name, t] of Object.entries(cfg.tenants)) {
     if (t.defaultMode && !modes.includes(t.defaultMode)) issue(["tenants", name, "defaultMode"], `unknown mode "${t.defaultMode}"; valid: ${modes.join(", ")}`);
     for (const key of ["allowedModels", "blockedModels", "preferredModels"] as const) {

@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { basename, extname, isAbsolute, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { lookup } from "node:dns/promises";
+import { BlockList, isIP, isIPv6 } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { SwitchboardConfig } from "../config/schema.js";
 import { invalidRequest, SwitchboardError } from "../resilience/errors.js";
@@ -39,7 +41,7 @@ function expand(dir: string): string {
  * An input given as an http(s) URL, or as a local path inside one of the allowed folders.
  * Symlinks are resolved before the check, so a link cannot lead outside them.
  */
-export function resolveInput(value: string, field: string, cfg: SwitchboardConfig): InputRef {
+export function resolveInput(value: string, field: string, cfg: SwitchboardConfig, remote = false): InputRef {
   const v = value.trim();
   if (/^[a-z][a-z0-9+.-]*:/i.test(v) && !/^[a-z]:[\\/]/i.test(v)) {
     let url: URL;
@@ -52,6 +54,10 @@ export function resolveInput(value: string, field: string, cfg: SwitchboardConfi
       throw invalidRequest(`${field} uses the ${url.protocol} scheme, which is not accepted`, "pass an http(s) URL or a path to a local file inside an allowed folder.", { field, validValues: ["http", "https", "local path"] });
     }
     return { kind: "url", url: url.href };
+  }
+  if (remote && !cfg.files.remoteCallers.localFiles) {
+    // A network caller naming a path would read this machine's files, not its own.
+    throw invalidRequest(`${field}: local paths are not accepted from callers over the network`, "pass an http(s) URL the provider can fetch; an operator who shares files with callers can set files.remoteCallers.localFiles: true.", { field, validValues: ["http", "https"] });
   }
   const dirs = cfg.files.allowedInputDirs.map((d) => expand(d));
   const candidate = isAbsolute(v) ? v : resolve(v);
@@ -126,4 +132,36 @@ export async function download(url: string, cfg: SwitchboardConfig, signal: Abor
   }
   const type = res.headers.get("content-type")?.split(";")[0]?.trim();
   return { data: Buffer.concat(chunks), mimeType: type && type !== "application/octet-stream" ? type : mimeOf(new URL(url).pathname) };
+}
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4]] as const) {
+  PRIVATE.addSubnet(net, bits, "ipv4");
+}
+for (const [net, bits] of [["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) PRIVATE.addSubnet(net, bits, "ipv6");
+
+function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
+  return PRIVATE.check(address, isIPv6(address) ? "ipv6" : "ipv4");
+}
+
+/**
+ * Refuses a URL this server would fetch for a network caller when it points at loopback, private
+ * or link-local addresses (server-side request forgery into the operator's network). Names are
+ * resolved and every address checked; a name that re-resolves between this check and the fetch
+ * is not covered.
+ */
+export async function assertPublicUrl(url: string, field: string, cfg: SwitchboardConfig): Promise<void> {
+  if (cfg.files.remoteCallers.privateUrls) return;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    throw invalidRequest(`${field}: cannot resolve ${host}`, "check the URL's host name.", { field });
+  }
+  if (addresses.some(isPrivateAddress)) {
+    throw invalidRequest(`${field}: ${host} is a loopback, private or link-local address, which callers over the network may not fetch through this server`, "pass a public URL; an operator can allow private URLs with files.remoteCallers.privateUrls: true.", { field });
+  }
 }

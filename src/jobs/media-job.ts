@@ -40,11 +40,11 @@ export async function runMediaJob(
   runtime: Runtime,
   job: MediaJob,
   inputs: MediaInputs,
-  opts: { tenant?: string; requestId?: string; signal: AbortSignal; progress: (n: number, message: string) => void },
+  opts: { tenant?: string; requestId?: string; signal: AbortSignal; progress: (n: number, message: string) => void; remote?: boolean },
 ): Promise<MediaOutcome> {
   const cfg = runtime.config;
   const refs: Partial<Record<(typeof FILE_INPUTS)[number], InputRef>> = {};
-  for (const k of FILE_INPUTS) if (inputs[k]) refs[k] = resolveInput(inputs[k]!, k, cfg);
+  for (const k of FILE_INPUTS) if (inputs[k]) refs[k] = resolveInput(inputs[k]!, k, cfg, opts.remote);
   const decision = jobDecision(
     runtime,
     { prompt: `${job}: ${inputs.prompt ?? "edit the image"}`, mode: "vision_editing", attachments: [{ kind: "image" }], ...(opts.tenant ? { tenant: opts.tenant } : {}), ...(opts.requestId ? { requestId: opts.requestId } : {}) },

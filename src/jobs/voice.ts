@@ -5,7 +5,7 @@ import { invalidRequest } from "../resilience/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { download, readInput, resolveInput, saveOutput, type SavedFile } from "./files.js";
+import { assertPublicUrl, download, readInput, resolveInput, saveOutput, type SavedFile } from "./files.js";
 import { jobDecision, modelName, runServiceChain } from "./service-chain.js";
 
 export interface VoiceoverOutcome {
@@ -82,10 +82,11 @@ export interface TranscribeOutcome extends Transcript {
 export async function transcribe(
   runtime: Runtime,
   args: { audio: string; language?: string; prompt?: string; tenant?: string; requestId?: string },
-  opts: { signal: AbortSignal; progress: (n: number, message: string) => void },
+  opts: { signal: AbortSignal; progress: (n: number, message: string) => void; remote?: boolean },
 ): Promise<TranscribeOutcome> {
   const cfg = runtime.config;
-  const ref = resolveInput(args.audio, "audio", cfg);
+  const ref = resolveInput(args.audio, "audio", cfg, opts.remote);
+  if (opts.remote && ref.kind === "url") await assertPublicUrl(ref.url, "audio", cfg);
   const decision = jobDecision(runtime, { prompt: `transcribe ${ref.kind === "url" ? ref.url : ref.name}`, mode: "batch_transcription", attachments: [{ kind: "audio" }], ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.requestId ? { requestId: args.requestId } : {}) }, "transcription", "default");
   opts.progress(0, "reading audio");
   const audio =

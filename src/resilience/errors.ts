@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   "invalid_request",
   "no_provider_configured",
   "budget_exceeded",
+  "unauthorized",
+  "forbidden",
   "cancelled",
   "internal",
 ] as const;

@@ -41,6 +41,7 @@ export function callRecord(tool: string, args: Obj, out: unknown, outcome: strin
     outcome,
     ...(str(experiment.name) ? { experiment: str(experiment.name)!, arm: str(experiment.arm)! } : {}),
     overridden: typeof args.model === "string",
+    ...(str(d.reason) ? { reason: str(d.reason)! } : {}),
     ...(runtime.config.store.recordPrompts && str(args.prompt) ? { prompt: str(args.prompt)! } : {}),
   };
 }

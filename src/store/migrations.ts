@@ -59,4 +59,8 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX sb_feedback_tenant ON sb_feedback (tenant, at);
   `,
+  // The decision's one-line reason, for the dashboard's recent decisions.
+  `
+  ALTER TABLE sb_calls ADD COLUMN reason text;
+  `,
 ];

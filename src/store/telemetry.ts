@@ -28,18 +28,20 @@ export interface CallRecord {
   arm?: string;
   overridden: boolean;
   prompt?: string;
+  /** The routing decision's one-line reason. */
+  reason?: string;
 }
 
 const COLUMNS = [
   "request_id", "at", "tenant", "user_id", "tool", "mode", "task_type", "tier", "confidence", "model", "provider", "attempts", "fallbacks",
-  "latency_ms", "input_tokens", "output_tokens", "cost_usd", "tools", "mcp_tools", "outcome", "experiment", "arm", "overridden", "prompt",
+  "latency_ms", "input_tokens", "output_tokens", "cost_usd", "tools", "mcp_tools", "outcome", "experiment", "arm", "overridden", "prompt", "reason",
 ];
 
 function row(r: CallRecord): unknown[] {
   return [
     r.requestId, r.at.toISOString(), r.tenant, r.user ?? null, r.tool, r.mode ?? null, r.taskType ?? null, r.tier ?? null, r.confidence ?? null,
     r.model ?? null, r.provider ?? null, r.attempts, r.fallbacks, Math.round(r.latencyMs), r.inputTokens, r.outputTokens, r.costUsd, r.tools,
-    r.mcpTools, r.outcome, r.experiment ?? null, r.arm ?? null, r.overridden, r.prompt ?? null,
+    r.mcpTools, r.outcome, r.experiment ?? null, r.arm ?? null, r.overridden, r.prompt ?? null, r.reason ?? null,
   ];
 }
 

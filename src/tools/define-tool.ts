@@ -6,6 +6,7 @@ import { SwitchboardError, closest, type ErrorBody } from "../resilience/errors.
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
 import { callRecord } from "../store/call-record.js";
+import { principalOf, scopeTenant } from "../transports/auth.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -18,6 +19,8 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** progress() for jobs that report and move on: never awaited, never throws. */
   status(progress: number, message: string): void;
+  /** The call came over the network (HTTP), not from a local host process: file access is narrower. */
+  remote: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
@@ -73,8 +76,22 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       annotations: { title: def.title, ...def.annotations },
     },
     async (raw: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
+      const t0 = performance.now();
+      // Refused calls are recorded too: errors by code must count bad input and refusals.
+      const refuse = (body: ErrorBody, args: Record<string, unknown>) => {
+        if (runtime.observed) runtime.recordCall(callRecord(def.name, args, undefined, body.code, performance.now() - t0, runtime));
+        return errorResult(body);
+      };
       const parsed = strict.safeParse(raw ?? {});
-      if (!parsed.success) return errorResult(zodToError(parsed.error, Object.keys(def.input)));
+      if (!parsed.success) return refuse(zodToError(parsed.error, Object.keys(def.input)), isRecord(raw) ? raw : {});
+      if ("tenant" in def.input) {
+        // Over HTTP with tokens, the tenant comes from the token, not from the arguments.
+        const args = parsed.data as { tenant?: string };
+        const principal = principalOf(extra);
+        const scoped = scopeTenant(principal, args.tenant);
+        if ("refused" in scoped) return refuse(forbidden(scoped.refused), { ...parsed.data, tenant: principal?.tenant });
+        if (scoped.tenant !== undefined) args.tenant = scoped.tenant;
+      }
       let lastProgress = -1;
       const progress: ToolContext["progress"] = async (value, total, message) => {
         const token = extra._meta?.progressToken;
@@ -92,10 +109,11 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         extra,
         progress,
         status: (value, message) => void progress(value, undefined, message).catch(() => undefined),
+        // HTTP transports attach requestInfo (the request's headers); stdio and in-memory do not.
+        remote: extra.requestInfo !== undefined,
       };
-      const t0 = performance.now();
       const record = (out: unknown, code: string) => {
-        if (runtime.store) runtime.store.record(callRecord(def.name, parsed.data as Record<string, unknown>, out, code, performance.now() - t0, runtime));
+        if (runtime.observed) runtime.recordCall(callRecord(def.name, parsed.data as Record<string, unknown>, out, code, performance.now() - t0, runtime));
       };
       try {
         const out = await def.run(parsed.data, ctx);
@@ -121,6 +139,18 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       }
     },
   );
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function forbidden(message: string): ErrorBody {
+  return {
+    code: "forbidden",
+    message,
+    hint: "leave tenant out (the token decides it), or use that tenant's token.",
+    field: "tenant",
+    retryable: false,
+  };
 }
 
 export function errorResult(body: ErrorBody): CallToolResult {

@@ -37,6 +37,7 @@ export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: 
         ...(a.requestId ? { requestId: a.requestId } : {}),
         signal: ctx.extra.signal,
         progress: ctx.status,
+        remote: ctx.remote,
       });
       return {
         files: r.files,

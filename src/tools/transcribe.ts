@@ -29,7 +29,7 @@ export const transcribeTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
-    const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status });
+    const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status, remote: ctx.remote });
     return {
       text: r.text,
       ...(r.language ? { language: r.language } : {}),

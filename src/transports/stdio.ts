@@ -14,7 +14,8 @@ export async function serveStdio(server: McpServer, runtime: Runtime): Promise<v
     if (closing) return;
     closing = true;
     logger.info({ why }, "switchboard stopping");
-    runtime.close();
+    // Bounded: a wedged store must not keep a quitting host waiting.
+    await Promise.race([runtime.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
     try {
       await server.close();
     } catch {

@@ -378,7 +378,7 @@ describe("run_llm: progress across retries", () => {
       fk.openai.enqueue({ model: "gpt-4.1-mini", reply: { text: "x".repeat(1500), chunks: 10 } });
       const seen: number[] = [];
       const res = await hh.run({ prompt: PROMPT, model: "openai:gpt-4.1-mini" }, { onprogress: (p) => seen.push(p.progress) });
-      expect(res.isError).toBeFalsy();
+      expect(res.res.isError).toBeFalsy();
       expect(seen.length).toBeGreaterThan(2);
       for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
     } finally {

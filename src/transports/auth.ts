@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { SwitchboardConfig } from "../config/schema.js";
+
+/**
+ * Who is calling over HTTP. A tenant principal acts for its tenant only; an admin may act for
+ * any tenant and sees every tenant on the dashboard and in /metrics.
+ */
+export interface Principal {
+  tenant: string;
+  admin: boolean;
+  /** Safe to log: the configured label, or the tenant and a short hash prefix. Never the token. */
+  label: string;
+}
+
+export type AuthResult = { ok: true; principal: Principal | undefined } | { ok: false; reason: "missing" | "invalid" };
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/**
+ * Bearer tokens from config (`http.tokens`: an env var or a SHA-256) and env
+ * (`SWITCHBOARD_TOKENS="tenant=token,..."`, `SWITCHBOARD_ADMIN_TOKEN`). Tokens are kept only as
+ * hashes, and a presented token is looked up by its hash, so comparing never leaks its bytes.
+ * Rebuilt when the config or env changes (the config hot-reloads).
+ */
+export class TokenTable {
+  private cacheKey = "";
+  private byHash = new Map<string, Principal>();
+
+  constructor(
+    private readonly config: () => SwitchboardConfig,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Auth is on as soon as one token is configured. */
+  get enabled(): boolean {
+    return this.table().size > 0;
+  }
+
+  /** Checks an Authorization header. With auth off every request passes with no principal. */
+  authenticate(header: string | undefined): AuthResult {
+    const table = this.table();
+    if (table.size === 0) return { ok: true, principal: undefined };
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+    if (!m) return { ok: false, reason: "missing" };
+    const principal = table.get(sha256(m[1]!));
+    return principal ? { ok: true, principal } : { ok: false, reason: "invalid" };
+  }
+
+  private table(): Map<string, Principal> {
+    const cfg = this.config();
+    const key = JSON.stringify([cfg.http.tokens, this.env.SWITCHBOARD_TOKENS ?? "", this.env.SWITCHBOARD_ADMIN_TOKEN ?? "", cfg.http.tokens.map((t) => (t.tokenEnv ? this.env[t.tokenEnv] ?? "" : ""))]);
+    if (key === this.cacheKey) return this.byHash;
+    const next = new Map<string, Principal>();
+    const add = (token: string | undefined, p: Omit<Principal, "label"> & { label?: string | undefined }, hash?: string) => {
+      const h = hash ?? (token && token.trim() && !/^\$\{.*\}$/.test(token.trim()) ? sha256(token.trim()) : undefined);
+      if (!h) return; // an unset or unexpanded env var adds no token
+      next.set(h, { tenant: p.tenant, admin: p.admin, label: p.label ?? `${p.admin ? "admin" : p.tenant}:${h.slice(0, 8)}` });
+    };
+    for (const t of cfg.http.tokens) add(t.tokenEnv ? this.env[t.tokenEnv] : undefined, t, t.sha256);
+    for (const pair of (this.env.SWITCHBOARD_TOKENS ?? "").split(",")) {
+      const i = pair.indexOf("=");
+      if (i > 0) add(pair.slice(i + 1), { tenant: pair.slice(0, i).trim(), admin: false });
+    }
+    add(this.env.SWITCHBOARD_ADMIN_TOKEN, { tenant: cfg.router.defaultTenant, admin: true, label: "admin" });
+    this.byHash = next;
+    this.cacheKey = key;
+    return next;
+  }
+}
+
+/** The SDK hands `req.auth` to every handler as `extra.authInfo`; the principal rides in `extra`. */
+export function authInfoFor(principal: Principal): AuthInfo {
+  return { token: principal.label, clientId: principal.label, scopes: principal.admin ? ["admin"] : [], extra: { principal } };
+}
+
+/** The principal of an MCP request, or undefined over stdio and with auth off. */
+export function principalOf(extra: { authInfo?: AuthInfo | undefined }): Principal | undefined {
+  const p = extra.authInfo?.extra?.principal as Principal | undefined;
+  return p && typeof p.tenant === "string" ? p : undefined;
+}
+
+/**
+ * The tenant a request may act for. Without a principal (stdio, auth off) the requested one;
+ * a tenant token gets its own tenant, and naming another is refused.
+ */
+export function scopeTenant(principal: Principal | undefined, requested: string | undefined): { tenant: string | undefined } | { refused: string } {
+  if (!principal || principal.admin) return { tenant: requested };
+  if (requested !== undefined && requested !== principal.tenant) {
+    return { refused: `this token belongs to tenant "${principal.tenant}" and cannot act for or read tenant "${requested}"` };
+  }
+  return { tenant: principal.tenant };
+}

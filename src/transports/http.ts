@@ -1,0 +1,134 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Runtime } from "../runtime.js";
+import { logger as rootLogger, type Logger } from "../logger.js";
+import { createServer } from "../server.js";
+import { PACKAGE_VERSION } from "../version.js";
+import { TokenTable } from "./auth.js";
+import { authGuard, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
+import { McpEndpoints } from "./mcp-endpoints.js";
+import { createMetrics } from "./metrics.js";
+
+export interface HttpServerOptions {
+  runtime: Runtime;
+  /** Overrides http.host from config. */
+  host?: string;
+  /** Overrides http.port from config; 0 picks a free port. */
+  port?: number;
+  /** Overrides http.stateless from config. */
+  stateless?: boolean;
+  /** Adds the benchmark's `echo` tool to every session. */
+  benchEcho?: boolean;
+  log?: Logger;
+}
+
+export interface HttpServerHandle {
+  /** Base URL, e.g. http://127.0.0.1:8787 */
+  url: string;
+  host: string;
+  port: number;
+  sessions(): { streamable: number; sse: number };
+  close(): Promise<void>;
+}
+
+/**
+ * One HTTP server for agents and people: Streamable HTTP at /mcp, legacy SSE at /sse and
+ * /messages, /healthz, /metrics (Prometheus) and /dashboard. Host and Origin are checked on
+ * everything but /healthz; bearer tokens, when configured, guard everything but /healthz and
+ * the dashboard's static shell.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
+  const { runtime } = opts;
+  const log = opts.log ?? rootLogger;
+  const settings = () => {
+    const s = runtime.config.http;
+    return opts.stateless === undefined ? s : { ...s, stateless: opts.stateless };
+  };
+  const host = opts.host ?? runtime.config.http.host;
+  const port = opts.port ?? runtime.config.http.port;
+  const tokens = new TokenTable(() => runtime.config, runtime.env);
+  const endpoints = new McpEndpoints({ newServer: () => createServer({ runtime, benchEcho: opts.benchEcho }).server, settings, log });
+  const metrics = createMetrics(runtime, { sessions: () => endpoints.counts() });
+  const started = Date.now();
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+
+  // Liveness for load balancers and orchestrators: no data, so no host, origin or token checks.
+  app.get("/healthz", (_req, res) => {
+    res.set("Cache-Control", "no-store").json({
+      status: "ok",
+      version: PACKAGE_VERSION,
+      configVersion: runtime.configVersion,
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      sessions: endpoints.counts(),
+      store: runtime.store ? "on" : "off",
+      auth: tokens.enabled ? "tokens" : "off",
+    });
+  });
+
+  app.use(hostAndOriginGuard(settings, host));
+  app.get("/metrics", authGuard(tokens, { adminOnly: true }), (_req, res, next) => {
+    metrics.render().then((text) => res.set("Content-Type", metrics.contentType).send(text), next);
+  });
+  app.use(["/mcp", "/sse", "/messages"], authGuard(tokens), express.json({ limit: settings().maxBodyBytes, type: () => true }));
+  app.use(endpoints.router);
+  app.get("/", (_req, res) => res.redirect(302, "/dashboard/"));
+  app.use((req, res) => refuse(req, res, 404, { code: "invalid_request", message: `nothing at ${req.method} ${req.path}`, hint: "MCP clients connect to /mcp (Streamable HTTP) or /sse (legacy); people open /dashboard.", retryable: false }));
+  // Body parser and other middleware errors: a JSON answer, never Express's HTML page.
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (err.type === "entity.parse.failed") {
+      if (!res.headersSent) res.status(400).json({ jsonrpc: "2.0", error: { code: -32700, message: `Parse error: ${err.message}` }, id: null });
+      return;
+    }
+    const tooLarge = err.type === "entity.too.large";
+    if (status === 500) log.error({ err: err.message, path: req.path }, "HTTP request failed");
+    refuse(req, res, status, {
+      code: status === 500 ? "internal" : "invalid_request",
+      message: tooLarge ? `request body over ${settings().maxBodyBytes} bytes` : err.message,
+      hint: tooLarge ? "send a smaller request, or raise http.maxBodyBytes." : "check the request and try again.",
+      retryable: status === 500,
+    });
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once("error", reject);
+  });
+  // Long-lived SSE streams: Node's default request timeout would cut them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${isWildcardHost(host) ? "127.0.0.1" : urlHost}:${address.port}`;
+  warnIfExposed(host, tokens.enabled, log);
+  log.info({ url, mcp: `${url}/mcp`, sse: `${url}/sse`, dashboard: `${url}/dashboard/`, stateless: settings().stateless, auth: tokens.enabled }, "switchboard serving over HTTP");
+
+  return {
+    url,
+    host,
+    port: address.port,
+    sessions: () => endpoints.counts(),
+    close: async () => {
+      metrics.close();
+      await endpoints.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function isWildcardHost(host: string): boolean {
+  return host === "0.0.0.0" || host === "::";
+}
+
+function warnIfExposed(host: string, authOn: boolean, log: Logger): void {
+  if (isLoopback(host)) return;
+  log.warn({ host }, "listening beyond loopback: other machines can reach this server; put it behind TLS and keep http.allowedHosts/allowedOrigins tight");
+  if (!authOn) log.warn({ host }, "no bearer tokens are configured: anyone who can reach this port can spend your provider keys; set http.tokens or SWITCHBOARD_TOKENS");
+}
