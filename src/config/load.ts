@@ -3,7 +3,7 @@ import { dirname, join, resolve, extname, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { configSchema, TASK_TYPES, type SwitchboardConfig } from "./schema.js";
-import { overlayEnv } from "./env.js";
+import { envValue, overlayEnv } from "./env.js";
 
 /** Both src/config/load.ts and dist/config/load.js sit two levels below the package root. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -69,7 +69,7 @@ export function deepMerge(base: Json, over: Json): Json {
 
 export function resolveOverlayPath(opts: LoadOptions): string | undefined {
   const env = opts.env ?? process.env;
-  const p = opts.overlayFile ?? (env.SWITCHBOARD_CONFIG?.trim() || undefined);
+  const p = opts.overlayFile ?? envValue(env, "SWITCHBOARD_CONFIG");
   return p ? resolve(p) : undefined;
 }
 
