@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { Runtime } from "../dist/runtime.js";
 import { benchLlm } from "./llm.mjs";
 import { benchStore } from "./store.mjs";
+import { benchHttp } from "./http.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quantile = (xs, p) => {
@@ -100,3 +101,4 @@ console.log(
 
 await benchLlm();
 await benchStore();
+await benchHttp();

@@ -52,11 +52,16 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def
   return def;
 }
 
-export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
-  server: McpServer,
-  runtime: Runtime,
-  def: ToolDefinition<I, O>,
-): void {
+/**
+ * The strict parser and the listed schema of a definition, built once: converting every tool's
+ * schema to JSON Schema is most of the cost of a new MCP session, and HTTP opens one per client.
+ */
+type Listed = z.ZodObject<z.ZodRawShape, z.core.$loose>;
+const schemaCache = new WeakMap<object, { strict: z.ZodObject; listed: Listed }>();
+
+function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>): { strict: z.ZodObject<I, z.core.$strict>; listed: Listed } {
+  const hit = schemaCache.get(def);
+  if (hit) return hit as { strict: z.ZodObject<I, z.core.$strict>; listed: Listed };
   const strict = z.strictObject(def.input);
   // Loose, so unknown keys survive the SDK's parse and reach the strict check (typo hints);
   // the listed schema still tells clients that extra keys are not accepted.
@@ -66,6 +71,17 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   const listed = z
     .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)])))
     .meta({ additionalProperties: false, ...(required.length ? { required } : {}) });
+  const built = { strict, listed };
+  schemaCache.set(def, built);
+  return built;
+}
+
+export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  server: McpServer,
+  runtime: Runtime,
+  def: ToolDefinition<I, O>,
+): void {
+  const { strict, listed } = schemasOf(def);
   server.registerTool(
     def.name,
     {

@@ -178,6 +178,16 @@ export class McpEndpoints {
   private hasRoom(req: Request, res: Response): boolean {
     const max = this.opts.settings().maxSessions;
     if (this.sessions.size < max) return true;
+    // Clients that vanish without DELETE leave sessions behind: at the limit, the longest-idle
+    // session with nothing in flight makes room before anyone is turned away.
+    let idlest: [string, Session] | undefined;
+    for (const entry of this.sessions) {
+      if (entry[1].kind === "streamable" && entry[1].open <= 0 && (!idlest || entry[1].lastSeen < idlest[1].lastSeen)) idlest = entry;
+    }
+    if (idlest) {
+      void this.end(idlest[0], "evicted: session limit reached");
+      return true;
+    }
     refuse(req, res, 503, { code: "provider_unavailable", message: `the server holds its maximum of ${max} sessions`, hint: "retry shortly, end sessions you no longer use (DELETE /mcp), or raise http.maxSessions.", retryable: true }, { "Retry-After": "5" });
     return false;
   }

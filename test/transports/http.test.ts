@@ -1,6 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { request } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -286,6 +289,43 @@ describe("HTTP transport with bearer tokens", () => {
     expect(await admin.text()).toMatch(/switchboard_tool_calls_total/);
     const health = (await (await fetch(`${handle.url}/healthz`)).json()) as Record<string, unknown>;
     expect(health.auth).toBe("tokens");
+  });
+});
+
+describe("HTTP session limit", () => {
+  it("evicts the longest-idle session at the limit, and answers 503 when every session is busy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-http-limit-"));
+    const overlay = join(dir, "overlay.yaml");
+    writeFileSync(overlay, "http:\n  maxSessions: 2\n");
+    const runtime = new Runtime({ overlayFile: overlay, env: {} });
+    const handle = await startHttpServer({ runtime, port: 0, log: captureLogger().log });
+    try {
+      // Raw initializes: sessions with no stream open, as a client that vanished without DELETE leaves them.
+      const open = async () => {
+        const res = await post(handle.url, INIT);
+        await res.text();
+        expect(res.status).toBe(200);
+        return res.headers.get("mcp-session-id")!;
+      };
+      const first = await open();
+      const second = await open();
+      const third = await open();
+      expect(handle.sessions().streamable).toBe(2);
+      const ping = (sid: string) => post(handle.url, { jsonrpc: "2.0", id: 3, method: "ping" }, { "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18" });
+      // The first session was the idlest: it made room; the others still answer.
+      expect((await ping(first)).status).toBe(404);
+      expect((await ping(second)).status).toBe(200);
+      // Open GET streams keep both remaining sessions busy: no room, so 503 with Retry-After.
+      const ctrl = new AbortController();
+      await Promise.all([second, third].map((sid) => fetch(`${handle.url}/mcp`, { headers: { Accept: "text/event-stream", "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18" }, signal: ctrl.signal })));
+      const full = await post(handle.url, INIT);
+      expect(full.status).toBe(503);
+      expect(full.headers.get("retry-after")).toBe("5");
+      ctrl.abort();
+    } finally {
+      await handle.close();
+      await runtime.close();
+    }
   });
 });
 
