@@ -9,6 +9,8 @@ import { TokenTable } from "./auth.js";
 import { authGuard, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
 import { McpEndpoints } from "./mcp-endpoints.js";
 import { createMetrics } from "./metrics.js";
+import { CallFeed } from "../dashboard/feed.js";
+import { dashboardRouter } from "../dashboard/routes.js";
 
 export interface HttpServerOptions {
   runtime: Runtime;
@@ -50,6 +52,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const tokens = new TokenTable(() => runtime.config, runtime.env);
   const endpoints = new McpEndpoints({ newServer: () => createServer({ runtime, benchEcho: opts.benchEcho }).server, settings, log });
   const metrics = createMetrics(runtime, { sessions: () => endpoints.counts() });
+  // Serves at once; the last day of calls loads from the store in the background.
+  const feed = new CallFeed(runtime, { log });
+  void feed.start();
   const started = Date.now();
 
   const app = express();
@@ -70,6 +75,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   });
 
   app.use(hostAndOriginGuard(settings, host));
+  // The page shell is public (it holds no data); its data API checks the token itself.
+  app.use("/dashboard", dashboardRouter({ runtime, feed, authenticate: (h) => tokens.authenticate(h) }));
   app.get("/metrics", authGuard(tokens, { adminOnly: true }), (_req, res, next) => {
     metrics.render().then((text) => res.set("Content-Type", metrics.contentType).send(text), next);
   });
@@ -113,6 +120,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     port: address.port,
     sessions: () => endpoints.counts(),
     close: async () => {
+      feed.close();
       metrics.close();
       await endpoints.close();
       await new Promise<void>((resolve) => {
