@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Writable } from "node:stream";
 import pino from "pino";
 import { CallFeed } from "../../src/dashboard/feed.js";
 import { Runtime } from "../../src/runtime.js";
 import type { Logger } from "../../src/logger.js";
 import { rec } from "./records.js";
+import { captureLogger } from "../helpers/capture-logger.js";
 
 const HOUR = 3_600_000;
 
-function captureLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: "debug" }, sink) as unknown as Logger, lines };
-}
 const quiet = pino({ level: "silent" }) as unknown as Logger;
 const noStore = { onCall: () => () => undefined, store: undefined };
 

@@ -1,32 +1,20 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Writable } from "node:stream";
 import { request } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Runtime } from "../../src/runtime.js";
 import { startHttpServer, type HttpServerHandle } from "../../src/transports/http.js";
-import type { Logger } from "../../src/logger.js";
+import { captureLogger } from "../helpers/capture-logger.js";
 
 const PROMPT = "Fix this: TypeError: cannot read properties of undefined (reading 'map') at render (app.js:12)";
 const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
 const ACCEPT = "application/json, text/event-stream";
 
-function captureLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: "debug" }, sink) as unknown as Logger, lines };
-}
 
 async function connect(url: string, opts: { token?: string; sse?: boolean } = {}): Promise<Client> {
   const headers: Record<string, string> = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
