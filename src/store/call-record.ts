@@ -33,7 +33,8 @@ export function callRecord(tool: string, args: Obj, out: unknown, outcome: strin
     attempts: attempts.length,
     fallbacks: Math.max(0, models.size - 1),
     latencyMs,
-    inputTokens: num(usage.inputTokens) || num(obj(d.estimate).inputTokens),
+    // A failed call's input is estimated; a decision alone (route_task) sent no tokens anywhere.
+    inputTokens: num(usage.inputTokens) || (attempts.length ? num(obj(d.estimate).inputTokens) : 0),
     outputTokens: num(usage.outputTokens),
     costUsd: num(o.costUsd),
     tools: Array.isArray(d.tools) ? (d.tools as string[]) : [],
