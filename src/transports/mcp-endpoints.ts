@@ -8,6 +8,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../logger.js";
 import type { HttpSettings } from "../config/schema.js";
 import { principalOfRequest, refuse } from "./guards.js";
+import { SessionEventStore } from "./event-store.js";
 
 interface Session {
   server: McpServer;
@@ -89,6 +90,9 @@ export class McpEndpoints {
     const owner = principalOfRequest(res)?.label;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      // Resumable streams: a dropped connection resumes with Last-Event-ID instead of losing the call.
+      eventStore: new SessionEventStore(),
+      retryInterval: 1000,
       onsessioninitialized: (sid) => {
         this.sessions.set(sid, { server, transport, kind: "streamable", owner, lastSeen: Date.now(), open: 0 });
         this.opts.log.info({ session: sid, client: owner }, "MCP session opened");

@@ -101,6 +101,35 @@ describe("HTTP transport without tokens", () => {
     expect(getUnknown.status).toBe(404);
   });
 
+  it("keeps a session's stream resumable: Last-Event-ID replays what was sent after it", async () => {
+    const init = await post(handle.url, { ...INIT, params: { ...INIT.params, protocolVersion: "2025-11-25" } });
+    await init.text();
+    const sid = init.headers.get("mcp-session-id")!;
+    const headers = { "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25" };
+    await (await post(handle.url, { jsonrpc: "2.0", method: "notifications/initialized" }, headers)).text();
+    const call = await post(handle.url, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "route_task", arguments: { prompt: PROMPT } } }, headers);
+    const stream = await call.text();
+    // The stream opens with a priming event (an id and a retry hint) before the result.
+    const ids = [...stream.matchAll(/^id: (.+)$/gm)].map((m) => m[1]!);
+    expect(stream).toMatch(/^retry: \d+$/m);
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    // A client that lost the stream right after the priming event resumes and still gets the result.
+    const ctrl = new AbortController();
+    const resumed = await fetch(`${handle.url}/mcp`, { headers: { Accept: "text/event-stream", ...headers, "Last-Event-ID": ids[0]! }, signal: ctrl.signal });
+    expect(resumed.status).toBe(200);
+    const reader = resumed.body!.getReader();
+    let text = "";
+    while (!/"id":7/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    ctrl.abort();
+    expect(text).toMatch(/"id":7/);
+    expect(text).toMatch(/debugging/);
+    await fetch(`${handle.url}/mcp`, { method: "DELETE", headers });
+  });
+
   it("serves the legacy SSE transport (GET /sse + POST /messages)", async () => {
     const client = await connect(handle.url, { sse: true });
     clients.push(client);
