@@ -71,8 +71,32 @@ export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: stri
         retryable: false,
       });
     }
+    if (origin !== undefined) allowCrossOrigin(req, res, origin);
+    if (req.method === "OPTIONS") {
+      res.status(204).end();
+      return;
+    }
     next();
   };
+}
+
+/**
+ * CORS for the browser origins let through above (a browser-based agent on an allowed site):
+ * without these headers the browser would hide responses, and the session id with them.
+ */
+function allowCrossOrigin(req: Request, res: Response, origin: string): void {
+  res.vary("Origin");
+  res.set({
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Expose-Headers": "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate",
+    "Access-Control-Max-Age": "600",
+  });
+  if (req.method === "OPTIONS") {
+    res.set({
+      "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID",
+    });
+  }
 }
 
 function originAllowed(origin: string, hostHeader: string, allowed: string[]): boolean {

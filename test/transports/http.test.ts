@@ -346,6 +346,33 @@ describe("HTTP session limit", () => {
   });
 });
 
+describe("HTTP transport for browser agents on an allowed origin", () => {
+  it("answers CORS preflights and exposes the session id to that origin only", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-http-cors-"));
+    const overlay = join(dir, "overlay.yaml");
+    writeFileSync(overlay, "http:\n  allowedOrigins: [\"https://agents.example.com\"]\n");
+    const runtime = new Runtime({ overlayFile: overlay, env: {} });
+    const handle = await startHttpServer({ runtime, port: 0, log: captureLogger().log });
+    try {
+      const origin = "https://agents.example.com";
+      const preflight = await fetch(`${handle.url}/mcp`, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, mcp-session-id" } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
+      expect(preflight.headers.get("access-control-allow-headers")).toMatch(/Mcp-Session-Id/);
+      const init = await post(handle.url, INIT, { Origin: origin });
+      expect(init.status).toBe(200);
+      expect(init.headers.get("access-control-expose-headers")).toMatch(/Mcp-Session-Id/);
+      await init.text();
+      const other = await fetch(`${handle.url}/mcp`, { method: "OPTIONS", headers: { Origin: "https://other.example.com", "Access-Control-Request-Method": "POST" } });
+      expect(other.status).toBe(403);
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    } finally {
+      await handle.close();
+      await runtime.close();
+    }
+  });
+});
+
 describe("HTTP transport binding", () => {
   it("warns when bound beyond loopback, louder without tokens, and still checks Host", async () => {
     const runtime = new Runtime({ env: {} });
