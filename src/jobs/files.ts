@@ -115,9 +115,21 @@ export function saveOutput(cfg: SwitchboardConfig, data: Buffer, opts: { job: st
 }
 
 /** Downloads a file (a provider's output or an input URL) with a size cap enforced while reading. */
-export async function download(url: string, cfg: SwitchboardConfig, signal: AbortSignal): Promise<{ data: Buffer; mimeType: string }> {
+/**
+ * Downloads a file with a size cap. With `checkHop` (a network caller's URL), redirects are
+ * followed by hand and every hop is checked, so a public URL cannot redirect into the
+ * operator's network.
+ */
+export async function download(url: string, cfg: SwitchboardConfig, signal: AbortSignal, checkHop?: (url: string) => Promise<void>): Promise<{ data: Buffer; mimeType: string }> {
   const tooBig = () => new SwitchboardError({ code: "invalid_request", message: `the file at ${new URL(url).host} is over the ${cfg.files.maxFileBytes}-byte limit`, hint: "raise files.maxFileBytes to accept larger files.", retryable: false });
-  const res = await fetch(url, { signal });
+  let res = await fetch(url, { signal, redirect: checkHop ? "manual" : "follow" });
+  for (let hops = 0; checkHop && res.status >= 300 && res.status < 400 && res.headers.get("location"); hops++) {
+    if (hops >= 5) throw invalidRequest(`${new URL(url).host} redirected more than 5 times`, "pass the file's final URL.");
+    const next = new URL(res.headers.get("location")!, url).href;
+    await res.body?.cancel().catch(() => undefined);
+    await checkHop(next);
+    res = await fetch(next, { signal, redirect: "manual" });
+  }
   if (!res.ok) throw new SwitchboardError({ code: "provider_unavailable", message: `downloading ${new URL(url).host}${new URL(url).pathname} failed with ${res.status}`, hint: "check the URL is reachable; a provider's result may have expired.", retryable: true });
   if (Number(res.headers.get("content-length") ?? 0) > cfg.files.maxFileBytes) throw tooBig();
   const chunks: Buffer[] = [];

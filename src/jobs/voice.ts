@@ -92,7 +92,7 @@ export async function transcribe(
   const audio =
     ref.kind === "file"
       ? { data: await readInput(ref), name: ref.name, mimeType: ref.mimeType }
-      : await download(ref.url, cfg, AbortSignal.any([opts.signal, AbortSignal.timeout(cfg.jobSettings.transcription.timeoutMs)])).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
+      : await download(ref.url, cfg, AbortSignal.any([opts.signal, AbortSignal.timeout(cfg.jobSettings.transcription.timeoutMs)]), opts.remote ? (u) => assertPublicUrl(u, "audio", cfg) : undefined).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
   const chain = await runServiceChain(runtime, decision, {
     timeoutMs: cfg.jobSettings.transcription.timeoutMs,
     signal: opts.signal,

@@ -257,6 +257,12 @@ describe("download", () => {
           return send(500, "boom", { "content-type": "text/plain" });
         case "/hang":
           return; // never answers
+        case "/hop":
+          return send(302, "", { location: "/img" });
+        case "/to-inside":
+          return send(302, "", { location: "/inside-only" });
+        case "/loop":
+          return send(302, "", { location: "/loop" });
         default:
           return send(400, "bad route");
       }
@@ -300,6 +306,34 @@ describe("download", () => {
     const err = await rejectionOf(download(`${origin}${path}`, config(), signal()));
     expect(err).toMatchObject({ code: "provider_unavailable", retryable: true });
     expect(err.message).toContain(String(status));
+  });
+
+  it("with a hop check, follows redirects by hand and checks every hop", async () => {
+    const hops: string[] = [];
+    const r = await download(`${origin}/hop`, config(), signal(), async (u) => void hops.push(new URL(u).pathname));
+    expect(r.data.toString()).toBe("PNGDATA");
+    expect(hops).toEqual(["/img"]);
+  });
+
+  it("with a hop check, a redirect the check refuses is never fetched", async () => {
+    const requested: string[] = [];
+    const onRequest = (req: { url?: string }) => requested.push(req.url ?? "");
+    server.on("request", onRequest);
+    try {
+      const refuse = async (u: string) => {
+        throw new SwitchboardError({ code: "invalid_request", message: `refused ${new URL(u).pathname}`, retryable: false });
+      };
+      const err = await rejectionOf(download(`${origin}/to-inside`, config(), signal(), refuse));
+      expect(err).toMatchObject({ code: "invalid_request", message: "refused /inside-only" });
+      expect(requested).toEqual(["/to-inside"]);
+    } finally {
+      server.off("request", onRequest);
+    }
+  });
+
+  it("with a hop check, gives up after 5 redirects", async () => {
+    const err = await rejectionOf(download(`${origin}/loop`, config(), signal(), async () => undefined));
+    expect(err.message).toMatch(/redirected more than 5 times/);
   });
 
   it("stops when the signal aborts", async () => {
