@@ -70,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case "serve": {
+      // Flags first: a bad one must fail before the store and watchers hold the process open.
+      const port = values.port !== undefined ? parsePort(values.port) : undefined;
       const runtime = new Runtime({ overlayFile: values.config, store: values["no-store"] ? false : {} });
       runtime.store?.warm();
       if (!values["no-watch"]) runtime.watch();
@@ -77,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
         const { serveHttp } = await import("./cli/serve-http.js");
         await serveHttp(runtime, {
           ...(values.host ? { host: values.host } : {}),
-          ...(values.port !== undefined ? { port: parsePort(values.port) } : {}),
+          ...(port !== undefined ? { port } : {}),
           ...(values.stateless ? { stateless: true } : {}),
           benchEcho: values["bench-echo"],
         });

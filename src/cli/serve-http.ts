@@ -1,10 +1,28 @@
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
-import { startHttpServer, type HttpServerOptions } from "../transports/http.js";
+import { SwitchboardError } from "../resilience/errors.js";
+import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from "../transports/http.js";
 
 /** `switchboard serve --http`: serves until SIGTERM/SIGINT, then closes sessions and the store. */
 export async function serveHttp(runtime: Runtime, opts: Omit<HttpServerOptions, "runtime">): Promise<void> {
-  const handle = await startHttpServer({ runtime, ...opts });
+  let handle: HttpServerHandle;
+  try {
+    handle = await startHttpServer({ runtime, ...opts });
+  } catch (err) {
+    // The store and config watchers would keep a failed start alive: release them, then report.
+    await runtime.close();
+    const e = err as NodeJS.ErrnoException;
+    const where = `${opts.host ?? runtime.config.http.host}:${opts.port ?? runtime.config.http.port}`;
+    if (e.code === "EADDRINUSE" || e.code === "EACCES" || e.code === "EADDRNOTAVAIL") {
+      throw new SwitchboardError({
+        code: "invalid_request",
+        message: e.code === "EADDRINUSE" ? `${where} is already in use` : e.code === "EACCES" ? `no permission to listen on ${where}` : `${where} is not an address of this machine`,
+        hint: "pick another --port (0 picks a free one) or --host, or stop the server already listening there.",
+        retryable: false,
+      });
+    }
+    throw err;
+  }
   let closing = false;
   const shutdown = async (why: string) => {
     if (closing) return;

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Runtime } from "../runtime.js";
@@ -101,9 +101,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
-    s.once("error", reject);
+  // Not app.listen: Express 5 hands a listen error to the callback, which would read as success.
+  const server: Server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   // Long-lived SSE streams: Node's default request timeout would cut them.
   server.requestTimeout = 0;

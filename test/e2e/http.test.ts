@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { once } from "node:events";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -67,4 +68,35 @@ describe("switchboard serve --http (a real process)", () => {
     expect(stdout).toBe("");
     expect(stderr).not.toContain(TOKEN);
   }, 60_000);
+});
+
+describe("switchboard serve --http failing to start", () => {
+  /** Runs the CLI to its exit; a start failure must not leave the store or watchers holding it open. */
+  async function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c) => (stderr += c));
+    const [code] = (await once(child, "exit")) as [number | null];
+    return { code, stderr };
+  }
+
+  it("exits with a usage error for a bad --port", async () => {
+    const r = await runToExit(["serve", "--http", "--port", "abc"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--port must be a whole number from 0 to 65535/);
+  }, 30_000);
+
+  it("exits with an actionable error when the port is taken", async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((res) => blocker.listen(0, "127.0.0.1", () => res()));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const r = await runToExit(["serve", "--http", "--port", String(port), "--no-watch"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
+      expect(r.stderr).toMatch(/pick another --port/);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
 });
