@@ -6,14 +6,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import YAML from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
-import { createServer } from "../../src/server.js";
-import { Runtime } from "../../src/runtime.js";
+import { startMcpHarness, toolOverlay, type Attempt, type ErrorBody, type McpHarness } from "../helpers/mcp-harness.js";
 import { PNG_SIGNATURE, startReplicateFake, tinyPng, type ReplicateFake } from "../fakes/replicate-fake.js";
 import type { ServiceRequest } from "../fakes/service-fake.js";
 
@@ -27,13 +23,6 @@ interface SavedFile {
   bytes: number;
   sourceUrl?: string;
 }
-interface Attempt {
-  model: string;
-  provider: string;
-  outcome: string;
-  errorCode?: string;
-  message?: string;
-}
 interface MediaOut {
   files: SavedFile[];
   model: string;
@@ -44,73 +33,26 @@ interface MediaOut {
   costUsd: number;
   latencyMs: number;
 }
-interface ErrorBody {
-  code: string;
-  message: string;
-  hint?: string;
-  field?: string;
-  validValues?: string[];
-  retryable: boolean;
-  attempts?: Attempt[];
-}
-interface Outcome {
-  res: CallToolResult;
-  out: MediaOut;
-  err: ErrorBody;
-}
-
-interface Harness {
-  client: Client;
-  runtime: Runtime;
-  call(name: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<Outcome>;
-  close(): Promise<void>;
-}
 
 let root: string;
 let inDir: string;
 let outDir: string;
 let outsideDir: string;
 let rep: ReplicateFake;
-let h: Harness;
+let h: McpHarness;
 
-function overlay(mediaTimeoutMs: number): Record<string, unknown> {
-  return {
-    router: { failover: { maxAttemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 500, breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60000 } } },
-    files: { allowedInputDirs: [inDir], outputDir: outDir, maxInlineBytes: MAX_INLINE, maxFileBytes: 1_000_000 },
-    jobSettings: {
-      retrieval: { timeoutMs: 1000, maxSources: 5 },
-      media: { timeoutMs: mediaTimeoutMs, pollIntervalMs: 5 },
-      voice: { timeoutMs: 1000 },
-      transcription: { timeoutMs: 1000 },
-    },
-  };
-}
-
-async function startHarness(env: NodeJS.ProcessEnv, mediaTimeoutMs = 2000): Promise<Harness> {
-  const overlayFile = join(mkdtempSync(join(root, "cfg-")), "overlay.yaml");
-  writeFileSync(overlayFile, YAML.stringify(overlay(mediaTimeoutMs)));
-  const runtime = new Runtime({ overlayFile, env });
-  const { server } = createServer({ runtime });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "media-tests", version: "1" });
-  await client.connect(clientSide);
-  return {
-    client,
-    runtime,
-    call: async (name, args, opts) => {
-      const res = (await client.callTool({ name, arguments: args }, undefined, opts)) as CallToolResult;
-      expect(JSON.stringify(res), "the token leaked into the result").not.toContain(TOKEN);
-      const first = res.content[0];
-      const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
-      return { res, out: res.structuredContent as unknown as MediaOut, err };
-    },
-    close: async () => {
-      await client.close();
-      await server.close();
-      runtime.close();
-    },
-  };
+function startHarness(env: NodeJS.ProcessEnv, mediaTimeoutMs = 2000): Promise<McpHarness> {
+  return startMcpHarness({
+    env,
+    secrets: [TOKEN],
+    clientName: "media-tests",
+    parentDir: root,
+    prefix: "cfg-",
+    overlay: toolOverlay({
+      files: { allowedInputDirs: [inDir], outputDir: outDir, maxInlineBytes: MAX_INLINE, maxFileBytes: 1_000_000 },
+      jobSettings: { media: { timeoutMs: mediaTimeoutMs } },
+    }),
+  });
 }
 
 beforeAll(async () => {
@@ -131,7 +73,7 @@ afterAll(async () => {
 beforeEach(() => rep.reset());
 
 async function ok(name: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<{ out: MediaOut; res: CallToolResult }> {
-  const { res, out } = await h.call(name, args, opts);
+  const { res, out } = await h.call<MediaOut>(name, args, opts);
   expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
   return { out, res };
 }

@@ -1,39 +1,15 @@
 // research over MCP: retrieval on Perplexity/Tavily (loopback fakes) with failover between them,
 // synthesis by the routed LLM (OpenAI fake) with numbered citations, the no-LLM note, and the
 // structured errors for missing keys and bad arguments.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import YAML from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { CreateMessageRequestSchema, type CallToolResult, type CreateMessageRequest, type CreateMessageResult } from "@modelcontextprotocol/sdk/types.js";
-import { createServer } from "../../src/server.js";
-import { Runtime } from "../../src/runtime.js";
+import type { CreateMessageRequest, CreateMessageResult } from "@modelcontextprotocol/sdk/types.js";
+import { startMcpHarness, toolOverlay, type Attempt, type ErrorBody, type McpHarness } from "../helpers/mcp-harness.js";
 import { startOpenAIFake, type FakeServer } from "../fakes/openai-fake.js";
 import { startPerplexityFake, type PerplexityFake } from "../fakes/perplexity-fake.js";
 import { startTavilyFake, type TavilyFake } from "../fakes/tavily-fake.js";
 
 const KEYS = { openai: "sk-test-RESEARCHKEY-111", perplexity: "pplx-RESEARCHKEY-222", tavily: "tvly-RESEARCHKEY-333" } as const;
-
-const OVERLAY = {
-  router: {
-    failover: {
-      maxAttemptsPerModel: 2,
-      initialDelayMs: 1,
-      maxDelayMs: 5,
-      maxRetryAfterMs: 500,
-      breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60000 },
-    },
-  },
-  jobSettings: {
-    retrieval: { timeoutMs: 1000, maxSources: 5 },
-    media: { timeoutMs: 2000, pollIntervalMs: 5 },
-    voice: { timeoutMs: 1000 },
-    transcription: { timeoutMs: 1000 },
-  },
-};
 
 interface Citation {
   n: number;
@@ -41,13 +17,6 @@ interface Citation {
   url: string;
   snippet: string;
   publishedAt?: string;
-}
-interface Attempt {
-  model: string;
-  provider: string;
-  outcome: string;
-  errorCode?: string;
-  message?: string;
 }
 interface ResearchOut {
   answer: string;
@@ -59,61 +28,22 @@ interface ResearchOut {
   costUsd: number;
   latencyMs: number;
 }
-interface ErrorBody {
-  code: string;
-  message: string;
-  hint?: string;
-  field?: string;
-  validValues?: string[];
-  retryable: boolean;
-  attempts?: Attempt[];
-}
 
-interface Harness {
-  client: Client;
-  runtime: Runtime;
-  call(args: Record<string, unknown>): Promise<{ res: CallToolResult; out: ResearchOut; err: ErrorBody }>;
-  close(): Promise<void>;
-}
-
-async function startHarness(env: NodeJS.ProcessEnv, sampling?: (req: CreateMessageRequest) => CreateMessageResult): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "switchboard-research-"));
-  const overlayFile = join(dir, "overlay.yaml");
-  writeFileSync(
-    overlayFile,
-    YAML.stringify({ ...OVERLAY, files: { allowedInputDirs: [dir], outputDir: join(dir, "out"), maxInlineBytes: 2000, maxFileBytes: 1_000_000 } }),
-  );
-  const runtime = new Runtime({ overlayFile, env });
-  const { server } = createServer({ runtime });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "research-tests", version: "1" }, sampling ? { capabilities: { sampling: {} } } : {});
-  if (sampling) client.setRequestHandler(CreateMessageRequestSchema, async (req) => sampling(req));
-  await client.connect(clientSide);
-  return {
-    client,
-    runtime,
-    call: async (args) => {
-      const res = (await client.callTool({ name: "research", arguments: args })) as CallToolResult;
-      const text = JSON.stringify(res);
-      for (const k of Object.values(KEYS)) expect(text, "a key leaked into the result").not.toContain(k);
-      const first = res.content[0];
-      const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
-      return { res, out: res.structuredContent as unknown as ResearchOut, err };
-    },
-    close: async () => {
-      await client.close();
-      await server.close();
-      runtime.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function startHarness(env: NodeJS.ProcessEnv, sampling?: (req: CreateMessageRequest) => CreateMessageResult): Promise<McpHarness> {
+  return startMcpHarness({
+    env,
+    sampling,
+    secrets: Object.values(KEYS),
+    clientName: "research-tests",
+    prefix: "switchboard-research-",
+    overlay: (dir) => toolOverlay({ files: { allowedInputDirs: [dir], outputDir: join(dir, "out"), maxInlineBytes: 2000, maxFileBytes: 1_000_000 } }),
+  });
 }
 
 let openai: FakeServer;
 let pplx: PerplexityFake;
 let tav: TavilyFake;
-let h: Harness;
+let h: McpHarness;
 
 const fullEnv = () => ({
   OPENAI_API_KEY: KEYS.openai,
@@ -139,12 +69,12 @@ beforeEach(() => {
 });
 
 async function ok(args: Record<string, unknown>, harness = h): Promise<ResearchOut> {
-  const { res, out } = await harness.call(args);
+  const { res, out } = await harness.call<ResearchOut>("research", args);
   expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
   return out;
 }
 async function fail(args: Record<string, unknown>, harness = h): Promise<ErrorBody> {
-  const { res, err } = await harness.call(args);
+  const { res, err } = await harness.call("research", args);
   expect(res.isError, JSON.stringify(res.structuredContent)).toBe(true);
   return err;
 }
@@ -289,7 +219,7 @@ describe("research: maxSources, includeDomains and recencyDays reach the provide
 });
 
 describe("research: without an LLM", () => {
-  let bare: Harness;
+  let bare: McpHarness;
   beforeAll(async () => {
     bare = await startHarness({ PERPLEXITY_API_KEY: KEYS.perplexity, PERPLEXITY_BASE_URL: pplx.url, TAVILY_API_KEY: KEYS.tavily, TAVILY_BASE_URL: tav.url });
   });

@@ -1,25 +1,15 @@
 // Shared harness for the run_llm suites: provider fakes, a Runtime with fast failover timings,
 // an MCP client over an in-memory transport, and typed views of run_llm's result and error.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createServer as createTcpServer, connect, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import YAML from "yaml";
 import { expect } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import {
-  CreateMessageRequestSchema,
-  type CallToolResult,
-  type CreateMessageRequest,
-  type CreateMessageResult,
-} from "@modelcontextprotocol/sdk/types.js";
-import { createServer } from "../../src/server.js";
-import { Runtime } from "../../src/runtime.js";
+import type { CallToolResult, CreateMessageRequest, CreateMessageResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Runtime } from "../../src/runtime.js";
 import { deepMerge } from "../../src/config/load.js";
 import { BreakerBoard } from "../../src/resilience/breakers.js";
+import { expectNoSecrets as expectNoSecretsIn, startMcpHarness } from "../helpers/mcp-harness.js";
 import { startOpenAIFake, type FakeServer, type RecordedRequest } from "../fakes/openai-fake.js";
 import { startAnthropicFake } from "../fakes/anthropic-fake.js";
 
@@ -157,33 +147,21 @@ export interface StatusDoc {
 }
 
 export function expectNoSecrets(value: unknown): void {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  for (const s of SECRETS) expect(text, `leaked ${s}`).not.toContain(s);
+  expectNoSecretsIn(value, SECRETS);
 }
 
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "switchboard-run-llm-"));
-  const overlayFile = join(dir, "overlay.yaml");
-  writeFileSync(overlayFile, YAML.stringify(deepMerge(FAST_OVERLAY, opts.overlay ?? {})));
-  const runtime = new Runtime({ overlayFile, env: opts.env });
-  const { server } = createServer({ runtime });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "run-llm-tests", version: "1" }, opts.sampling ? { capabilities: { sampling: {} } } : {});
-  if (opts.sampling) {
-    const handler = opts.sampling;
-    client.setRequestHandler(CreateMessageRequestSchema, async (req) => handler(req));
-  }
-  await client.connect(clientSide);
+  const mcp = await startMcpHarness({
+    env: opts.env,
+    overlay: deepMerge(FAST_OVERLAY, opts.overlay ?? {}),
+    secrets: SECRETS,
+    sampling: opts.sampling,
+    clientName: "run-llm-tests",
+    prefix: "switchboard-run-llm-",
+  });
+  const { client, runtime } = mcp;
 
-  const run: Harness["run"] = async (args, reqOpts, meta) => {
-    const res = (await client.callTool({ name: "run_llm", arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, reqOpts)) as CallToolResult;
-    expectNoSecrets(res);
-    const out = res.structuredContent as unknown as RunOutput;
-    const first = res.content[0];
-    const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
-    return { res, out, err };
-  };
+  const run: Harness["run"] = (args, reqOpts, meta) => mcp.call<RunOutput>("run_llm", args, reqOpts, meta);
 
   return {
     client,
@@ -208,12 +186,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     resetBreakers: () => {
       Object.assign(runtime, { breakers: new BreakerBoard(runtime.config.router.failover.breaker) });
     },
-    close: async () => {
-      await client.close();
-      await server.close();
-      runtime.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => mcp.close(),
   };
 }
 

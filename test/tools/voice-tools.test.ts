@@ -6,13 +6,9 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
-import YAML from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { createServer } from "../../src/server.js";
-import { Runtime } from "../../src/runtime.js";
+import { startMcpHarness, toolOverlay, type Attempt, type ErrorBody, type McpHarness } from "../helpers/mcp-harness.js";
 import { expectedAudioBytes, startElevenLabsFake, type ElevenLabsFake } from "../fakes/elevenlabs-fake.js";
 import { DEFAULT_TRANSCRIPT, startTranscriptionFake, type TranscriptionFake } from "../fakes/transcription-fake.js";
 
@@ -20,22 +16,6 @@ const KEYS = { elevenlabs: "xi-test-VOICEKEY-5150", openai: "sk-test-VOICEKEY-61
 const MAX_INLINE = 2000;
 const DEFAULT_VOICE = "JBFqnCBsd6RMkjVDRZzb";
 
-interface Attempt {
-  model: string;
-  provider: string;
-  outcome: string;
-  errorCode?: string;
-  message?: string;
-}
-interface ErrorBody {
-  code: string;
-  message: string;
-  hint?: string;
-  field?: string;
-  validValues?: string[];
-  retryable: boolean;
-  attempts?: Attempt[];
-}
 interface VoiceOut {
   file: { path: string; uri: string; mimeType: string; bytes: number };
   durationSeconds?: number;
@@ -58,11 +38,6 @@ interface TranscribeOut {
   costUsd: number;
 }
 
-interface Harness {
-  call<T>(name: string, args: Record<string, unknown>): Promise<{ res: CallToolResult; out: T; err: ErrorBody }>;
-  close(): Promise<void>;
-}
-
 let root: string;
 let inDir: string;
 let outDir: string;
@@ -70,45 +45,20 @@ let eleven: ElevenLabsFake;
 let stt: TranscriptionFake;
 let audioServer: Server;
 let audioOrigin: string;
-let h: Harness;
+let h: McpHarness;
 
-async function startHarness(env: NodeJS.ProcessEnv): Promise<Harness> {
-  const overlayFile = join(mkdtempSync(join(root, "cfg-")), "overlay.yaml");
-  writeFileSync(
-    overlayFile,
-    YAML.stringify({
-      router: { failover: { maxAttemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 500, breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60000 } } },
+function startHarness(env: NodeJS.ProcessEnv): Promise<McpHarness> {
+  return startMcpHarness({
+    env,
+    secrets: Object.values(KEYS),
+    clientName: "voice-tests",
+    parentDir: root,
+    prefix: "cfg-",
+    overlay: toolOverlay({
       files: { allowedInputDirs: [inDir], outputDir: outDir, maxInlineBytes: MAX_INLINE, maxFileBytes: 1_000_000 },
       jobs: { transcription: { default: ["openai:whisper-1", "openai:gpt-4o-mini-transcribe"] } },
-      jobSettings: {
-        retrieval: { timeoutMs: 1000, maxSources: 5 },
-        media: { timeoutMs: 2000, pollIntervalMs: 5 },
-        voice: { timeoutMs: 1000 },
-        transcription: { timeoutMs: 1000 },
-      },
     }),
-  );
-  const runtime = new Runtime({ overlayFile, env });
-  const { server } = createServer({ runtime });
-  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: "voice-tests", version: "1" });
-  await client.connect(clientSide);
-  return {
-    call: async <T,>(name: string, args: Record<string, unknown>) => {
-      const res = (await client.callTool({ name, arguments: args })) as CallToolResult;
-      const text = JSON.stringify(res);
-      for (const k of Object.values(KEYS)) expect(text, "a key leaked into the result").not.toContain(k);
-      const first = res.content[0];
-      const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
-      return { res, out: res.structuredContent as unknown as T, err };
-    },
-    close: async () => {
-      await client.close();
-      await server.close();
-      runtime.close();
-    },
-  };
+  });
 }
 
 /** `seconds` of 16 kHz mono 16-bit silence as a WAV file: a 44-byte header + 32000 bytes a second. */
@@ -359,7 +309,7 @@ describe("transcribe", () => {
 });
 
 describe("without keys", () => {
-  let bare: Harness;
+  let bare: McpHarness;
   beforeAll(async () => {
     bare = await startHarness({ ELEVENLABS_BASE_URL: eleven.url, OPENAI_BASE_URL: stt.url });
   });
