@@ -1,9 +1,9 @@
 // Shared plumbing for the wire-faithful provider fakes: an ephemeral node:http server that records
 // every request, then answers it from a queue of scripted steps (replies or faults) or a default reply.
 // The provider files (openai-fake.ts, anthropic-fake.ts) only supply the wire format.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
+import { listenLoopback } from "./loopback.js";
 
 export interface FakeReply {
   text?: string;
@@ -244,21 +244,10 @@ export async function startFakeServer(wire: ProviderWire): Promise<FakeServer> {
     else res.write(last, cut);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { "content-type": "text/plain" });
-      res.end(`fake server failure: ${err instanceof Error ? err.message : String(err)}`);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await listenLoopback(handle);
 
   return {
-    url: `http://127.0.0.1:${port}${wire.urlSuffix}`,
+    url: `${server.origin}${wire.urlSuffix}`,
     requests,
     enqueue: (...steps) => void queue.push(...steps),
     setDefault: (reply) => void (fallback = reply),
@@ -272,8 +261,7 @@ export async function startFakeServer(wire: ProviderWire): Promise<FakeServer> {
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }

@@ -2,8 +2,8 @@
 // an ephemeral node:http server on 127.0.0.1 that records every request (JSON, multipart or raw)
 // before anything else happens, then hands it to a provider handler that answers from a queue of
 // scripted steps or a default. The chat fakes keep using fake-server.ts.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLoopback } from "./loopback.js";
 
 export interface MultipartFile {
   field: string;
@@ -253,19 +253,8 @@ export async function startServiceFake<S>(def: ServiceDefinition<S>): Promise<Se
     await def.handle(ex);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { "content-type": "text/plain" });
-      res.end(`fake server failure: ${err instanceof Error ? err.message : String(err)}`);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  const server = await listenLoopback(handle);
+  origin = server.origin;
 
   return {
     url: origin + def.urlSuffix,
@@ -280,8 +269,7 @@ export async function startServiceFake<S>(def: ServiceDefinition<S>): Promise<Se
     waitForRequests: (n) =>
       requests.length >= n ? Promise.resolve([...requests]) : new Promise((resolve) => waiters.push({ count: n, resolve })),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }
