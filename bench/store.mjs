@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { openDb } from "../dist/store/db.js";
-import { Budgets } from "../dist/store/budgets.js";
+import { Budgets } from "../dist/budgets/ledger.js";
 import { TelemetryWriter } from "../dist/store/telemetry.js";
 import { logger } from "../dist/logger.js";
 

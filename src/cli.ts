@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { ConfigError } from "./config/load.js";
-import { SwitchboardError } from "./resilience/errors.js";
+import { SwitchboardError } from "./errors.js";
 import { Runtime } from "./runtime.js";
 import { err, out } from "./cli/output.js";
 import { runRoute } from "./cli/route.js";
@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
         return -1;
       }
       const { createServer } = await import("./server.js");
-      const { serveStdio } = await import("./transports/stdio.js");
+      const { serveStdio } = await import("./stdio.js");
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
       await serveStdio(server, runtime);
       return -1; // keeps running

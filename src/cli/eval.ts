@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { TASK_TYPES, type TaskType } from "../config/schema.js";
-import { invalidRequest } from "../resilience/errors.js";
+import { invalidRequest } from "../errors.js";
 import { evaluate, formatReport, type EvalRow } from "../routing/evaluate.js";
 import type { Runtime } from "../runtime.js";
 import { out } from "./output.js";

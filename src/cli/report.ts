@@ -1,5 +1,5 @@
 import { usageReport } from "../store/reports.js";
-import { unknownValue } from "../resilience/errors.js";
+import { unknownValue } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { out } from "./output.js";
 

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { SwitchboardError, invalidRequest } from "../resilience/errors.js";
+import { SwitchboardError, invalidRequest } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import { out } from "./output.js";

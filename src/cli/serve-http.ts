@@ -1,7 +1,7 @@
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
-import { SwitchboardError } from "../resilience/errors.js";
-import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from "../transports/http.js";
+import { SwitchboardError } from "../errors.js";
+import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from "../http/http-server.js";
 
 /** `switchboard serve --http`: serves until SIGTERM/SIGINT, then closes sessions and the store. */
 export async function serveHttp(runtime: Runtime, opts: Omit<HttpServerOptions, "runtime">): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { callCost } from "../routing/select.js";
-import { invalidRequest } from "../resilience/errors.js";
+import { callCost } from "../config/catalog.js";
+import { invalidRequest } from "../errors.js";
 import type { RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { out } from "./output.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { providerOf } from "./model-id.js";
 
 /** The 13 task types the router classifies into. Ids are part of the public contract. */
 export const TASK_TYPES = [
@@ -302,10 +303,6 @@ export type ProviderEntry = z.infer<typeof providerSchema>;
 export type ExperimentEntry = z.infer<typeof experimentSchema>;
 export type HttpSettings = z.infer<typeof httpSchema>;
 export type TokenEntry = z.infer<typeof tokenSchema>;
-
-export function providerOf(id: string): string {
-  return id.slice(0, id.indexOf(":"));
-}
 
 /** References between sections: every id named anywhere must exist in the catalog. */
 function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {

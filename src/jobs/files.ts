@@ -7,7 +7,7 @@ import { lookup } from "node:dns/promises";
 import { BlockList, isIP, isIPv6 } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { SwitchboardConfig } from "../config/schema.js";
-import { invalidRequest, SwitchboardError } from "../resilience/errors.js";
+import { invalidRequest, SwitchboardError } from "../errors.js";
 
 export type InputRef = { kind: "url"; url: string } | { kind: "file"; path: string; bytes: number; name: string; mimeType: string };
 

@@ -1,14 +1,13 @@
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
+import { modelName, providerOf } from "../config/catalog.js";
 import { readFileSync } from "node:fs";
-import { providerOf } from "../config/schema.js";
 import { ReplicateAdapter, outputUrls } from "../providers/replicate.js";
-import { ProviderFailure } from "../resilience/provider-errors.js";
+import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { download, readInput, resolveInput, saveOutput, type InputRef, type SavedFile } from "./files.js";
-import { jobDecision, modelName, runServiceChain } from "./service-chain.js";
-
+import { jobDecision, runServiceChain } from "./service-chain.js";
 export type MediaJob = "backgroundRemoval" | "upscaling" | "styleTransfer" | "generativeFill";
 
 /** Inputs by Switchboard's names; file inputs are URLs or local paths. */

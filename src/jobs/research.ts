@@ -1,13 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { providerOf } from "../config/schema.js";
+import { modelName, providerOf } from "../config/catalog.js";
 import { PerplexityAdapter, TavilyAdapter, type RetrievalAdapter, type RetrievalQuery, type RetrievalResult, type Source } from "../providers/retrieval.js";
 import type { Attempt } from "../resilience/failover.js";
-import { SwitchboardError } from "../resilience/errors.js";
+import { SwitchboardError } from "../errors.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { callLlm, llmAvailable } from "./llm-call.js";
-import { jobDecision, modelName, runServiceChain } from "./service-chain.js";
-
+import { callLlm, llmAvailable } from "./llm-pipeline.js";
+import { jobDecision, runServiceChain } from "./service-chain.js";
 export interface ResearchArgs {
   question: string;
   kind: RetrievalQuery["kind"];

@@ -1,5 +1,6 @@
-import { providerOf, type JobKind } from "../config/schema.js";
-import { invalidRequest } from "../resilience/errors.js";
+import { type JobKind } from "../config/schema.js";
+import { providerOf } from "../config/catalog.js";
+import { invalidRequest } from "../errors.js";
 import { runChain, type ChainResult } from "../resilience/failover.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
@@ -46,6 +47,3 @@ export function runServiceChain<T>(
     call: opts.call,
   });
 }
-
-/** The part after `provider:` (a model name, or owner/name on Replicate). */
-export const modelName = (id: string) => id.slice(id.indexOf(":") + 1);

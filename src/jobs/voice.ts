@@ -1,13 +1,12 @@
-import { providerOf } from "../config/schema.js";
 import { ElevenLabsAdapter, loadElevenLabsSdk } from "../providers/elevenlabs.js";
+import { modelName, providerOf } from "../config/catalog.js";
 import { OpenAITranscriber, type Transcript } from "../providers/openai-audio.js";
-import { invalidRequest } from "../resilience/errors.js";
+import { invalidRequest } from "../errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { assertPublicUrl, download, readInput, resolveInput, saveOutput, type SavedFile } from "./files.js";
-import { jobDecision, modelName, runServiceChain } from "./service-chain.js";
-
+import { jobDecision, runServiceChain } from "./service-chain.js";
 export interface VoiceoverOutcome {
   file: SavedFile;
   durationSeconds?: number;

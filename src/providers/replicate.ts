@@ -1,6 +1,6 @@
 import Replicate, { type Prediction } from "replicate";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ProviderFailure } from "../resilience/provider-errors.js";
+import { ProviderFailure } from "./errors.js";
 import { normalizeHttpError } from "./http-error.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);

@@ -1,5 +1,5 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { ProviderFailure } from "../resilience/provider-errors.js";
+import { ProviderFailure } from "./errors.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter } from "./types.js";
 
 /** The pseudo model id for "the connected client's own model". */

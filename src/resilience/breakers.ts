@@ -1,5 +1,5 @@
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
-import { ProviderFailure } from "./provider-errors.js";
+import { ProviderFailure } from "../providers/errors.js";
 
 /** Failures that say the model is unhealthy; a bad request or a filtered prompt says nothing about it. */
 const UNHEALTHY = new Set(["provider_unavailable", "timeout", "rate_limited", "auth_failed"]);

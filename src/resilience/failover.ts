@@ -1,10 +1,10 @@
 import { BrokenCircuitError, TaskCancelledError, TimeoutStrategy, timeout } from "cockatiel";
-import { providerOf, type SwitchboardConfig, type TaskType } from "../config/schema.js";
+import { providerOf, taskCapability, tierRank } from "../config/catalog.js";
+import { type SwitchboardConfig, type TaskType } from "../config/schema.js";
 import type { ChatResult } from "../providers/types.js";
-import { taskCapability, tierRank } from "../routing/select.js";
 import type { BreakerBoard } from "./breakers.js";
-import { SwitchboardError, type ErrorCode } from "./errors.js";
-import { ProviderFailure, toProviderFailure } from "./provider-errors.js";
+import { SwitchboardError, type ErrorCode } from "../errors.js";
+import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { retryPolicy } from "./retry.js";
 
 export interface Attempt {

@@ -1,5 +1,5 @@
 import { handleWhen, retry, type IBackoff, type IBackoffFactory, type IRetryBackoffContext, type RetryPolicy } from "cockatiel";
-import { ProviderFailure } from "./provider-errors.js";
+import { ProviderFailure } from "../providers/errors.js";
 
 export interface RetryOptions {
   /** Tries of one model, the first included. */

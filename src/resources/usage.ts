@@ -1,7 +1,7 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { usageReport } from "../store/reports.js";
 import type { Runtime } from "../runtime.js";
-import { principalOf, scopeTenant } from "../transports/auth.js";
+import { principalOf, scopeTenant } from "../auth.js";
 
 /** switchboard://usage/{tenant}: the last 30 days of one tenant's usage, as usage_report gives it. */
 export function registerUsageResource(server: McpServer, runtime: Runtime): void {

@@ -1,18 +1,11 @@
 import { randomUUID } from "node:crypto";
-import {
-  COST_TIERS,
-  LATENCY_CLASSES,
-  TASK_TYPES,
-  providerOf,
-  type CostTier,
-  type SwitchboardConfig,
-  type TaskType,
-} from "../config/schema.js";
-import { invalidRequest, SwitchboardError, unknownValue } from "../resilience/errors.js";
+import { callCost, providerOf, tenantAllows, tierRank } from "../config/catalog.js";
+import { COST_TIERS, LATENCY_CLASSES, TASK_TYPES, type CostTier, type SwitchboardConfig, type TaskType } from "../config/schema.js";
+import { invalidRequest, SwitchboardError, unknownValue } from "../errors.js";
 import { TaskClassifier, type Prediction } from "./classifier.js";
 import { estimateComplexity } from "./complexity.js";
 import { applyRules } from "./rules.js";
-import { callCost, pickFallbacks, selectModels, tenantAllows, tierRank, whyNot, type Weights } from "./select.js";
+import { pickFallbacks, selectModels, whyNot, type Weights } from "./select.js";
 import { detectSignals, signalNames } from "./signals.js";
 import { ATTACHMENT_TOKENS, estimateTokens, MESSAGE_OVERHEAD_TOKENS } from "./tokens.js";
 import type { Alternative, Decision, DecisionTier, ModelRef, RouteContext, RouteInput } from "./types.js";

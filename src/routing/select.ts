@@ -1,15 +1,5 @@
-import {
-  COST_TIERS,
-  providerOf,
-  type Complexity,
-  type CostTier,
-  type LatencyClass,
-  type ModelEntry,
-  type ModeEntry,
-  type SwitchboardConfig,
-  type TaskType,
-  type TenantEntry,
-} from "../config/schema.js";
+import { type Complexity, type CostTier, type LatencyClass, type ModelEntry, type ModeEntry, type SwitchboardConfig, type TaskType, type TenantEntry } from "../config/schema.js";
+import { callCost, providerOf, taskCapability, tenantAllows, tierRank } from "../config/catalog.js";
 import type { ScoreAdjustment } from "./types.js";
 
 export interface Weights {
@@ -59,31 +49,6 @@ export interface Selection {
   dropped: Dropped[];
   /** Soft constraints that had to be relaxed for anything to remain. */
   relaxed: string[];
-}
-
-export const tierRank = (t: CostTier) => COST_TIERS.indexOf(t);
-
-export function taskCapability(m: ModelEntry, weights: Partial<Record<keyof ModelEntry["capabilities"], number>>): number {
-  let sum = 0;
-  let wsum = 0;
-  for (const [k, w] of Object.entries(weights)) {
-    sum += m.capabilities[k as keyof ModelEntry["capabilities"]] * (w ?? 0);
-    wsum += w ?? 0;
-  }
-  return wsum ? sum / wsum : 50;
-}
-
-/** Whether a tenant's policy lets it use a model at all. */
-export function tenantAllows(t: TenantEntry, id: string): boolean {
-  const p = providerOf(id);
-  if (t.allowedProviders && !t.allowedProviders.includes(p)) return false;
-  if (t.blockedProviders?.includes(p)) return false;
-  if (t.allowedModels && !t.allowedModels.includes(id)) return false;
-  return !t.blockedModels?.includes(id);
-}
-
-export function callCost(m: ModelEntry, inputTokens: number, outputTokens: number): number {
-  return (inputTokens * m.price.input + outputTokens * m.price.output) / 1e6;
 }
 
 type Filter = { name: string; hard: boolean; test: (id: string, m: ModelEntry) => string | null };

@@ -1,8 +1,8 @@
 import type { SwitchboardConfig } from "../config/schema.js";
 import type { Logger } from "../logger.js";
-import { Budgets } from "./budgets.js";
+import { Budgets } from "../budgets/ledger.js";
 import { openDb, type Db } from "./db.js";
-import { LearnedPreferences } from "./learning.js";
+import { LearnedPreferences } from "../learning.js";
 import { TelemetryWriter, type CallRecord } from "./telemetry.js";
 
 export interface StoreOptions {

@@ -2,11 +2,11 @@ import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import { SwitchboardError, closest, type ErrorBody } from "../resilience/errors.js";
+import { SwitchboardError, closest, type ErrorBody } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
-import { callRecord } from "../store/call-record.js";
-import { principalOf, scopeTenant } from "../transports/auth.js";
+import { callRecord } from "./call-record.js";
+import { principalOf, scopeTenant } from "../auth.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { invalidRequest, unknownValue } from "../resilience/errors.js";
+import { invalidRequest, unknownValue } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { defineTool, registerTool } from "./define-tool.js";
 

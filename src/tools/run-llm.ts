@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { callLlm } from "../jobs/llm-call.js";
-import { guardBudget } from "../jobs/budget-guard.js";
+import { callLlm } from "../jobs/llm-pipeline.js";
+import { guardBudget } from "../budgets/guard.js";
 import type { LlmMessage, ResponseFormat } from "../providers/types.js";
-import { invalidRequest } from "../resilience/errors.js";
+import { invalidRequest } from "../errors.js";
 import { stripFences } from "../resilience/quality-gate.js";
 import type { Decision } from "../routing/types.js";
 import type { Attempt } from "../resilience/failover.js";

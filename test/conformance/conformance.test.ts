@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Runtime } from "../../src/runtime.js";
-import { startHttpServer, type HttpServerHandle } from "../../src/transports/http.js";
+import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
 
 /**
  * The official MCP conformance suite (@modelcontextprotocol/conformance 0.1.12, the last release

@@ -11,7 +11,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { CreateMessageRequestSchema, type CallToolResult, type CreateMessageRequest, type CreateMessageResult } from "@modelcontextprotocol/sdk/types.js";
 import { deepMerge } from "../../src/config/load.js";
-import type { ErrorBody as SwitchboardErrorBody } from "../../src/resilience/errors.js";
+import type { ErrorBody as SwitchboardErrorBody } from "../../src/errors.js";
 import type { Attempt } from "../../src/resilience/failover.js";
 import { createServer } from "../../src/server.js";
 import { Runtime } from "../../src/runtime.js";

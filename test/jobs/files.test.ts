@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { download, extOf, mimeOf, readInput, resolveInput, saveOutput } from "../../src/jobs/files.js";
-import { SwitchboardError, type ErrorBody } from "../../src/resilience/errors.js";
+import { SwitchboardError, type ErrorBody } from "../../src/errors.js";
 
 const MAX_FILE = 1000;
 

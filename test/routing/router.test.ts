@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { providerOf } from "../../src/config/catalog.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import YAML from "yaml";
 import { loadConfig, type LoadedConfig } from "../../src/config/load.js";
-import { COMPLEXITIES, COST_TIERS, providerOf, TASK_TYPES, type SwitchboardConfig } from "../../src/config/schema.js";
-import { SwitchboardError, type ErrorBody } from "../../src/resilience/errors.js";
+import { COMPLEXITIES, COST_TIERS, TASK_TYPES, type SwitchboardConfig } from "../../src/config/schema.js";
+import { SwitchboardError, type ErrorBody } from "../../src/errors.js";
 import type { TaskClassifier } from "../../src/routing/classifier.js";
 import { loadOrTrainClassifier } from "../../src/routing/classifier-cache.js";
 import { createRouter, type Router } from "../../src/routing/router.js";

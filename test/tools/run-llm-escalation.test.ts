@@ -2,7 +2,7 @@
 // content filter to the configured alternative, and an answer that fails a visible check
 // (not the requested JSON, empty, cut at the token limit, refused) to a stronger model.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { taskCapability, tierRank } from "../../src/routing/select.js";
+import { taskCapability, tierRank } from "../../src/config/catalog.js";
 import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness, type RunOutput } from "./run-llm-helpers.js";
 
 let fakes: Fakes;

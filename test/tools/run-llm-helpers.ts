@@ -8,6 +8,7 @@ import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.j
 import type { CallToolResult, CreateMessageRequest, CreateMessageResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Runtime } from "../../src/runtime.js";
 import { deepMerge } from "../../src/config/load.js";
+import { modelName } from "../../src/config/catalog.js";
 import { BreakerBoard } from "../../src/resilience/breakers.js";
 import { expectNoSecrets as expectNoSecretsIn, startMcpHarness } from "../helpers/mcp-harness.js";
 import { startOpenAIFake, type FakeServer, type RecordedRequest } from "../fakes/openai-fake.js";
@@ -196,7 +197,7 @@ export function requestsFor(fake: FakeServer, model: string): RecordedRequest[] 
 }
 
 /** "openai:gpt-4.1-mini" -> "gpt-4.1-mini" */
-export const nameOf = (id: string) => id.slice(id.indexOf(":") + 1);
+export const nameOf = modelName;
 
 /**
  * A TCP pass-through in front of a fake, so a test can watch the client side of a provider

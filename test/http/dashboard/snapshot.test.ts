@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RECENT_LIMIT, TOP_N, bucketSecondsFor, dashboardSnapshot, percentile, percentiles } from "../../src/dashboard/snapshot.js";
-import type { BreakerStatus } from "../../src/resilience/breakers.js";
+import { RECENT_LIMIT, TOP_N, bucketSecondsFor, dashboardSnapshot, percentile, percentiles } from "../../../src/http/dashboard/snapshot.js";
+import type { BreakerStatus } from "../../../src/resilience/breakers.js";
 import { rec } from "./records.js";
 
 const NOW = Date.parse("2026-11-22T12:00:30.000Z");

@@ -1,7 +1,7 @@
 // A separate Switchboard-like process for the two-process budget race: reserves and settles
 // `count` calls of `amount` against one tenant on a shared PostgreSQL, prints how many got through.
 import { openDb } from "../../dist/store/db.js";
-import { Budgets } from "../../dist/store/budgets.js";
+import { Budgets } from "../../dist/budgets/ledger.js";
 
 const [url, tenant, limit, amount, count] = process.argv.slice(2);
 const db = await openDb({ databaseUrl: url });

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import type { ErrorBody } from "../resilience/errors.js";
+import type { ErrorBody } from "../errors.js";
 import type { HttpSettings } from "../config/schema.js";
-import { authInfoFor, type Principal, type TokenTable } from "./auth.js";
+import { authInfoFor, type Principal, type TokenTable } from "../auth.js";
 
 /** Host names a loopback server always answers to. */
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"];

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Runtime } from "../../src/runtime.js";
-import { startHttpServer, type HttpServerHandle } from "../../src/transports/http.js";
+import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
 import { captureLogger } from "../helpers/capture-logger.js";
 
 const PROMPT = "Fix this: TypeError: cannot read properties of undefined (reading 'map') at render (app.js:12)";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { SwitchboardConfig } from "../config/schema.js";
+import type { SwitchboardConfig } from "./config/schema.js";
 
 /**
  * Who is calling over HTTP. A tenant principal acts for its tenant only; an admin may act for

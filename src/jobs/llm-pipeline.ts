@@ -1,12 +1,11 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { providerOf } from "../config/schema.js";
+import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import type { Decision, ModelPreferences } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { tenantAllows } from "../routing/select.js";
 
 export interface LlmCallSpec {
   messages: LlmMessage[];
@@ -79,7 +78,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
       const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
       const model = cfg.models[id];
       const req: ChatRequest = {
-        model: id.slice(id.indexOf(":") + 1),
+        model: modelName(id),
         messages: spec.messages,
         maxOutputTokens: Math.min(spec.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
         ...(spec.system ? { system: spec.system } : {}),
@@ -120,7 +119,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
 }
 
 function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
-  const name = d.model.slice(d.model.indexOf(":") + 1);
+  const name = modelName(d.model);
   const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier];
   return {
     hints: [name, ...(p?.hints ?? []).map((h) => h.name ?? "").filter(Boolean)],

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
-import { CallFeed } from "../../src/dashboard/feed.js";
-import { Runtime } from "../../src/runtime.js";
-import type { Logger } from "../../src/logger.js";
+import { CallFeed } from "../../../src/http/dashboard/feed.js";
+import { Runtime } from "../../../src/runtime.js";
+import type { Logger } from "../../../src/logger.js";
 import { rec } from "./records.js";
-import { captureLogger } from "../helpers/capture-logger.js";
+import { captureLogger } from "../../helpers/capture-logger.js";
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,6 @@
-import { logger as rootLogger, type Logger } from "../logger.js";
-import type { Runtime } from "../runtime.js";
-import type { CallRecord } from "../store/telemetry.js";
+import { logger as rootLogger, type Logger } from "../../logger.js";
+import type { Runtime } from "../../runtime.js";
+import type { CallRecord } from "../../store/telemetry.js";
 
 export interface CallFeedOptions {
   /** Most records kept; the oldest go first. Default 20,000. */

@@ -6,9 +6,9 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { Runtime } from "../../src/runtime.js";
-import { startHttpServer, type HttpServerHandle } from "../../src/transports/http.js";
-import type { Logger } from "../../src/logger.js";
+import { Runtime } from "../../../src/runtime.js";
+import { startHttpServer, type HttpServerHandle } from "../../../src/http/http-server.js";
+import type { Logger } from "../../../src/logger.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);

@@ -1,7 +1,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { logger } from "../logger.js";
+import type { Runtime } from "./runtime.js";
+import { logger } from "./logger.js";
 
 /**
  * Serves MCP over stdin/stdout. Exits cleanly when the client closes stdin (the host quit)

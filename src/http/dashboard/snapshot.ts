@@ -1,5 +1,5 @@
-import type { BreakerStatus } from "../resilience/breakers.js";
-import type { CallRecord } from "../store/telemetry.js";
+import type { BreakerStatus } from "../../resilience/breakers.js";
+import type { CallRecord } from "../../store/telemetry.js";
 
 /** Windows the page offers; the API accepts any whole number of minutes up to a day. */
 export const WINDOW_CHOICES = [15, 60, 360, 1440] as const;

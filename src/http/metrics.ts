@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { ERROR_CODES } from "../resilience/errors.js";
+import { ERROR_CODES } from "../errors.js";
 import type { BreakerStatus } from "../resilience/breakers.js";
 import type { Runtime } from "../runtime.js";
 import type { CallRecord } from "../store/telemetry.js";

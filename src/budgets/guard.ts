@@ -1,8 +1,7 @@
-import { providerOf } from "../config/schema.js";
-import { callCost, tenantAllows } from "../routing/select.js";
 import type { Decision, RouteInput } from "../routing/types.js";
+import { callCost, providerOf, tenantAllows } from "../config/catalog.js";
 import type { Runtime } from "../runtime.js";
-import type { Reservation } from "../store/budgets.js";
+import type { Reservation } from "./ledger.js";
 
 /**
  * Budget checks around one LLM call. Near a ceiling the call is re-routed in degraded mode (the

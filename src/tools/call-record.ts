@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Runtime } from "../runtime.js";
-import type { CallRecord } from "./telemetry.js";
+import type { CallRecord } from "../store/telemetry.js";
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === "object" ? (v as Obj) : {});

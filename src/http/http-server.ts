@@ -5,12 +5,12 @@ import type { Runtime } from "../runtime.js";
 import { logger as rootLogger, type Logger } from "../logger.js";
 import { createServer } from "../server.js";
 import { PACKAGE_VERSION } from "../version.js";
-import { TokenTable } from "./auth.js";
+import { TokenTable } from "../auth.js";
 import { authGuard, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
 import { McpEndpoints } from "./mcp-endpoints.js";
 import { createMetrics } from "./metrics.js";
-import { CallFeed } from "../dashboard/feed.js";
-import { dashboardRouter } from "../dashboard/routes.js";
+import { CallFeed } from "./dashboard/feed.js";
+import { dashboardRouter } from "./dashboard/routes.js";
 
 export interface HttpServerOptions {
   runtime: Runtime;

@@ -9,9 +9,9 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createServer } from "../../src/server.js";
 import { Runtime } from "../../src/runtime.js";
-import { ProviderFailure } from "../../src/resilience/provider-errors.js";
+import { ProviderFailure } from "../../src/providers/errors.js";
 import type { CallRecord } from "../../src/store/telemetry.js";
-import { createMetrics, type Metrics } from "../../src/transports/metrics.js";
+import { createMetrics, type Metrics } from "../../src/http/metrics.js";
 
 interface Sample {
   name: string;

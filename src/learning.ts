@@ -1,7 +1,7 @@
-import type { SwitchboardConfig } from "../config/schema.js";
-import type { Logger } from "../logger.js";
-import type { PreferenceAdjuster, ScoreAdjustment } from "../routing/types.js";
-import type { Db } from "./db.js";
+import type { SwitchboardConfig } from "./config/schema.js";
+import type { Logger } from "./logger.js";
+import type { PreferenceAdjuster, ScoreAdjustment } from "./routing/types.js";
+import type { Db } from "./store/db.js";
 
 interface Aggregates {
   /** tenant -> user ("" for all) -> model -> times chosen by override or named as preferred in feedback */

@@ -1,4 +1,4 @@
-import type { CallRecord } from "../../src/store/telemetry.js";
+import type { CallRecord } from "../../../src/store/telemetry.js";
 
 let seq = 0;
 

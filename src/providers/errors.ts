@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "../errors.js";
 
 /**
  * One failed attempt at one provider:model, mapped into the shared taxonomy. The failover

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SwitchboardConfig } from "../config/schema.js";
-import { SwitchboardError } from "../resilience/errors.js";
-import type { Db } from "./db.js";
+import { SwitchboardError } from "../errors.js";
+import type { Db } from "../store/db.js";
 
 export interface Ceiling {
   scope: string;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { openDb, type Db } from "../../src/store/db.js";
-import { Budgets } from "../../src/store/budgets.js";
+import { Budgets } from "../../src/budgets/ledger.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
-import { SwitchboardError } from "../../src/resilience/errors.js";
-import { postgresUrl } from "./pg-available.js";
+import { SwitchboardError } from "../../src/errors.js";
+import { postgresUrl } from "../store/pg-available.js";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
