@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import express, { type Request, type Response } from "express";
 import type { Runtime } from "../../runtime.js";
 import type { ErrorBody } from "../../errors.js";
 import { scopeTenant, type AuthResult } from "../../auth.js";
 import type { CallFeed } from "./feed.js";
-import { APP_CSS, APP_JS, PAGE_HTML } from "./page.js";
 import { MAX_WINDOW_MINUTES, dashboardSnapshot } from "./snapshot.js";
 
 export interface DashboardRouterOptions {
@@ -38,6 +38,38 @@ const COMMON_HEADERS = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
+/**
+ * The page's static shell (no data in it, so it is public), its styles and its script: real files
+ * in static/ next to this module (the build copies src/http/dashboard/static to dist/). Each is
+ * served from its own route so the Content-Security-Policy can forbid inline code; the script is
+ * plain ES2017 and builds every data-bearing node with textContent, never innerHTML.
+ */
+export const STATIC_DIR = new URL("./static/", import.meta.url);
+
+export interface DashboardAssets {
+  html: string;
+  css: string;
+  js: string;
+}
+
+let assets: DashboardAssets | undefined;
+
+/** The three static files, read once and kept in memory. */
+export function dashboardAssets(): DashboardAssets {
+  if (assets === undefined) {
+    const read = (name: string): string => {
+      const file = new URL(name, STATIC_DIR);
+      try {
+        return readFileSync(file, "utf8");
+      } catch (err) {
+        throw new Error(`dashboard asset ${fileURLToPath(file)} could not be read (${(err as Error).message}); run \`npm run build\`, which copies src/http/dashboard/static into dist/`, { cause: err });
+      }
+    };
+    assets = { html: read("index.html"), css: read("app.css"), js: read("app.js") };
+  }
+  return assets;
+}
+
 let chartJs: string | undefined;
 
 /**
@@ -64,6 +96,7 @@ function refuse(res: Response, status: number, body: ErrorBody, headers: Record<
  */
 export function dashboardRouter(opts: DashboardRouterOptions): express.Router {
   const { runtime, feed, authenticate } = opts;
+  const { html, css, js } = dashboardAssets(); // at start: a missing file fails here, not on the first visit
   const router = express.Router();
 
   router.get("/", (req: Request, res: Response) => {
@@ -74,15 +107,15 @@ export function dashboardRouter(opts: DashboardRouterOptions): express.Router {
       res.redirect(302, `${req.baseUrl}/${query}`);
       return;
     }
-    res.set({ ...COMMON_HEADERS, "Content-Security-Policy": DASHBOARD_CSP, "Cache-Control": "no-cache" }).type("html").send(PAGE_HTML);
+    res.set({ ...COMMON_HEADERS, "Content-Security-Policy": DASHBOARD_CSP, "Cache-Control": "no-cache" }).type("html").send(html);
   });
 
   router.get("/app.js", (_req, res) => {
-    res.set({ ...COMMON_HEADERS, "Cache-Control": "no-cache" }).type("text/javascript; charset=utf-8").send(APP_JS);
+    res.set({ ...COMMON_HEADERS, "Cache-Control": "no-cache" }).type("text/javascript; charset=utf-8").send(js);
   });
 
   router.get("/app.css", (_req, res) => {
-    res.set({ ...COMMON_HEADERS, "Cache-Control": "no-cache" }).type("text/css; charset=utf-8").send(APP_CSS);
+    res.set({ ...COMMON_HEADERS, "Cache-Control": "no-cache" }).type("text/css; charset=utf-8").send(css);
   });
 
   router.get("/chart.js", (_req, res) => {

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Script } from "node:vm";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import express from "express";
 import pino from "pino";
 import { CallFeed } from "../../../src/http/dashboard/feed.js";
-import { APP_JS, PAGE_HTML } from "../../../src/http/dashboard/page.js";
 import { dashboardRouter } from "../../../src/http/dashboard/routes.js";
 import type { DashboardSnapshot } from "../../../src/http/dashboard/snapshot.js";
 import { Runtime } from "../../../src/runtime.js";
@@ -13,16 +14,24 @@ import { TokenTable } from "../../../src/auth.js";
 import type { Logger } from "../../../src/logger.js";
 import { rec } from "./records.js";
 
+const SRC_STATIC = fileURLToPath(new URL("../../../src/http/dashboard/static/", import.meta.url));
+const DIST_STATIC = fileURLToPath(new URL("../../../dist/http/dashboard/static/", import.meta.url));
+const DIST_ROUTES = fileURLToPath(new URL("../../../dist/http/dashboard/routes.js", import.meta.url));
+const ASSETS = ["index.html", "app.css", "app.js"] as const;
+const PAGE_HTML = readFileSync(`${SRC_STATIC}index.html`, "utf8");
+const APP_CSS = readFileSync(`${SRC_STATIC}app.css`, "utf8");
+const APP_JS = readFileSync(`${SRC_STATIC}app.js`, "utf8");
+
 const quiet = pino({ level: "silent" }) as unknown as Logger;
 const ACME = "acme-token-123";
 const ADMIN = "admin-token-456";
 
 type SnapshotBody = DashboardSnapshot & { viewer: { auth: boolean; admin: boolean; canFilter: boolean; tenant: string | null; label: string | null } };
 
-async function serve(runtime: Runtime, feed: CallFeed, env: NodeJS.ProcessEnv): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(runtime: Runtime, feed: CallFeed, env: NodeJS.ProcessEnv, router = dashboardRouter): Promise<{ url: string; close: () => Promise<void> }> {
   const tokens = new TokenTable(() => runtime.config, env);
   const app = express();
-  app.use("/dashboard", dashboardRouter({ runtime, feed, authenticate: (h) => tokens.authenticate(h) }));
+  app.use("/dashboard", router({ runtime, feed, authenticate: (h) => tokens.authenticate(h) }));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -72,6 +81,7 @@ describe("dashboard routes with tokens", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     const html = await res.text();
+    expect(html).toBe(PAGE_HTML);
     expect(html).toContain('<script src="app.js"');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is external
     expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers
@@ -90,8 +100,11 @@ describe("dashboard routes with tokens", () => {
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toMatch(/javascript/);
     expect(await js.text()).toBe(APP_JS);
+    expect(js.headers.get("cache-control")).toBe("no-cache");
     const css = await get("/app.css");
     expect(css.headers.get("content-type")).toMatch(/text\/css/);
+    expect(css.headers.get("cache-control")).toBe("no-cache");
+    expect(await css.text()).toBe(APP_CSS);
     const chart = await get("/chart.js");
     expect(chart.status).toBe(200);
     expect(chart.headers.get("content-type")).toMatch(/javascript/);
@@ -199,5 +212,35 @@ describe("page script", () => {
     const ids = new Set([...APP_JS.matchAll(/\$\("([\w-]+)"\)/g)].map((m) => m[1]!));
     expect(ids.size).toBeGreaterThan(20);
     for (const id of ids) expect(PAGE_HTML, id).toContain(`id="${id}"`);
+  });
+});
+
+describe("static files in the build", () => {
+  // Runs against dist/: `npm run build` (tsc, then scripts/copy-assets.mjs) must have run first.
+  it("copies index.html, app.css and app.js into dist/http/dashboard/static unchanged", () => {
+    for (const name of ASSETS) {
+      const file = `${DIST_STATIC}${name}`;
+      expect(existsSync(file), `${file} is missing: run \`npm run build\``).toBe(true);
+      expect(readFileSync(file, "utf8"), name).toBe(readFileSync(`${SRC_STATIC}${name}`, "utf8"));
+    }
+  });
+
+  it("serves, from the built router, exactly the files on disk next to it", async () => {
+    expect(existsSync(DIST_ROUTES), `${DIST_ROUTES} is missing: run \`npm run build\``).toBe(true);
+    const built = (await import(DIST_ROUTES)) as typeof import("../../../src/http/dashboard/routes.js");
+    expect(fileURLToPath(built.STATIC_DIR)).toBe(DIST_STATIC);
+    const runtime = new Runtime({ env: {} }, quiet);
+    const server = await serve(runtime, new CallFeed(runtime, { log: quiet }), {}, built.dashboardRouter);
+    try {
+      const page = await fetch(`${server.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toBe(built.DASHBOARD_CSP);
+      expect(await page.text()).toBe(readFileSync(`${DIST_STATIC}index.html`, "utf8"));
+      expect(await (await fetch(`${server.url}/app.css`)).text()).toBe(readFileSync(`${DIST_STATIC}app.css`, "utf8"));
+      expect(await (await fetch(`${server.url}/app.js`)).text()).toBe(readFileSync(`${DIST_STATIC}app.js`, "utf8"));
+    } finally {
+      await server.close();
+      await runtime.close();
+    }
   });
 });
