@@ -1,0 +1,31 @@
+import { tenantAllows } from "../config/catalog.js";
+import { LATENCY_CLASSES, TASK_TYPES, type SwitchboardConfig } from "../config/schema.js";
+import { invalidRequest, unknownValue } from "../errors.js";
+import type { RouteInput } from "./types.js";
+
+/** Rejects a request the router cannot read, with a hint the caller can act on. */
+export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
+  const hasPrompt = typeof input.prompt === "string" && input.prompt.trim().length > 0;
+  const hasMessages = Array.isArray(input.messages) && input.messages.some((m) => m.content?.trim());
+  if (!hasPrompt && !hasMessages) {
+    throw invalidRequest("the prompt is empty", "pass the task text in `prompt`, or chat turns in `messages` with at least one non-empty content.", { field: "prompt" });
+  }
+  const size = (input.prompt?.length ?? 0) + (input.messages ?? []).reduce((n, m) => n + (m.content?.length ?? 0), 0);
+  if (size > cfg.router.maxPromptChars) {
+    throw invalidRequest(
+      `the prompt is ${size.toLocaleString("en")} characters, over the limit of ${cfg.router.maxPromptChars.toLocaleString("en")}`,
+      "send the large material as an attachment with its token count (attachments[].tokens) or as contextTokens, or raise router.maxPromptChars in your config.",
+      { field: "prompt" },
+    );
+  }
+  if (input.mode && !cfg.modes[input.mode]) throw unknownValue("mode", input.mode, Object.keys(cfg.modes));
+  if (input.taskType && !(TASK_TYPES as readonly string[]).includes(input.taskType)) throw unknownValue("taskType", input.taskType, [...TASK_TYPES]);
+  if (input.model && !cfg.models[input.model]) throw unknownValue("model", input.model, Object.keys(cfg.models));
+  if (input.tenant && !cfg.tenants[input.tenant]) throw unknownValue("tenant", input.tenant, Object.keys(cfg.tenants));
+  if (input.latency && !(LATENCY_CLASSES as readonly string[]).includes(input.latency)) throw unknownValue("latency", input.latency, [...LATENCY_CLASSES]);
+  if (input.model) {
+    if (!tenantAllows(cfg.tenants[input.tenant ?? cfg.router.defaultTenant]!, input.model)) {
+      throw invalidRequest(`tenant "${input.tenant ?? cfg.router.defaultTenant}" does not allow model ${input.model}`, "pick a model the tenant allows, or leave model out to let Switchboard choose.", { field: "model" });
+    }
+  }
+}
