@@ -36,14 +36,19 @@ export function runServiceChain<T>(
   return runChain<T>(chain, {
     cfg: runtime.config,
     board: runtime.breakers,
-    taskType: decision.taskType,
     signal: opts.signal,
-    attemptTimeoutMs: opts.timeoutMs,
-    deadlineAt: Date.now() + opts.timeoutMs * Math.min(chain.length, 3),
-    interactive: decision.latency === "interactive",
-    secrets: runtime.providers.secrets(),
-    keyHint: (p) => runtime.providers.keyEnv(p),
-    callable: (id) => !!runtime.providers.credentials(providerOf(id)),
-    call: opts.call,
+    limits: {
+      attemptTimeoutMs: opts.timeoutMs,
+      deadlineAt: Date.now() + opts.timeoutMs * Math.min(chain.length, 3),
+      interactive: decision.latency === "interactive",
+    },
+    reporting: {
+      secrets: runtime.providers.secrets(),
+      keyHint: (p) => runtime.providers.keyEnv(p),
+    },
+    target: {
+      callable: (id) => !!runtime.providers.credentials(providerOf(id)),
+      call: opts.call,
+    },
   });
 }
