@@ -1,7 +1,7 @@
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import { modelName, providerOf } from "../config/catalog.js";
 import { readFileSync } from "node:fs";
-import { ReplicateAdapter, outputUrls } from "../providers/replicate.js";
+import { outputUrls } from "../providers/replicate.js";
 import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
@@ -57,10 +57,9 @@ export async function runMediaJob(
     timeoutMs: settings.timeoutMs,
     signal: opts.signal,
     call: async (id, signal) => {
-      const creds = runtime.providers.credentials(providerOf(id))!;
       const service = cfg.services[id];
-      if (providerOf(id) !== "replicate" || !service) throw new ProviderFailure("invalid_request", `${id} is not a Replicate media model`, false);
-      const replicate = new ReplicateAdapter({ token: creds.key, baseUrl: creds.baseUrl });
+      const replicate = runtime.providers.media(id);
+      if (!replicate || !service) throw new ProviderFailure("invalid_request", `${id} is not a Replicate media model`, false);
       const params = service.params ?? {};
       const input: Record<string, unknown> = { ...(service.defaults ?? {}) };
       for (const [name, value] of Object.entries(inputs)) {

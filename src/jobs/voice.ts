@@ -1,7 +1,8 @@
-import { ElevenLabsAdapter, loadElevenLabsSdk } from "../providers/elevenlabs.js";
+import { loadElevenLabsSdk } from "../providers/elevenlabs.js";
 import { modelName, providerOf } from "../config/catalog.js";
-import { OpenAITranscriber, type Transcript } from "../providers/openai-audio.js";
+import type { Transcript } from "../providers/openai-audio.js";
 import { invalidRequest } from "../errors.js";
+import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
@@ -50,8 +51,9 @@ export async function voiceover(
     signal: opts.signal,
     call: async (id, signal) => {
       opts.progress(0, `speaking with ${id}`);
-      const creds = runtime.providers.credentials(providerOf(id))!;
-      const audio = await new ElevenLabsAdapter({ apiKey: creds.key, baseUrl: creds.baseUrl }).speak({ text: args.text, voiceId: voice, modelId: modelName(id), outputFormat: format }, signal);
+      const tts = runtime.providers.voice(id);
+      if (!tts) throw new ProviderFailure("invalid_request", `${id} is not an ElevenLabs voice model`, false);
+      const audio = await tts.speak({ text: args.text, voiceId: voice, modelId: modelName(id), outputFormat: format }, signal);
       return audio;
     },
   });
@@ -97,8 +99,9 @@ export async function transcribe(
     signal: opts.signal,
     call: (id, signal) => {
       opts.progress(1, `transcribing with ${id}`);
-      const creds = runtime.providers.credentials(providerOf(id))!;
-      return new OpenAITranscriber({ apiKey: creds.key, baseUrl: creds.baseUrl }).transcribe({ ...audio, model: modelName(id), ...(args.language ? { language: args.language } : {}), ...(args.prompt ? { prompt: args.prompt } : {}) }, signal);
+      const stt = runtime.providers.transcriber(id);
+      if (!stt) throw new ProviderFailure("invalid_request", `${id} is not an OpenAI-compatible transcription model`, false);
+      return stt.transcribe({ ...audio, model: modelName(id), ...(args.language ? { language: args.language } : {}), ...(args.prompt ? { prompt: args.prompt } : {}) }, signal);
     },
   });
   const perMinute = cfg.services[chain.model]?.price.perMinute ?? 0;

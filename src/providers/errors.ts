@@ -18,6 +18,14 @@ export class ProviderFailure extends Error {
   }
 }
 
+/** A stream that stopped before its end marker (connection cut mid-answer). Thrown by every streaming adapter. */
+export class StreamIncompleteError extends Error {
+  constructor(readonly provider: string) {
+    super(`${provider} stream ended before the answer was complete`);
+    this.name = "StreamIncompleteError";
+  }
+}
+
 const CONTEXT_RE = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long|input is too long|reduce the length/i;
 const FILTER_RE = /content[_ ]?(filter|policy|management)|safety system|flagged|moderation/i;
 

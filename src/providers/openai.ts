@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { StreamIncompleteError } from "./errors.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
@@ -118,13 +119,5 @@ function finish(r: string | null | undefined): FinishReason {
       return "content_filter";
     default:
       return "other";
-  }
-}
-
-/** A stream that stopped before its end marker (connection cut mid-answer). */
-export class StreamIncompleteError extends Error {
-  constructor(readonly provider: string) {
-    super(`${provider} stream ended before the answer was complete`);
-    this.name = "StreamIncompleteError";
   }
 }

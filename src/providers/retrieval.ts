@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { tavily } from "@tavily/core";
+import type { TavilyClient, TavilySearchOptions } from "@tavily/core";
 import { normalizeHttpError } from "./http-error.js";
 import { sdkLogger } from "./sdk-logger.js";
 
@@ -29,24 +29,30 @@ export interface RetrievalAdapter {
   retrieve(q: RetrievalQuery, signal: AbortSignal): Promise<RetrievalResult>;
 }
 
+type TavilySdk = typeof import("@tavily/core");
+let tavilySdk: Promise<TavilySdk> | undefined;
+
+/** The SDK takes a few hundred ms to load: only research calls pay, once (not every runtime that builds a registry). */
+const loadTavilySdk = (): Promise<TavilySdk> => (tavilySdk ??= import("@tavily/core"));
+
 /** Tavily search: advanced depth for deep research, topics for finance and news. */
 export class TavilyAdapter implements RetrievalAdapter {
   readonly provider = "tavily";
-  private readonly client: ReturnType<typeof tavily>;
+  private client: TavilyClient | undefined;
 
-  constructor(opts: { apiKey: string; baseUrl: string }, private readonly depth: "basic" | "advanced") {
-    this.client = tavily({ apiKey: opts.apiKey, apiBaseURL: opts.baseUrl });
-  }
+  constructor(private readonly opts: { apiKey: string; baseUrl: string }, private readonly depth: "basic" | "advanced") {}
 
   async retrieve(q: RetrievalQuery): Promise<RetrievalResult> {
     try {
+      const { tavily } = await loadTavilySdk();
+      this.client ??= tavily({ apiKey: this.opts.apiKey, apiBaseURL: this.opts.baseUrl });
       const res = await this.client.search(q.question, {
         searchDepth: this.depth,
         topic: q.kind === "finance" ? "finance" : q.kind === "news" ? "news" : "general",
         maxResults: q.maxSources,
         ...(q.includeDomains?.length ? { includeDomains: q.includeDomains } : {}),
         ...(q.recencyDays ? (q.kind === "news" ? { days: q.recencyDays } : { timeRange: q.recencyDays <= 1 ? "day" : q.recencyDays <= 7 ? "week" : q.recencyDays <= 31 ? "month" : "year" }) : {}),
-      } as Parameters<ReturnType<typeof tavily>["search"]>[1]);
+      } as TavilySearchOptions);
       return {
         sources: res.results.slice(0, q.maxSources).map((r) => ({ title: r.title, url: r.url, snippet: r.content.slice(0, 500), ...(r.publishedDate ? { publishedAt: r.publishedDate } : {}) })),
         ...(res.answer ? { answer: res.answer } : {}),
@@ -58,11 +64,11 @@ export class TavilyAdapter implements RetrievalAdapter {
 }
 
 /** Tavily's SDK drops the HTTP status; its messages still say what happened. */
-function tavilyError(err: unknown): unknown {
+export function tavilyError(err: unknown): unknown {
   const e = normalizeHttpError(err) as { status?: number; message?: string };
   if (typeof e?.status === "number") return e;
   const m = String(e?.message ?? err);
-  const status = /unauthori[sz]ed|invalid api key|api key|forbidden/i.test(m) ? 401 : /rate limit|too many requests|usage limit|exceeded your/i.test(m) ? 429 : undefined;
+  const status = /unauthori[sz]ed|invalid api key|api key|forbidden/i.test(m) ? 401 : /rate limit|too many requests|excessive requests|usage limit|exceeded your|pay-as-you-go limit/i.test(m) ? 429 : undefined;
   return status ? Object.assign(new Error(m), { name: "HttpError", status }) : err;
 }
 
