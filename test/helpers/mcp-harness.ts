@@ -1,6 +1,8 @@
 // One MCP test harness for the tool suites: an overlay YAML in a temp folder, a Runtime and the
 // Switchboard server on it, and an MCP client linked over an in-memory transport. Every tool call
 // checks that no secret appears anywhere in the result and parses the structured error when isError.
+// Suites for one tool bind it on top (see run-llm.ts); the provider fakes live in llm-fakes.ts and
+// the fakes folder.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +15,7 @@ import { CreateMessageRequestSchema, type CallToolResult, type CreateMessageRequ
 import { deepMerge } from "../../src/config/load.js";
 import type { ErrorBody as SwitchboardErrorBody } from "../../src/errors.js";
 import type { Attempt } from "../../src/resilience/failover.js";
+import { BreakerBoard } from "../../src/resilience/breakers.js";
 import { createServer } from "../../src/server.js";
 import { Runtime } from "../../src/runtime.js";
 
@@ -58,6 +61,12 @@ export interface ToolOutcome<O> {
   err: ErrorBody;
 }
 
+/** The switchboard://status resource, as far as the suites read it. */
+export interface StatusDoc {
+  configVersion: string;
+  providers: Array<{ name: string; configured: boolean; keyEnv: string | null; baseUrl: string; breakers: Array<{ id: string; state: string; openings: number }> }>;
+}
+
 export interface McpHarness {
   client: Client;
   runtime: Runtime;
@@ -65,6 +74,17 @@ export interface McpHarness {
   dir: string;
   /** Calls a tool; asserts that no secret appears anywhere in the result. */
   call<O = Record<string, unknown>>(name: string, args: Record<string, unknown>, opts?: RequestOptions, meta?: Record<string, unknown>): Promise<ToolOutcome<O>>;
+  /** Like call, but expects success and returns structuredContent. */
+  callOk<O = Record<string, unknown>>(name: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<O>;
+  /** Like call, but expects isError and returns the error body. */
+  callFail(name: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<ErrorBody>;
+  /** Reads switchboard://status; asserts that no secret appears in it. */
+  readStatus(): Promise<StatusDoc>;
+  /**
+   * Gives the Runtime a fresh BreakerBoard (every circuit closed), so one Runtime can serve many
+   * tests without one test's failures opening circuits in the next (a Runtime takes ~250 ms to build).
+   */
+  resetBreakers(): void;
   /** Closes the client, the server and the Runtime, and removes `dir`. */
   close(): Promise<void>;
 }
@@ -106,16 +126,36 @@ export async function startMcpHarness(opts: McpHarnessOptions): Promise<McpHarne
   const client = new Client({ name: opts.clientName ?? "switchboard-tests", version: "1" }, sampling ? { capabilities: { sampling: {} } } : {});
   if (sampling) client.setRequestHandler(CreateMessageRequestSchema, async (req) => sampling(req));
   await client.connect(clientSide);
+  const call: McpHarness["call"] = async <O,>(name: string, args: Record<string, unknown>, reqOpts?: RequestOptions, meta?: Record<string, unknown>) => {
+    const res = (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, reqOpts)) as CallToolResult;
+    expectNoSecrets(res, opts.secrets);
+    const first = res.content[0];
+    const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
+    return { res, out: res.structuredContent as unknown as O, err };
+  };
   return {
     client,
     runtime,
     dir,
-    call: async <O,>(name: string, args: Record<string, unknown>, reqOpts?: RequestOptions, meta?: Record<string, unknown>) => {
-      const res = (await client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, reqOpts)) as CallToolResult;
-      expectNoSecrets(res, opts.secrets);
-      const first = res.content[0];
-      const err = res.isError && first?.type === "text" ? (JSON.parse(first.text) as { error: ErrorBody }).error : (undefined as unknown as ErrorBody);
-      return { res, out: res.structuredContent as unknown as O, err };
+    call,
+    callOk: async <O,>(name: string, args: Record<string, unknown>, reqOpts?: RequestOptions) => {
+      const { res, out } = await call<O>(name, args, reqOpts);
+      expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
+      return out;
+    },
+    callFail: async (name, args, reqOpts) => {
+      const { res, err } = await call(name, args, reqOpts);
+      expect(res.isError, JSON.stringify(res.structuredContent)).toBe(true);
+      return err;
+    },
+    readStatus: async () => {
+      const r = await client.readResource({ uri: "switchboard://status" });
+      expectNoSecrets(r, opts.secrets);
+      const c = r.contents[0] as { text: string };
+      return JSON.parse(c.text) as StatusDoc;
+    },
+    resetBreakers: () => {
+      Object.assign(runtime, { breakers: new BreakerBoard(runtime.config.router.failover.breaker) });
     },
     close: async () => {
       await client.close();

@@ -1,22 +1,13 @@
 // run_llm's chain state within and across calls: circuit breakers, the structured error when every
 // option is spent (providers down, no keys), and cancellation by the caller.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  KEYS,
-  PROMPT,
-  fakeEnv,
-  nameOf,
-  requestsFor,
-  startFakes,
-  startHarness,
-  startTcpProxy,
-  type Fakes,
-  type Harness,
-  type TcpProxy,
-} from "./run-llm-helpers.js";
+import { modelName } from "../../src/config/catalog.js";
+import { KEYS, fakeEnv, requestsFor, startFakes, type Fakes } from "../helpers/llm-fakes.js";
+import { PROMPT, startRunLlmHarness, type RunLlmHarness } from "../helpers/run-llm.js";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.js";
 
 const PRIMARY = "openai:gpt-4.1-mini";
-const P = nameOf(PRIMARY);
+const P = modelName(PRIMARY);
 
 let fakes: Fakes;
 
@@ -46,10 +37,10 @@ const down = (n = 40) => {
 };
 
 describe("run_llm: circuit breaker", () => {
-  let h: Harness;
+  let h: RunLlmHarness;
   beforeAll(async () => {
     // Three consecutive failures open a circuit: it takes more than one call to get there.
-    h = await startHarness({ env: env(), overlay: { router: { failover: { breaker: { consecutiveFailures: 3 } } } } });
+    h = await startRunLlmHarness({ env: env(), overlay: { router: { failover: { breaker: { consecutiveFailures: 3 } } } } });
   });
   afterAll(() => h.close());
 
@@ -101,7 +92,7 @@ describe("run_llm: circuit breaker", () => {
   it("does not count a bad request against the model's health", async () => {
     const other = "anthropic:claude-haiku-4-5";
     for (let i = 0; i < 4; i++) {
-      fakes.anthropic.enqueue({ model: nameOf(other), fault: { kind: "status", status: 400 } });
+      fakes.anthropic.enqueue({ model: modelName(other), fault: { kind: "status", status: 400 } });
       const out = await h.ok({ prompt: PROMPT, model: other });
       expect(out.attempts[0]).toMatchObject({ model: other, outcome: "error", errorCode: "invalid_request" });
     }
@@ -111,9 +102,9 @@ describe("run_llm: circuit breaker", () => {
 });
 
 describe("run_llm: every provider down", () => {
-  let h: Harness;
+  let h: RunLlmHarness;
   beforeAll(async () => {
-    h = await startHarness({ env: env() });
+    h = await startRunLlmHarness({ env: env() });
   });
   afterAll(() => h.close());
 
@@ -156,7 +147,7 @@ describe("run_llm: every provider down", () => {
   });
 
   it("reports the last failure's retryability: auth failures everywhere are not retryable", async () => {
-    const fresh = await startHarness({ env: env() });
+    const fresh = await startRunLlmHarness({ env: env() });
     try {
       for (let i = 0; i < 20; i++) {
         fakes.openai.enqueue({ fault: { kind: "status", status: 401 } });
@@ -176,9 +167,9 @@ describe("run_llm: every provider down", () => {
 });
 
 describe("run_llm: no credentials", () => {
-  let h: Harness;
+  let h: RunLlmHarness;
   beforeAll(async () => {
-    h = await startHarness({ env: {} });
+    h = await startRunLlmHarness({ env: {} });
   });
   afterAll(() => h.close());
 
@@ -208,12 +199,12 @@ describe("run_llm: no credentials", () => {
 describe("run_llm: cancellation", () => {
   let openaiProxy: TcpProxy;
   let anthropicProxy: TcpProxy;
-  let h: Harness;
+  let h: RunLlmHarness;
   beforeAll(async () => {
     openaiProxy = await startTcpProxy(fakes.openai.url);
     anthropicProxy = await startTcpProxy(fakes.anthropic.url);
     // Long attempt timeouts: only the caller's cancellation can end a hanging request here.
-    h = await startHarness({
+    h = await startRunLlmHarness({
       env: { OPENAI_API_KEY: KEYS.openai, ANTHROPIC_API_KEY: KEYS.anthropic, OPENAI_BASE_URL: openaiProxy.url, ANTHROPIC_BASE_URL: anthropicProxy.url },
       overlay: { router: { latencyClasses: { interactive: { attemptTimeoutMs: 15000, deadlineMs: 20000 } } } },
     });

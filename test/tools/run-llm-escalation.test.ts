@@ -2,17 +2,18 @@
 // content filter to the configured alternative, and an answer that fails a visible check
 // (not the requested JSON, empty, cut at the token limit, refused) to a stronger model.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { taskCapability, tierRank } from "../../src/config/catalog.js";
-import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness, type RunOutput } from "./run-llm-helpers.js";
+import { modelName, taskCapability, tierRank } from "../../src/config/catalog.js";
+import { fakeEnv, requestsFor, startFakes, type Fakes } from "../helpers/llm-fakes.js";
+import { PROMPT, startRunLlmHarness, type RunLlmHarness, type RunOutput } from "../helpers/run-llm.js";
 
 let fakes: Fakes;
-let h: Harness;
+let h: RunLlmHarness;
 /** A tenant whose policy pins the models every fallback and escalation must stay within. */
 const ALLOWED = ["openai:gpt-4.1-mini", "openai:gpt-4.1-nano", "anthropic:claude-haiku-4-5"];
 
 beforeAll(async () => {
   fakes = await startFakes();
-  h = await startHarness({
+  h = await startRunLlmHarness({
     env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
     overlay: { tenants: { restricted: { allowedModels: ALLOWED } } },
   });
@@ -43,7 +44,7 @@ function expectStronger(out: RunOutput, from: string): void {
 describe("run_llm: context length", () => {
   it("moves to a model with a larger context window after a context-length error", async () => {
     const small = "anthropic:claude-haiku-4-5";
-    fakes.anthropic.enqueue({ model: nameOf(small), fault: { kind: "context-length" } });
+    fakes.anthropic.enqueue({ model: modelName(small), fault: { kind: "context-length" } });
     const out = await h.ok({ prompt: PROMPT, model: small });
 
     expect(out.attempts[0]).toMatchObject({ model: small, outcome: "error", errorCode: "context_length_exceeded" });
@@ -52,7 +53,7 @@ describe("run_llm: context length", () => {
     expect(models[out.attempts[1]!.model]!.contextWindow).toBeGreaterThan(models[small]!.contextWindow);
     expect(out.model).toBe(out.attempts[1]!.model);
     // Not retried on the same model: the input will not shrink by itself.
-    expect(requestsFor(fakes.anthropic, nameOf(small))).toHaveLength(1);
+    expect(requestsFor(fakes.anthropic, modelName(small))).toHaveLength(1);
   });
 
   it("returns context_length_exceeded when no callable model has a larger window", async () => {
@@ -77,7 +78,7 @@ describe("run_llm: content filters and refusals", () => {
       [alt[0], "ok", undefined],
     ]);
     expect(out.model).toBe(alt[0]);
-    expect(out.text).toContain(`fake answer from ${nameOf(alt[0]!)}`);
+    expect(out.text).toContain(`fake answer from ${modelName(alt[0]!)}`);
     expect(requestsFor(fakes.openai, "gpt-4.1-mini")).toHaveLength(1);
   });
 
@@ -88,7 +89,7 @@ describe("run_llm: content filters and refusals", () => {
     // The Anthropic alternative (claude-sonnet-4-5) refuses; the refusal is escalated, so script the next one cleanly.
     const first = alt[0]!;
     const fake = first.startsWith("anthropic:") ? fakes.anthropic : fakes.openai;
-    fake.enqueue({ model: nameOf(first), fault: { kind: "status", status: 400, message: "Output blocked by content filtering policy" } });
+    fake.enqueue({ model: modelName(first), fault: { kind: "status", status: 400, message: "Output blocked by content filtering policy" } });
     const out = await h.ok({ prompt: PROMPT, model: "openai:gpt-4.1-mini" });
     expect(shape(out.attempts)).toEqual([
       ["openai:gpt-4.1-mini", "error", "content_filtered"],
@@ -114,7 +115,7 @@ describe("run_llm: content filters and refusals", () => {
 
   it("escalates an Anthropic refusal to a stronger model", async () => {
     const primary = "anthropic:claude-haiku-4-5";
-    fakes.anthropic.enqueue({ model: nameOf(primary), fault: { kind: "content-filter" } });
+    fakes.anthropic.enqueue({ model: modelName(primary), fault: { kind: "content-filter" } });
     const out = await h.ok({ prompt: PROMPT, model: primary });
 
     expect(out.attempts[0]).toMatchObject({ model: primary, outcome: "escalated" });
@@ -122,7 +123,7 @@ describe("run_llm: content filters and refusals", () => {
     expect(out.attempts[1]).toMatchObject({ outcome: "ok" });
     expect(out.escalated).toBe(true);
     expectStronger(out, primary);
-    expect(out.text).toContain(`fake answer from ${nameOf(out.model)}`);
+    expect(out.text).toContain(`fake answer from ${modelName(out.model)}`);
   });
 
   it("escalates a plain-text refusal to a stronger model", async () => {
@@ -152,7 +153,7 @@ describe("run_llm: escalation on a visible quality problem", () => {
     ["an empty answer", { text: "" }, /empty/],
     ["an answer cut at the token limit", { text: '{"city":"Li', finishReason: "length" }, /output token limit/],
   ])("escalates %s to a stronger model", async (_what, reply, why) => {
-    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply });
+    fakes.openai.enqueue({ model: modelName(PRIMARY), reply });
     const out = await h.ok(ask);
 
     expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "ok"]);
@@ -166,12 +167,12 @@ describe("run_llm: escalation on a visible quality problem", () => {
   });
 
   it("sends the schema to the provider and strips a Markdown fence from a good answer", async () => {
-    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "```json\n" + good + "\n```" } });
+    fakes.openai.enqueue({ model: modelName(PRIMARY), reply: { text: "```json\n" + good + "\n```" } });
     const out = await h.ok(ask);
     expect(out.escalated).toBe(false);
     expect(out.model).toBe(PRIMARY);
     expect(out.text).toBe(good);
-    expect(requestsFor(fakes.openai, nameOf(PRIMARY))[0]?.body.response_format).toEqual({
+    expect(requestsFor(fakes.openai, modelName(PRIMARY))[0]?.body.response_format).toEqual({
       type: "json_schema",
       json_schema: { name: "response", schema: responseFormat.schema },
     });
@@ -180,7 +181,7 @@ describe("run_llm: escalation on a visible quality problem", () => {
   it("escalates only once, and keeps the first answer when the stronger model fails", async () => {
     fakes.openai.setDefault({ text: "still not json" });
     fakes.anthropic.setDefault({ text: "still not json" });
-    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "first answer, not json" } });
+    fakes.openai.enqueue({ model: modelName(PRIMARY), reply: { text: "first answer, not json" } });
     const out = await h.ok(ask);
     // The stronger model's answer fails the check too, but there is no second escalation.
     expect(out.attempts.map((a) => a.outcome)).toEqual(["escalated", "ok"]);
@@ -188,7 +189,7 @@ describe("run_llm: escalation on a visible quality problem", () => {
 
     fakes.reset();
     // Now everything after the first answer is down: the held first answer beats an error.
-    fakes.openai.enqueue({ model: nameOf(PRIMARY), reply: { text: "held answer" } });
+    fakes.openai.enqueue({ model: modelName(PRIMARY), reply: { text: "held answer" } });
     for (let i = 0; i < 20; i++) {
       fakes.openai.enqueue({ fault: { kind: "status", status: 503 } });
       fakes.anthropic.enqueue({ fault: { kind: "status", status: 503 } });

@@ -2,18 +2,20 @@
 // the same model, what moves down the chain at once, and that the SDKs never retry on their own.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
-import { PROMPT, fakeEnv, nameOf, requestsFor, startFakes, startHarness, type Fakes, type Harness } from "./run-llm-helpers.js";
+import { modelName } from "../../src/config/catalog.js";
+import { fakeEnv, requestsFor, startFakes, type Fakes } from "../helpers/llm-fakes.js";
+import { PROMPT, startRunLlmHarness, type RunLlmHarness } from "../helpers/run-llm.js";
 
 const PRIMARY = "openai:gpt-4.1-mini";
-const P = nameOf(PRIMARY);
+const P = modelName(PRIMARY);
 
 let fakes: Fakes;
-let h: Harness;
+let h: RunLlmHarness;
 let fallbacks: string[];
 
 beforeAll(async () => {
   fakes = await startFakes();
-  h = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
+  h = await startRunLlmHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
   const decision = (await h.client.callTool({ name: "route_task", arguments: { prompt: PROMPT, model: PRIMARY } })).structuredContent as {
     fallbacks: Array<{ model: string }>;
   };
@@ -139,7 +141,7 @@ describe("run_llm: fail over", () => {
     expect(out.attempts[1]!.message).toContain(String(b));
     expect(out.provider).not.toBe("openai");
     expect(out.model).toBe(fallbacks[0]);
-    expect(out.text).toContain(`fake answer from ${nameOf(fallbacks[0]!)}`);
+    expect(out.text).toContain(`fake answer from ${modelName(fallbacks[0]!)}`);
     expect(requestsFor(fakes.openai, P)).toHaveLength(2);
   });
 
@@ -208,7 +210,7 @@ describe("run_llm: fail over", () => {
 
 describe("run_llm: overall deadline", () => {
   it("stops at the deadline with a timeout error when every model hangs", async () => {
-    const short = await startHarness({
+    const short = await startRunLlmHarness({
       env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
       overlay: { router: { latencyClasses: { interactive: { attemptTimeoutMs: 300, deadlineMs: 1000 } } } },
     });

@@ -1,29 +1,20 @@
 // run_llm happy paths over MCP: plain answers from each provider, cost from the catalog,
 // streaming progress, function tools, answers through the client's own model (sampling), and
 // keys kept out of every result, error and resource (every call in these suites goes through
-// the same check in run-llm-helpers).
+// the same check in test/helpers/mcp-harness).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CreateMessageRequest, CreateMessageResult, Progress } from "@modelcontextprotocol/sdk/types.js";
-import {
-  KEYS,
-  PROMPT,
-  expectNoSecrets,
-  fakeEnv,
-  nameOf,
-  requestsFor,
-  startFakes,
-  startHarness,
-  type Fakes,
-  type Harness,
-  type RunOutput,
-} from "./run-llm-helpers.js";
+import { modelName } from "../../src/config/catalog.js";
+import { KEYS, SECRETS, fakeEnv, requestsFor, startFakes, type Fakes } from "../helpers/llm-fakes.js";
+import { expectNoSecrets } from "../helpers/mcp-harness.js";
+import { PROMPT, startRunLlmHarness, type RunLlmHarness, type RunOutput } from "../helpers/run-llm.js";
 
 let fakes: Fakes;
-let h: Harness;
+let h: RunLlmHarness;
 
 beforeAll(async () => {
   fakes = await startFakes();
-  h = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
+  h = await startRunLlmHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }) });
 });
 afterAll(async () => {
   await h.close();
@@ -209,7 +200,7 @@ describe("run_llm: secrets", () => {
     expect(res.isError).toBe(true);
     expect(err.code).toBe("provider_unavailable");
     expect(err.message).toContain("[redacted]");
-    expectNoSecrets(res);
+    expectNoSecrets(res, SECRETS);
   });
 
   it("shows no key in the status or config resources, or in the tool listing", async () => {
@@ -218,11 +209,11 @@ describe("run_llm: secrets", () => {
     for (const r of resources) {
       const read = await h.client.readResource({ uri: r.uri });
       expect(read.contents.length).toBeGreaterThan(0);
-      expectNoSecrets(read);
+      expectNoSecrets(read, SECRETS);
     }
     const status = await h.readStatus();
     expect(status.providers.find((p) => p.name === "openai")).toMatchObject({ configured: true, keyEnv: "OPENAI_API_KEY", baseUrl: fakes.openai.url });
-    expectNoSecrets(await h.client.listTools());
+    expectNoSecrets(await h.client.listTools(), SECRETS);
   });
 });
 
@@ -244,9 +235,9 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
   });
 
   describe("run_llm: sampling with no keys", () => {
-    let sh: Harness;
+    let sh: RunLlmHarness;
     beforeAll(async () => {
-      sh = await startHarness({ env: {}, sampling });
+      sh = await startRunLlmHarness({ env: {}, sampling });
     });
     afterAll(() => sh.close());
 
@@ -266,8 +257,8 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
 
       expect(sampled).toHaveLength(1);
       const params = sampled[0]!.params;
-      expect(params.modelPreferences?.hints).toContainEqual({ name: nameOf(out.decision.routedModel) });
-      expect(params.modelPreferences?.hints?.[0]).toEqual({ name: nameOf(out.decision.routedModel) });
+      expect(params.modelPreferences?.hints).toContainEqual({ name: modelName(out.decision.routedModel) });
+      expect(params.modelPreferences?.hints?.[0]).toEqual({ name: modelName(out.decision.routedModel) });
       expect(params.messages).toEqual([{ role: "user", content: { type: "text", text: PROMPT } }]);
       expect(params.systemPrompt).toBe("Be brief.");
       expect(params.maxTokens).toBe(300);
@@ -323,9 +314,9 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
   });
 
   describe("run_llm: sampling as the last resort", () => {
-    let sh: Harness;
+    let sh: RunLlmHarness;
     beforeAll(async () => {
-      sh = await startHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }), sampling });
+      sh = await startRunLlmHarness({ env: fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }), sampling });
     });
     afterAll(() => sh.close());
 
@@ -352,9 +343,9 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
   });
 
   describe("run_llm: neither keys nor sampling", () => {
-    let sh: Harness;
+    let sh: RunLlmHarness;
     beforeAll(async () => {
-      sh = await startHarness({ env: {} });
+      sh = await startRunLlmHarness({ env: {} });
     });
     afterAll(() => sh.close());
 
@@ -372,7 +363,7 @@ describe("run_llm: sampling (the MCP client's own model)", () => {
 describe("run_llm: progress across retries", () => {
   it("never repeats or lowers a progress value, even when an attempt is retried", async () => {
     const fk = await startFakes();
-    const hh = await startHarness({ env: fakeEnv({ openai: fk.openai.url, anthropic: fk.anthropic.url }) });
+    const hh = await startRunLlmHarness({ env: fakeEnv({ openai: fk.openai.url, anthropic: fk.anthropic.url }) });
     try {
       fk.openai.enqueue({ model: "gpt-4.1-mini", fault: { kind: "status", status: 429, retryAfter: 0 } });
       fk.openai.enqueue({ model: "gpt-4.1-mini", reply: { text: "x".repeat(1500), chunks: 10 } });
