@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       // Flags first: a bad one must fail before the store and watchers hold the process open.
       const port = values.port !== undefined ? parsePort(values.port) : undefined;
       const runtime = new Runtime({ overlayFile: values.config, store: values["no-store"] ? false : {} });
-      runtime.store?.warm();
+      runtime.warm();
       if (!values["no-watch"]) runtime.watch();
       if (values.http) {
         const { serveHttp } = await import("./cli/serve-http.js");

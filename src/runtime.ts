@@ -8,6 +8,8 @@ import { logger, type Logger } from "./logger.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import { BreakerBoard } from "./resilience/breakers.js";
 import { Store, type StoreOptions } from "./store/store.js";
+import { Budgets } from "./budgets/ledger.js";
+import { LearnedPreferences } from "./learning.js";
 import type { CallRecord } from "./store/telemetry.js";
 
 export interface RuntimeOptions extends LoadOptions {
@@ -30,8 +32,11 @@ export class Runtime {
   readonly providers: ProviderRegistry;
   /** Circuit breakers per provider:model; they outlive config reloads. */
   readonly breakers: BreakerBoard;
-  /** Telemetry, budgets and feedback, when enabled. */
+  /** Telemetry and feedback, when enabled. */
   readonly store: Store | undefined;
+  /** Tier 4 of the router: preferences learned from what the store has seen (with a store only). */
+  readonly learning: LearnedPreferences | undefined;
+  private budgetsRef: Budgets | undefined;
 
   constructor(
     private readonly opts: RuntimeOptions = {},
@@ -43,8 +48,10 @@ export class Runtime {
     this.breakers = new BreakerBoard(this.loaded.config.router.failover.breaker);
     const env = opts.env ?? process.env;
     this.store = opts.store
-      ? new Store({ ...opts.store, ...(opts.store.databaseUrl || !env.DATABASE_URL?.trim() ? {} : { databaseUrl: env.DATABASE_URL.trim() }) }, () => this.loaded.config, log)
+      ? new Store({ ...opts.store, ...(opts.store.databaseUrl || !env.DATABASE_URL?.trim() ? {} : { databaseUrl: env.DATABASE_URL.trim() }) }, log)
       : undefined;
+    const store = this.store;
+    this.learning = store ? new LearnedPreferences(() => store.db(), () => this.loaded.config, log) : undefined;
   }
 
   get config() {
@@ -67,9 +74,21 @@ export class Runtime {
   route(input: RouteInput, extra: { degrade?: { reason: string } } = {}): Decision {
     return this.routerRef.decide(input, {
       configuredProviders: this.configuredProviders(),
-      ...(this.store ? { adjuster: this.store.learning } : {}),
+      ...(this.learning ? { adjuster: this.learning } : {}),
       ...extra,
     });
+  }
+
+  /** The spending ledger over the store, or undefined without one. */
+  async budgets(): Promise<Budgets | undefined> {
+    if (!this.store) return undefined;
+    this.budgetsRef ??= new Budgets(await this.store.db(), () => this.loaded.config);
+    return this.budgetsRef;
+  }
+
+  /** Starts opening the store and, once it is open, the learning refresh; waits for neither. */
+  warm(): void {
+    void this.store?.warm().then((open) => open && this.learning?.start());
   }
 
   /** Whether anyone wants call records: the store, metrics, the dashboard. */
@@ -148,6 +167,7 @@ export class Runtime {
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     this.watchers = [];
+    this.learning?.stop();
     return this.store?.close().catch(() => undefined) ?? Promise.resolve();
   }
 }

@@ -1,20 +1,10 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { Runtime } from "./runtime.js";
-import { registerRouteTask } from "./tools/route-task.js";
+import { registerTools } from "./tools/index.js";
 import { registerConfigResources } from "./resources/config-resources.js";
 import { registerStatusResource } from "./resources/status.js";
 import { registerUsageResource } from "./resources/usage.js";
-import { registerRunLlm } from "./tools/run-llm.js";
-import { registerResearch } from "./tools/research.js";
-import { registerRemoveBackground } from "./tools/remove-background.js";
-import { registerUpscaleImage } from "./tools/upscale-image.js";
-import { registerStyleTransfer } from "./tools/style-transfer.js";
-import { registerGenerativeFill } from "./tools/generative-fill.js";
-import { registerVoiceover } from "./tools/voiceover.js";
-import { registerTranscribe } from "./tools/transcribe.js";
-import { registerRecordFeedback } from "./tools/record-feedback.js";
-import { registerUsageReport } from "./tools/usage-report.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -35,17 +25,7 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
     { name: "switchboard", title: "Switchboard", version: PACKAGE_VERSION },
     { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
-  registerRouteTask(server, runtime);
-  registerRunLlm(server, runtime);
-  registerResearch(server, runtime);
-  registerRemoveBackground(server, runtime);
-  registerUpscaleImage(server, runtime);
-  registerStyleTransfer(server, runtime);
-  registerGenerativeFill(server, runtime);
-  registerVoiceover(server, runtime);
-  registerTranscribe(server, runtime);
-  registerRecordFeedback(server, runtime);
-  registerUsageReport(server, runtime);
+  registerTools(server, runtime);
   registerConfigResources(server, runtime);
   registerStatusResource(server, runtime);
   registerUsageResource(server, runtime);

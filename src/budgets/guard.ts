@@ -1,7 +1,25 @@
-import type { Decision, RouteInput } from "../routing/types.js";
-import { callCost, providerOf, tenantAllows } from "../config/catalog.js";
-import type { Runtime } from "../runtime.js";
-import type { Reservation } from "./ledger.js";
+import { callCost, tenantAllows } from "../config/catalog.js";
+import type { SwitchboardConfig } from "../config/schema.js";
+import type { Decision } from "../routing/types.js";
+import type { Budgets, Reservation } from "./ledger.js";
+
+/** What the guard needs from the layers around it; it reaches nothing else. */
+export interface BudgetGuardDeps {
+  config: SwitchboardConfig;
+  /** The spending ledger, or undefined when there is no store (then nothing is checked). */
+  ledger: Budgets | undefined;
+  /** Whether a model can be called here (its provider has credentials). */
+  callable(id: string): boolean;
+  /** Routes again in degraded mode with this reason; undefined when the caller pinned the model. */
+  reroute(reason: string): Decision | undefined;
+}
+
+export interface GuardedCall {
+  /** The decision to run: the one given, or its degraded re-route near a ceiling. */
+  decision: Decision;
+  /** Replaces the reservation with the real cost (0 for a failed call). Idempotent. */
+  settle(costUsd: number): Promise<void>;
+}
 
 /**
  * Budget checks around one LLM call. Near a ceiling the call is re-routed in degraded mode (the
@@ -10,37 +28,35 @@ import type { Reservation } from "./ledger.js";
  * escalation on the dearest model the chain could reach. After it, the reservation settles to
  * the real cost.
  */
-export async function guardBudget(
-  runtime: Runtime,
-  input: RouteInput,
-  decision: Decision,
-  maxOutputTokens: number,
-): Promise<{ decision: Decision; settle: (costUsd: number) => Promise<void> }> {
-  const store = runtime.store;
-  if (!store) return { decision, settle: async () => undefined };
-  const cfg = runtime.config;
-  const budgets = await store.budgets();
-  const pressure = await budgets.pressure(decision.tenant);
+export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, maxOutputTokens: number): Promise<GuardedCall> {
+  const { ledger, config: cfg } = deps;
+  if (!ledger) return { decision, settle: async () => undefined };
+  const pressure = await ledger.pressure(decision.tenant);
   let d = decision;
-  if (pressure.ceiling && pressure.ratio >= cfg.budgets.degradeAt && !input.model) {
-    d = runtime.route({ ...input, requestId: decision.requestId }, { degrade: { reason: `degraded: ${pressure.ceiling.label} budget ${Math.round(pressure.ratio * 100)}% used` } });
+  if (pressure.ceiling && pressure.ratio >= cfg.budgets.degradeAt) {
+    d = deps.reroute(`degraded: ${pressure.ceiling.label} budget ${Math.round(pressure.ratio * 100)}% used`) ?? d;
   }
-  const tenant = cfg.tenants[d.tenant]!;
-  const inputTokens = Math.ceil(d.estimate.inputTokens * cfg.budgets.inputMargin);
-  const costOf = (id: string) => {
-    const m = cfg.models[id];
-    return m ? callCost(m, inputTokens, Math.min(maxOutputTokens, m.maxOutput)) : 0;
-  };
-  const reachable = Object.keys(cfg.models).filter((id) => tenantAllows(tenant, id) && !!runtime.providers.adapter(providerOf(id)));
-  const worst = costOf(d.model) + Math.max(0, ...reachable.map(costOf), ...d.fallbacks.map((f) => costOf(f.model)));
-  const reservation: Reservation = await budgets.reserve(d.tenant, worst);
+  const reservation: Reservation = await ledger.reserve(d.tenant, worstCase(deps, d, maxOutputTokens));
   let settled = false;
   return {
     decision: d,
     settle: async (costUsd: number) => {
       if (settled) return;
       settled = true;
-      await budgets.settle(reservation, costUsd);
+      await ledger.settle(reservation, costUsd);
     },
   };
+}
+
+/** The first answer on the routed model plus one escalation on the dearest model within reach. */
+function worstCase(deps: BudgetGuardDeps, d: Decision, maxOutputTokens: number): number {
+  const cfg = deps.config;
+  const tenant = cfg.tenants[d.tenant]!;
+  const inputTokens = Math.ceil(d.estimate.inputTokens * cfg.budgets.inputMargin);
+  const costOf = (id: string) => {
+    const m = cfg.models[id];
+    return m ? callCost(m, inputTokens, Math.min(maxOutputTokens, m.maxOutput)) : 0;
+  };
+  const reachable = Object.keys(cfg.models).filter((id) => tenantAllows(tenant, id) && deps.callable(id));
+  return costOf(d.model) + Math.max(0, ...reachable.map(costOf), ...d.fallbacks.map((f) => costOf(f.model)));
 }

@@ -12,8 +12,8 @@ export async function runReport(runtime: Runtime, f: Flags): Promise<number> {
   if (tenant && !runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
   const days = Number(typeof f.days === "string" ? f.days : 30);
   try {
-    await store.learning.refresh();
-    const rep = { ...(await usageReport(await store.db(), { tenant, days })), demotedModels: store.learning.demoted() };
+    await runtime.learning!.refresh();
+    const rep = { ...(await usageReport(await store.db(), { tenant, days })), demotedModels: runtime.learning!.demoted() };
     if (f.json) {
       out(JSON.stringify(rep, null, 2));
       return 0;

@@ -1,139 +1,88 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
-import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
-import { runChain, type Attempt } from "../resilience/failover.js";
-import { answerProblem } from "../resilience/quality-gate.js";
-import type { Decision, ModelPreferences } from "../routing/types.js";
+import { guardBudget, type GuardedCall } from "../budgets/guard.js";
+import { providerOf } from "../config/catalog.js";
+import { invalidRequest } from "../errors.js";
+import type { ChatResult, Usage } from "../providers/types.js";
+import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
+import { callLlm, type LlmCallContext, type LlmCallSpec } from "./llm-call.js";
+import type { Served } from "./served.js";
 
-export interface LlmCallSpec {
-  messages: LlmMessage[];
-  system?: string;
-  temperature?: number;
-  responseFormat?: ResponseFormat;
-  functionTools?: FunctionTool[];
-  maxOutputTokens?: number;
-  modelPreferences?: ModelPreferences;
+/**
+ * The one way an LLM is called, whichever tool calls it:
+ *
+ *   route → reserve budget → run the chain → settle → report what served
+ *
+ * Each step is a function of its own, so the next features slot in where they belong: streaming
+ * to a client is a chain option, reserving an escalation only when it happens belongs to the
+ * reserve/settle pair, and a multi-step tool loop repeats reserve → chain → settle per step.
+ */
+
+export interface LlmJob {
+  /** What the router reads (prompt or messages, mode, tenant, preferences, needs...). */
+  route: RouteInput;
+  /** What the model is sent. */
+  call: LlmCallSpec;
+  /** An LLM decision the caller already made (research routes first to see whether an LLM is there). */
+  decision?: Decision;
 }
 
-export interface LlmCallResult {
+export interface PipelineContext extends LlmCallContext {
+  /** Told the decision as soon as the call is routed and reserved, before any model runs. */
+  onDecision?(decision: Decision): void;
+}
+
+export interface LlmOutcome extends Served {
   result: ChatResult;
-  /** provider:model that answered ("sampling:<client model>" through sampling). */
-  model: string;
-  provider: string;
-  attempts: Attempt[];
+  usage: Usage;
+  /** The answer came from a stronger model after the first fell short. */
   escalated: boolean;
-  costUsd: number;
   /** Why the answer still fails its check, when nothing could do better. */
   problem?: string;
 }
 
-export interface LlmCallContext {
-  signal: AbortSignal;
-  /** Streams when set: called with the characters received so far. */
-  onProgress?: (streamedChars: number, message: string) => void;
-}
-
-/** The decision's chain, then the client's own model when it can sample. */
-function candidatesFor(decision: Decision, sampling: SamplingAdapter | undefined): string[] {
-  return [decision.model, ...decision.fallbacks.map((f) => f.model), ...(sampling ? [SAMPLING_MODEL] : [])];
-}
-
-/** Whether any model of the decision's chain (or the client's) can be called here. */
-export function llmAvailable(runtime: Runtime, server: McpServer, decision: Decision): boolean {
-  if (SamplingAdapter.supported(server.server)) return true;
-  return candidatesFor(decision, undefined).some((id) => !!runtime.providers.adapter(providerOf(id)));
-}
-
-/** Runs one LLM call down the decision's chain with retries, breakers, fallbacks and escalation. */
-export async function callLlm(runtime: Runtime, server: McpServer, decision: Decision, spec: LlmCallSpec, ctx: LlmCallContext): Promise<LlmCallResult> {
-  const cfg = runtime.config;
-  const latency = cfg.router.latencyClasses[decision.latency];
-  const sampling = SamplingAdapter.supported(server.server) ? new SamplingAdapter(server.server, samplingPreferences(decision, spec.modelPreferences)) : undefined;
-  let streamed = 0;
-  let reported = 0;
-  let lastSent = -1;
-  // MCP progress must increase: a status message between attempts still moves it forward.
-  const send = (message: string) => {
-    lastSent = Math.max(streamed, lastSent + 1);
-    ctx.onProgress?.(lastSent, message);
-  };
-
-  const chain = await runChain(candidatesFor(decision, sampling), {
-    cfg,
-    board: runtime.breakers,
-    taskType: decision.taskType,
-    signal: ctx.signal,
-    attemptTimeoutMs: latency.attemptTimeoutMs,
-    deadlineAt: Date.now() + latency.deadlineMs,
-    interactive: decision.latency === "interactive",
-    secrets: runtime.providers.secrets(),
-    keyHint: (p) => runtime.providers.keyEnv(p),
-    samplingPossible: true,
-    callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
-    eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
-    check: (r) => answerProblem(r, spec.responseFormat),
-    call: (id, signal) => {
-      const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
-      const model = cfg.models[id];
-      const req: ChatRequest = {
-        model: modelName(id),
-        messages: spec.messages,
-        maxOutputTokens: Math.min(spec.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
-        ...(spec.system ? { system: spec.system } : {}),
-        ...(spec.temperature !== undefined ? { temperature: spec.temperature } : {}),
-        ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
-        ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
-      };
-      const progress = ctx.onProgress;
-      if (progress) send(`calling ${id}`);
-      return adapter.chat(req, {
-        signal,
-        ...(progress
-          ? {
-              onDelta: (piece: string) => {
-                streamed += piece.length;
-                // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
-                if (streamed - reported >= 200) {
-                  reported = streamed;
-                  send(`streaming from ${id}`);
-                }
-              },
-            }
-          : {}),
-      });
-    },
+export async function runLlmPipeline(runtime: Runtime, server: McpServer, job: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
+  const routed = job.decision ?? route(runtime, job.route);
+  const guarded = await reserve(runtime, job, routed);
+  const decision = guarded.decision;
+  ctx.onDecision?.(decision);
+  const call = await callLlm(runtime, server, decision, job.call, ctx).catch(async (err: unknown) => {
+    // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
+    await guarded.settle(0);
+    throw err;
   });
-
-  const served = chain.model === SAMPLING_MODEL && sampling?.lastModel ? `sampling:${sampling.lastModel}` : chain.model;
+  await guarded.settle(call.costUsd);
   return {
-    result: chain.result,
-    model: served,
-    provider: providerOf(chain.model),
-    attempts: chain.attempts,
-    escalated: chain.escalated,
-    costUsd: llmCost(runtime, chain.model, chain.result),
-    ...(chain.problem ? { problem: chain.problem } : {}),
+    decision,
+    model: call.model,
+    provider: call.provider,
+    attempts: call.attempts,
+    costUsd: call.costUsd,
+    usage: call.result.usage,
+    result: call.result,
+    escalated: call.escalated,
+    ...(call.problem ? { problem: call.problem } : {}),
   };
 }
 
-function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
-  const name = modelName(d.model);
-  const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier];
-  return {
-    hints: [name, ...(p?.hints ?? []).map((h) => h.name ?? "").filter(Boolean)],
-    costPriority: p?.costPriority ?? byTier.cost,
-    speedPriority: p?.speedPriority ?? (d.latency === "interactive" ? 0.7 : 0.3),
-    intelligencePriority: p?.intelligencePriority ?? byTier.intelligence,
-  };
+function route(runtime: Runtime, input: RouteInput): Decision {
+  const d = runtime.route(input);
+  if (d.job !== "llm") {
+    throw invalidRequest(`mode ${d.mode} is a ${d.job} job, not an LLM call`, "use the matching media, voice or transcription tool, or pick an LLM mode.", { field: "mode" });
+  }
+  return d;
 }
 
-/** Cost from catalog prices and the provider's reported usage; cached input at its own price. */
-export function llmCost(runtime: Runtime, id: string, r: ChatResult): number {
-  const m = runtime.config.models[id];
-  if (!m) return 0;
-  const cached = Math.min(r.usage.cachedInputTokens, r.usage.inputTokens);
-  const cost = ((r.usage.inputTokens - cached) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + r.usage.outputTokens * m.price.output) / 1e6;
-  return Math.round(cost * 1e8) / 1e8;
+/** Near a ceiling the guard re-routes in degraded mode, unless the caller pinned the model. */
+async function reserve(runtime: Runtime, job: LlmJob, decision: Decision): Promise<GuardedCall> {
+  return guardBudget(
+    {
+      config: runtime.config,
+      ledger: await runtime.budgets(),
+      callable: (id) => !!runtime.providers.adapter(providerOf(id)),
+      reroute: (reason) => (job.route.model ? undefined : runtime.route({ ...job.route, requestId: decision.requestId }, { degrade: { reason } })),
+    },
+    decision,
+    job.call.maxOutputTokens ?? 4096,
+  );
 }

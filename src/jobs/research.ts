@@ -1,12 +1,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { modelName, providerOf } from "../config/catalog.js";
-import { PerplexityAdapter, TavilyAdapter, type RetrievalAdapter, type RetrievalQuery, type RetrievalResult, type Source } from "../providers/retrieval.js";
-import type { Attempt } from "../resilience/failover.js";
+import type { RetrievalAdapter, RetrievalQuery, RetrievalResult, Source } from "../providers/retrieval.js";
+import { providerOf } from "../config/catalog.js";
 import { SwitchboardError } from "../errors.js";
-import type { Decision } from "../routing/types.js";
+import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { callLlm, llmAvailable } from "./llm-pipeline.js";
+import { llmAvailable } from "./llm-call.js";
+import { runLlmPipeline } from "./llm-pipeline.js";
+import type { Served } from "./served.js";
 import { jobDecision, runServiceChain } from "./service-chain.js";
+
 export interface ResearchArgs {
   question: string;
   kind: RetrievalQuery["kind"];
@@ -18,22 +20,18 @@ export interface ResearchArgs {
   requestId?: string;
 }
 
-export interface ResearchOutcome {
+/** Served by the synthesis model when one answered, else by the retrieval service alone. */
+export interface ResearchOutcome extends Served {
   answer: string;
   citations: Array<{ n: number; title: string; url: string; snippet: string; publishedAt?: string }>;
   note?: string;
   retrievalProvider: string;
   synthesisModel?: string;
-  decision: Decision;
-  attempts: Attempt[];
-  costUsd: number;
 }
 
 function retrievalAdapter(runtime: Runtime, id: string): RetrievalAdapter {
-  const creds = runtime.providers.credentials(providerOf(id))!;
-  const opts = { apiKey: creds.key, baseUrl: creds.baseUrl };
-  if (providerOf(id) === "tavily") return new TavilyAdapter(opts, modelName(id) === "basic" ? "basic" : "advanced");
-  if (providerOf(id) === "perplexity") return new PerplexityAdapter(opts, modelName(id));
+  const adapter = runtime.providers.retrieval(id);
+  if (adapter) return adapter;
   throw new SwitchboardError({ code: "invalid_request", message: `${id} is not a retrieval service`, hint: "jobs.retrieval chains may name perplexity:* and tavily:* services.", retryable: false });
 }
 
@@ -42,7 +40,12 @@ const SYSTEM =
   "source number in brackets, like [2]. If the sources disagree or do not cover something, say so. Be concise and factual.";
 
 /** Retrieval (with failover between providers), then synthesis by the routed LLM with numbered citations. */
-export async function research(runtime: Runtime, server: McpServer, args: ResearchArgs, ctx: { signal: AbortSignal; progress: (n: number, message: string) => void }): Promise<ResearchOutcome> {
+export async function research(
+  runtime: Runtime,
+  server: McpServer,
+  args: ResearchArgs,
+  ctx: { signal: AbortSignal; progress: (n: number, message: string) => void; onDecision?: (d: Decision) => void },
+): Promise<ResearchOutcome> {
   const settings = runtime.config.jobSettings.retrieval;
   const retrievalDecision = jobDecision(
     runtime,
@@ -71,8 +74,10 @@ export async function research(runtime: Runtime, server: McpServer, args: Resear
   let cost = retrievalCost(runtime, found.model);
 
   // Synthesis runs on the LLM the router picks for the question itself.
-  const decision = runtime.route({ prompt: args.question, mode: "research_analyst", ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.user ? { user: args.user } : {}), requestId: retrievalDecision.requestId });
-  const base = { citations, retrievalProvider: found.model, decision, attempts: found.attempts };
+  const synthesisRoute: RouteInput = { prompt: args.question, mode: "research_analyst", ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.user ? { user: args.user } : {}), requestId: retrievalDecision.requestId };
+  const decision = runtime.route(synthesisRoute);
+  ctx.onDecision?.(decision);
+  const base = { citations, retrievalProvider: found.model, decision, model: found.model, provider: providerOf(found.model), attempts: found.attempts };
   if (!sources.length) {
     return { ...base, answer: found.result.answer ?? "", note: "the search returned no sources", costUsd: round(cost) };
   }
@@ -86,15 +91,29 @@ export async function research(runtime: Runtime, server: McpServer, args: Resear
   }
   ctx.progress(sources.length, "synthesizing");
   const numbered = citations.map((c) => `[${c.n}] ${c.title} (${c.url})${c.publishedAt ? `, ${c.publishedAt}` : ""}\n${c.snippet}`).join("\n\n");
-  const llm = await callLlm(
+  // Through the pipeline, so the synthesis is reserved against the tenant's budget like any LLM call.
+  const llm = await runLlmPipeline(
     runtime,
     server,
-    decision,
-    { system: SYSTEM, messages: [{ role: "user", content: `Question: ${args.question}\n\nSources:\n${numbered}` }], maxOutputTokens: 1500 },
-    { signal: ctx.signal },
+    {
+      route: synthesisRoute,
+      decision,
+      call: { system: SYSTEM, messages: [{ role: "user", content: `Question: ${args.question}\n\nSources:\n${numbered}` }], maxOutputTokens: 1500 },
+    },
+    { signal: ctx.signal, ...(ctx.onDecision ? { onDecision: ctx.onDecision } : {}) },
   );
   cost += llm.costUsd;
-  return { ...base, answer: llm.result.text, synthesisModel: llm.model, attempts: [...found.attempts, ...llm.attempts], costUsd: round(cost) };
+  return {
+    ...base,
+    decision: llm.decision,
+    answer: llm.result.text,
+    synthesisModel: llm.model,
+    model: llm.model,
+    provider: llm.provider,
+    usage: llm.usage,
+    attempts: [...found.attempts, ...llm.attempts],
+    costUsd: round(cost),
+  };
 }
 
 function dedupe(sources: Source[]): Source[] {

@@ -24,7 +24,7 @@ export function registerUsageResource(server: McpServer, runtime: Runtime): void
         ? { error: "the store is off in this server (serve without --no-store)" }
         : !runtime.config.tenants[name]
           ? { error: `unknown tenant "${name}"`, validValues: Object.keys(runtime.config.tenants) }
-          : (await store.telemetry.flush(), { ...(await usageReport(await store.db(), { tenant: name, days: 30 })), demotedModels: store.learning.demoted() });
+          : (await store.telemetry.flush(), { ...(await usageReport(await store.db(), { tenant: name, days: 30 })), demotedModels: runtime.learning!.demoted() });
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(body, null, 2) }] };
     },
   );

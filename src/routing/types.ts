@@ -1,4 +1,8 @@
-import type { Complexity, CostTier, LatencyClass, TaskType } from "../config/schema.js";
+import type { LatencyClass, TaskType } from "../config/schema.js";
+import type { ScoreAdjustment } from "./decision-schema.js";
+
+/** The decision and its parts are declared once, as a schema (decision-schema.ts). */
+export type { Alternative, Decision, DecisionTier, ModelRef, ScoreAdjustment } from "./decision-schema.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool";
@@ -44,15 +48,8 @@ export interface RouteInput {
   needs?: { toolCalling?: boolean; json?: boolean };
 }
 
-/** A score change proposed by something outside the pure router (tier 4: learning from feedback). */
-export interface ScoreAdjustment {
-  model: string;
-  delta: number;
-  reason: string;
-}
-
 /**
- * Tier 4's seam. The store (telemetry, feedback) implements it; the router only applies what it
+ * Tier 4's seam. learning.ts implements it from what the store has seen; the router only applies what it
  * returns and shows each reason in the decision. With no adjuster, nothing is adjusted.
  */
 export interface PreferenceAdjuster {
@@ -67,41 +64,3 @@ export interface RouteContext {
   degrade?: { reason: string };
 }
 
-export type DecisionTier = "explicit" | "signals" | "classifier" | "default";
-
-export interface ModelRef {
-  model: string;
-  provider: string;
-}
-
-export interface Alternative extends ModelRef {
-  score?: number;
-  why: string;
-}
-
-export interface Decision {
-  requestId: string;
-  mode: string;
-  modeSource: "explicit" | "tenant" | "task" | "attachments";
-  job: "llm" | "retrieval" | "media" | "voice" | "transcription";
-  taskType: TaskType;
-  complexity: Complexity;
-  costTier: CostTier;
-  model: string;
-  provider: string;
-  fallbacks: ModelRef[];
-  tier: DecisionTier;
-  confidence: number;
-  signals: string[];
-  reason: string;
-  alternatives: Alternative[];
-  estimate: { inputTokens: number; outputTokens: number; costUsd: number };
-  tools: string[];
-  mcpTools: string[];
-  latency: LatencyClass;
-  tenant: string;
-  experiment?: { name: string; arm: "treatment" | "control" };
-  adjustments: ScoreAdjustment[];
-  configVersion: string;
-  decisionMs: number;
-}

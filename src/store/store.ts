@@ -1,8 +1,5 @@
-import type { SwitchboardConfig } from "../config/schema.js";
 import type { Logger } from "../logger.js";
-import { Budgets } from "../budgets/ledger.js";
 import { openDb, type Db } from "./db.js";
-import { LearnedPreferences } from "../learning.js";
 import { TelemetryWriter, type CallRecord } from "./telemetry.js";
 
 export interface StoreOptions {
@@ -13,23 +10,19 @@ export interface StoreOptions {
 }
 
 /**
- * Telemetry, budgets and feedback over one database. The database opens in the background on
+ * The database and what is written straight to it: telemetry and feedback. Budgets (budgets/)
+ * and learned preferences (learning.ts) are built over it by the runtime. The database opens in the background on
  * first use (PGlite takes seconds to start), so serving starts at once.
  */
 export class Store {
   private dbPromise: Promise<Db> | undefined;
   readonly telemetry: TelemetryWriter;
-  /** Tier 4 of the router: preferences learned from overrides, ratings and outcomes. */
-  readonly learning: LearnedPreferences;
-  private budgetsRef: Budgets | undefined;
 
   constructor(
     private readonly opts: StoreOptions,
-    private readonly config: () => SwitchboardConfig,
     private readonly log: Logger,
   ) {
     this.telemetry = new TelemetryWriter(() => this.db(), log);
-    this.learning = new LearnedPreferences(() => this.db(), config, log);
   }
 
   db(): Promise<Db> {
@@ -41,14 +34,12 @@ export class Store {
     return this.dbPromise;
   }
 
-  /** Starts opening the database and the learning refresh without waiting for either. */
-  warm(): void {
-    void this.db().then(() => this.learning.start(), () => undefined);
-  }
-
-  async budgets(): Promise<Budgets> {
-    this.budgetsRef ??= new Budgets(await this.db(), this.config);
-    return this.budgetsRef;
+  /** Starts opening the database without waiting for it; resolves once open (never rejects). */
+  warm(): Promise<boolean> {
+    return this.db().then(
+      () => true,
+      () => false,
+    );
   }
 
   record(r: CallRecord): void {
@@ -68,7 +59,6 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    this.learning.stop();
     await this.telemetry.flush();
     if (this.dbPromise) await (await this.dbPromise).close();
   }

@@ -1,48 +1,53 @@
 import { randomUUID } from "node:crypto";
-import type { Runtime } from "../runtime.js";
+import type { SwitchboardConfig } from "../config/schema.js";
+import type { Served } from "../jobs/served.js";
 import type { CallRecord } from "../store/telemetry.js";
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" ? (v as Obj) : {});
+/** What a tool call has said about how it was served so far (nothing, a decision, or all of it). */
+export type ServedSoFar = Partial<Served>;
+
+interface CallArgs {
+  tenant?: unknown;
+  user?: unknown;
+  requestId?: unknown;
+  model?: unknown;
+  prompt?: unknown;
+}
+
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
 /**
- * The telemetry record of one tool call, read from its arguments and its result (every tool's
- * result carries the same decision/attempts/usage/cost fields, route_task's at the top level).
+ * The telemetry record of one tool call: its arguments, the served block the tool handed over,
+ * the outcome ("ok" or an error code) and the latency.
  */
-export function callRecord(tool: string, args: Obj, out: unknown, outcome: string, latencyMs: number, runtime: Runtime): CallRecord {
-  const o = obj(out);
-  const d = Object.keys(obj(o.decision)).length ? obj(o.decision) : o;
-  const attempts = Array.isArray(o.attempts) ? (o.attempts as Obj[]) : [];
-  const usage = obj(o.usage);
-  const experiment = obj(d.experiment);
+export function callRecord(tool: string, args: CallArgs, served: ServedSoFar, outcome: string, latencyMs: number, cfg: SwitchboardConfig): CallRecord {
+  const d = served.decision;
+  const attempts = served.attempts ?? [];
   const models = new Set(attempts.filter((a) => a.outcome !== "skipped").map((a) => a.model));
+  const user = str(args.user);
+  const prompt = cfg.store.recordPrompts ? str(args.prompt) : undefined;
   return {
-    requestId: str(d.requestId) ?? str(args.requestId) ?? randomUUID(),
+    requestId: d?.requestId ?? str(args.requestId) ?? randomUUID(),
     at: new Date(),
-    tenant: str(args.tenant) ?? str(d.tenant) ?? runtime.config.router.defaultTenant,
-    ...(str(args.user) ? { user: str(args.user)! } : {}),
+    tenant: str(args.tenant) ?? d?.tenant ?? cfg.router.defaultTenant,
+    ...(user ? { user } : {}),
     tool,
-    ...(str(d.mode) ? { mode: str(d.mode)! } : {}),
-    ...(str(d.taskType) ? { taskType: str(d.taskType)! } : {}),
-    ...(str(d.tier) ? { tier: str(d.tier)! } : {}),
-    ...(typeof d.confidence === "number" ? { confidence: d.confidence } : {}),
-    ...(str(o.model) ? { model: str(o.model)! } : {}),
-    ...(str(o.provider) ? { provider: str(o.provider)! } : {}),
+    ...(d ? { mode: d.mode, taskType: d.taskType, tier: d.tier, confidence: d.confidence } : {}),
+    ...(served.model ? { model: served.model } : {}),
+    ...(served.provider ? { provider: served.provider } : {}),
     attempts: attempts.length,
     fallbacks: Math.max(0, models.size - 1),
     latencyMs,
-    // A failed call's input is estimated; a decision alone (route_task) sent no tokens anywhere.
-    inputTokens: num(usage.inputTokens) || (attempts.length ? num(obj(d.estimate).inputTokens) : 0),
-    outputTokens: num(usage.outputTokens),
-    costUsd: num(o.costUsd),
-    tools: Array.isArray(d.tools) ? (d.tools as string[]) : [],
-    mcpTools: Array.isArray(d.mcpTools) ? (d.mcpTools as string[]) : [],
+    // A failed call's input is estimated from its decision; a decision alone (route_task) sent no tokens anywhere.
+    inputTokens: served.usage?.inputTokens || (outcome !== "ok" && attempts.length && d ? d.estimate.inputTokens : 0),
+    outputTokens: served.usage?.outputTokens ?? 0,
+    costUsd: served.costUsd ?? 0,
+    tools: d?.tools ?? [],
+    mcpTools: d?.mcpTools ?? [],
     outcome,
-    ...(str(experiment.name) ? { experiment: str(experiment.name)!, arm: str(experiment.arm)! } : {}),
+    ...(d?.experiment ? { experiment: d.experiment.name, arm: d.experiment.arm } : {}),
     overridden: typeof args.model === "string",
-    ...(str(d.reason) ? { reason: str(d.reason)! } : {}),
-    ...(runtime.config.store.recordPrompts && str(args.prompt) ? { prompt: str(args.prompt)! } : {}),
+    ...(d ? { reason: d.reason } : {}),
+    ...(prompt ? { prompt } : {}),
   };
 }

@@ -5,7 +5,8 @@ import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, T
 import { SwitchboardError, closest, type ErrorBody } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import { logger } from "../logger.js";
-import { callRecord } from "./call-record.js";
+import { callRecord, type ServedSoFar } from "./call-record.js";
+import type { Served } from "../jobs/served.js";
 import { principalOf, scopeTenant } from "../auth.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -21,6 +22,12 @@ export interface ToolContext {
   status(progress: number, message: string): void;
   /** The call came over the network (HTTP), not from a local host process: file access is narrower. */
   remote: boolean;
+  /**
+   * Tells the runtime what served the call (decision, model, attempts, usage, cost), for
+   * telemetry, metrics and the dashboard. Later calls add to earlier ones: a job can name its
+   * decision as soon as it routes, so a call that fails afterwards is still recorded with it.
+   */
+  serve(served: ServedSoFar): void;
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
@@ -51,6 +58,10 @@ function lenient(schema: z.ZodType): z.ZodType {
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>) {
   return def;
 }
+
+/** A definition of any tool, for lists of them (tools/index.ts). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyToolDefinition = ToolDefinition<any, any>;
 
 /**
  * The strict parser and the listed schema of a definition, built once: converting every tool's
@@ -93,9 +104,10 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     },
     async (raw: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
       const t0 = performance.now();
+      const served: ServedSoFar = {};
       // Refused calls are recorded too: errors by code must count bad input and refusals.
       const refuse = (body: ErrorBody, args: Record<string, unknown>) => {
-        if (runtime.observed) runtime.recordCall(callRecord(def.name, args, undefined, body.code, performance.now() - t0, runtime));
+        if (runtime.observed) runtime.recordCall(callRecord(def.name, args, served, body.code, performance.now() - t0, runtime.config));
         return errorResult(body);
       };
       const parsed = strict.safeParse(raw ?? {});
@@ -127,13 +139,14 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         status: (value, message) => void progress(value, undefined, message).catch(() => undefined),
         // HTTP transports attach requestInfo (the request's headers); stdio and in-memory do not.
         remote: extra.requestInfo !== undefined,
+        serve: (part) => void Object.assign(served, part),
       };
-      const record = (out: unknown, code: string) => {
-        if (runtime.observed) runtime.recordCall(callRecord(def.name, parsed.data as Record<string, unknown>, out, code, performance.now() - t0, runtime));
+      const record = (code: string) => {
+        if (runtime.observed) runtime.recordCall(callRecord(def.name, parsed.data as Record<string, unknown>, served, code, performance.now() - t0, runtime.config));
       };
       try {
         const out = await def.run(parsed.data, ctx);
-        record(out, "ok");
+        record("ok");
         // Compact JSON: the text mirror is for clients without structuredContent, not for reading.
         return {
           content: [{ type: "text", text: JSON.stringify(out) }, ...(def.content?.(out, runtime) ?? [])],
@@ -141,10 +154,11 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         };
       } catch (err) {
         if (err instanceof SwitchboardError) {
-          record({ attempts: err.body.attempts }, err.body.code);
+          if (err.body.attempts) served.attempts = err.body.attempts as Served["attempts"];
+          record(err.body.code);
           return errorResult(err.body);
         }
-        record(undefined, "internal");
+        record("internal");
         logger.error({ tool: def.name, err: (err as Error).message, stack: (err as Error).stack }, "tool failed unexpectedly");
         return errorResult({
           code: "internal",

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+import { imageInput, mediaTool } from "./media-tool.js";
 
 export const generativeFillTool = mediaTool({
   name: "generative_fill",
@@ -15,5 +13,3 @@ export const generativeFillTool = mediaTool({
   },
   toInputs: (a) => ({ image: a.image, mask: a.mask, prompt: a.prompt }),
 });
-
-export const registerGenerativeFill = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, generativeFillTool);

@@ -1,10 +1,7 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { fileContent, runMediaJob, type MediaInputs, type MediaJob } from "../jobs/media-job.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
-import { served } from "./run-llm.js";
-import { servedOutput } from "./routing-input.js";
+import { defineTool } from "./define-tool.js";
+import { servedFields, servedOutput } from "./served-output.js";
 
 /** Inputs every media tool takes besides its own. */
 export const imageInput = z.string().min(1).describe("The image: an http(s) URL, or a path to a local file inside an allowed folder (files.allowedInputDirs).");
@@ -39,17 +36,14 @@ export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: 
         progress: ctx.status,
         remote: ctx.remote,
       });
+      ctx.serve(r);
       return {
         files: r.files,
         predictionId: r.predictionId,
-        ...served(r, t0),
+        ...servedFields(r, t0),
       };
     },
     // Inline bytes only under the configured cap (clients cap results near 1 MB).
     content: (out, runtime) => fileContent(out.files as Parameters<typeof fileContent>[0], runtime.config.files.maxInlineBytes),
   });
-}
-
-export function registerMediaTool(server: McpServer, runtime: Runtime, tool: ReturnType<typeof mediaTool>): void {
-  registerTool(server, runtime, tool);
 }

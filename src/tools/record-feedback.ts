@@ -1,8 +1,6 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { invalidRequest, unknownValue } from "../errors.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
+import { defineTool } from "./define-tool.js";
 
 export const recordFeedbackTool = defineTool({
   name: "record_feedback",
@@ -32,11 +30,7 @@ export const recordFeedbackTool = defineTool({
     const rating = args.rating === "up" ? 5 : args.rating === "down" ? 1 : args.rating;
     await store.recordFeedback({ requestId: args.requestId, tenant, ...(args.user ? { user: args.user } : {}), ...(rating !== undefined ? { rating } : {}), ...(args.preferredModel ? { preferredModel: args.preferredModel } : {}), ...(args.note ? { note: args.note } : {}) });
     // Feedback should steer the very next decisions, not the next scheduled refresh.
-    void store.learning.refresh();
+    void runtime.learning!.refresh();
     return { recorded: true, requestId: args.requestId };
   },
 });
-
-export function registerRecordFeedback(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, recordFeedbackTool);
-}

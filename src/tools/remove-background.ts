@@ -1,6 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+import { imageInput, mediaTool } from "./media-tool.js";
 
 export const removeBackgroundTool = mediaTool({
   name: "remove_background",
@@ -10,5 +8,3 @@ export const removeBackgroundTool = mediaTool({
   input: { image: imageInput },
   toInputs: (a) => ({ image: a.image }),
 });
-
-export const registerRemoveBackground = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, removeBackgroundTool);

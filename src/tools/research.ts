@@ -1,10 +1,7 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { research } from "../jobs/research.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
-import { decisionSummary } from "./run-llm.js";
-import { attemptOutput } from "./routing-input.js";
+import { defineTool } from "./define-tool.js";
+import { servedFields, servedOutput } from "./served-output.js";
 
 export const researchTool = defineTool({
   name: "research",
@@ -28,10 +25,7 @@ export const researchTool = defineTool({
     citations: z.array(z.object({ n: z.number(), title: z.string(), url: z.string(), snippet: z.string(), publishedAt: z.string().optional() })),
     note: z.string().optional(),
     providers: z.object({ retrieval: z.string(), synthesis: z.string().optional() }),
-    decision: z.object({}).passthrough(),
-    attempts: z.array(attemptOutput),
-    costUsd: z.number(),
-    latencyMs: z.number(),
+    ...servedOutput,
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: async (args, ctx) => {
@@ -39,20 +33,15 @@ export const researchTool = defineTool({
     const r = await research(ctx.runtime, ctx.server, args, {
       signal: ctx.extra.signal,
       progress: ctx.status,
+      onDecision: (decision) => ctx.serve({ decision }),
     });
+    ctx.serve(r);
     return {
       answer: r.answer,
       citations: r.citations,
       ...(r.note ? { note: r.note } : {}),
       providers: { retrieval: r.retrievalProvider, ...(r.synthesisModel ? { synthesis: r.synthesisModel } : {}) },
-      decision: decisionSummary(r.decision),
-      attempts: r.attempts,
-      costUsd: r.costUsd,
-      latencyMs: Math.round(performance.now() - t0),
+      ...servedFields(r, t0),
     };
   },
 });
-
-export function registerResearch(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, researchTool);
-}

@@ -1,7 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
-import { decisionOutput, routingInput } from "./routing-input.js";
+import { defineTool } from "./define-tool.js";
+import { decisionShape } from "../routing/decision-schema.js";
+import { routingInput } from "./routing-input.js";
 
 export const routeTaskTool = defineTool({
   name: "route_task",
@@ -12,11 +11,11 @@ export const routeTaskTool = defineTool({
     "Returns the chosen provider:model with ordered fallbacks, the task type and complexity, cost tier, estimated tokens and cost, " +
     "the internal and MCP tools the mode uses, and a one-sentence reason with the alternatives considered. Fast (well under a millisecond of routing), offline and free.",
   input: routingInput,
-  output: decisionOutput,
+  output: decisionShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  run: (args, { runtime }) => runtime.route(args),
+  run: (args, { runtime, serve }) => {
+    const decision = runtime.route(args);
+    serve({ decision, model: decision.model, provider: decision.provider });
+    return decision;
+  },
 });
-
-export function registerRouteTask(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, routeTaskTool);
-}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { COMPLEXITIES, COST_TIERS, LATENCY_CLASSES, TASK_TYPES } from "../config/schema.js";
+import { LATENCY_CLASSES, TASK_TYPES } from "../config/schema.js";
 
 /** The routing inputs every model-running tool accepts, written once. */
 export const routingInput = {
@@ -49,54 +49,4 @@ export const routingInput = {
     .optional()
     .describe("MCP-style preferences: priorities in [0,1] and name hints (substrings such as 'claude' or 'gpt-4.1') that are favoured."),
   requestId: z.string().max(200).optional().describe("Your id for this request; decides the experiment arm deterministically and links feedback."),
-};
-
-const modelRef = z.object({ model: z.string(), provider: z.string() });
-
-/** The decision record, as tools return it. */
-export const decisionOutput = {
-  requestId: z.string(),
-  mode: z.string().describe("The copilot mode the call resolved to."),
-  modeSource: z.enum(["explicit", "tenant", "task", "attachments"]),
-  job: z.enum(["llm", "retrieval", "media", "voice", "transcription"]),
-  taskType: z.enum(TASK_TYPES),
-  complexity: z.enum(COMPLEXITIES),
-  costTier: z.enum(COST_TIERS),
-  model: z.string().describe("Chosen provider:model."),
-  provider: z.string(),
-  fallbacks: z.array(modelRef).describe("Ordered backups, tried when the primary fails."),
-  tier: z.enum(["explicit", "signals", "classifier", "default"]).describe("Which routing tier decided."),
-  confidence: z.number(),
-  signals: z.array(z.string()),
-  reason: z.string().describe("One-sentence explanation."),
-  alternatives: z.array(modelRef.extend({ score: z.number().optional(), why: z.string() })),
-  estimate: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
-  tools: z.array(z.string()),
-  mcpTools: z.array(z.string()),
-  latency: z.enum(LATENCY_CLASSES),
-  tenant: z.string(),
-  experiment: z.object({ name: z.string(), arm: z.enum(["treatment", "control"]) }).optional(),
-  adjustments: z.array(z.object({ model: z.string(), delta: z.number(), reason: z.string() })),
-  configVersion: z.string(),
-  decisionMs: z.number(),
-};
-
-/** One try in a failover chain, as every model-running tool reports it. */
-export const attemptOutput = z.object({
-  model: z.string(),
-  provider: z.string(),
-  outcome: z.enum(["ok", "error", "skipped", "escalated"]),
-  errorCode: z.string().optional(),
-  message: z.string().optional(),
-  latencyMs: z.number(),
-});
-
-/** What every job tool reports about how it was served, besides its own result. */
-export const servedOutput = {
-  model: z.string().describe("The provider:model (or service) that served the call."),
-  provider: z.string(),
-  decision: z.object({}).passthrough().describe("The routing decision: mode, task, tools, MCP tools, reason, requestId."),
-  attempts: z.array(attemptOutput),
-  costUsd: z.number(),
-  latencyMs: z.number(),
 };

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+import { imageInput, mediaTool } from "./media-tool.js";
 
 export const styleTransferTool = mediaTool({
   name: "style_transfer",
@@ -15,5 +13,3 @@ export const styleTransferTool = mediaTool({
   },
   toInputs: (a) => ({ image: a.image, ...(a.styleImage ? { styleImage: a.styleImage } : {}), ...(a.prompt ? { prompt: a.prompt } : {}) }),
 });
-
-export const registerStyleTransfer = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, styleTransferTool);

@@ -1,10 +1,7 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { transcribe } from "../jobs/voice.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
-import { served } from "./run-llm.js";
-import { servedOutput } from "./routing-input.js";
+import { defineTool } from "./define-tool.js";
+import { servedFields, servedOutput } from "./served-output.js";
 
 export const transcribeTool = defineTool({
   name: "transcribe",
@@ -30,16 +27,13 @@ export const transcribeTool = defineTool({
   run: async (args, ctx) => {
     const t0 = performance.now();
     const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status, remote: ctx.remote });
+    ctx.serve(r);
     return {
       text: r.text,
       ...(r.language ? { language: r.language } : {}),
       ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
       segments: r.segments,
-      ...served(r, t0),
+      ...servedFields(r, t0),
     };
   },
 });
-
-export function registerTranscribe(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, transcribeTool);
-}

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Runtime } from "../runtime.js";
-import { imageInput, mediaTool, registerMediaTool } from "./media-tool.js";
+import { imageInput, mediaTool } from "./media-tool.js";
 
 export const upscaleImageTool = mediaTool({
   name: "upscale_image",
@@ -11,5 +9,3 @@ export const upscaleImageTool = mediaTool({
   input: { image: imageInput, scale: z.number().int().min(2).max(8).default(4).describe("Upscaling factor.") },
   toInputs: (a) => ({ image: a.image, scale: a.scale }),
 });
-
-export const registerUpscaleImage = (server: McpServer, runtime: Runtime) => registerMediaTool(server, runtime, upscaleImageTool);

@@ -1,9 +1,7 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { invalidRequest, unknownValue } from "../errors.js";
 import { usageReport } from "../store/reports.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
+import { defineTool } from "./define-tool.js";
 
 export const usageReportTool = defineTool({
   name: "usage_report",
@@ -23,18 +21,14 @@ export const usageReportTool = defineTool({
     const tenant = args.tenant ?? runtime.config.router.defaultTenant;
     if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     await store.telemetry.flush();
-    await store.learning.refresh();
+    await runtime.learning!.refresh();
     return {
       report: {
         ...(await usageReport(await store.db(), { tenant, days: args.days })),
-        demotedModels: store.learning.demoted(),
+        demotedModels: runtime.learning!.demoted(),
         // Circuit breakers are per process: this server's openings since it started.
         breakers: runtime.breakers.status().filter((b) => b.openings > 0 || b.state !== "closed"),
       },
     };
   },
 });
-
-export function registerUsageReport(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, usageReportTool);
-}

@@ -1,11 +1,8 @@
 import { z } from "zod";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { fileContent } from "../jobs/media-job.js";
 import { voiceover } from "../jobs/voice.js";
-import type { Runtime } from "../runtime.js";
-import { defineTool, registerTool } from "./define-tool.js";
-import { served } from "./run-llm.js";
-import { servedOutput } from "./routing-input.js";
+import { defineTool } from "./define-tool.js";
+import { servedFields, servedOutput } from "./served-output.js";
 
 export const voiceoverTool = defineTool({
   name: "voiceover",
@@ -31,16 +28,13 @@ export const voiceoverTool = defineTool({
   run: async (args, ctx) => {
     const t0 = performance.now();
     const r = await voiceover(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status });
+    ctx.serve(r);
     return {
       file: r.file,
       ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
       voice: r.voice,
-      ...served(r, t0),
+      ...servedFields(r, t0),
     };
   },
   content: (out, runtime) => fileContent([out.file], runtime.config.files.maxInlineBytes),
 });
-
-export function registerVoiceover(server: McpServer, runtime: Runtime): void {
-  registerTool(server, runtime, voiceoverTool);
-}

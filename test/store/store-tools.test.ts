@@ -92,7 +92,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
     });
 
     it("downgrades near a ceiling and says so in the reason", async () => {
-      const budgets = await runtime.store!.budgets();
+      const budgets = await runtime.budgets().then((b) => b!);
       await budgets.settle(await budgets.reserve(T.near, 0.85), 0.85);
       const r = await call("run_llm", { prompt: "Write a detailed architecture review of a distributed payment system with trade-offs.", tenant: T.near });
       expect(r.isError).toBeFalsy();
@@ -102,7 +102,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
     });
 
     it("settles the real cost: spend grows by what the provider reported, not the reservation", async () => {
-      const budgets = await runtime.store!.budgets();
+      const budgets = await runtime.budgets().then((b) => b!);
       const c = budgets.ceilings(T.roomy)[0]!;
       const before = await budgets.spent(c.scope, c.period);
       const r = await call("run_llm", { prompt: "What is 2+2?", tenant: T.roomy });
@@ -165,7 +165,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
     it("prefers the model a user keeps choosing, says why, and a tenant can turn it off", async () => {
       for (let i = 0; i < 4; i++) await call("run_llm", { prompt: `Name a fruit, number ${i}`, tenant: T.roomy, user: "ann", model: "openai:gpt-4.1-nano" });
       await runtime.store!.telemetry.flush();
-      await runtime.store!.learning.refresh();
+      await runtime.learning!.refresh();
       const d = (await call("route_task", { prompt: "Name a vegetable.", tenant: T.roomy, user: "ann" })).structuredContent as { model: string; reason: string; adjustments: Array<{ model: string; reason: string }> };
       expect(d.adjustments).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-nano", reason: expect.stringMatching(/you chose openai:gpt-4.1-nano 4 times/) }));
       expect(d.model).toBe("openai:gpt-4.1-nano");
@@ -173,7 +173,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
 
       const off = runtime.router.decide(
         { prompt: "Name a vegetable.", tenant: T.roomy, user: "ann" },
-        { configuredProviders: runtime.configuredProviders(), adjuster: runtime.store!.learning },
+        { configuredProviders: runtime.configuredProviders(), adjuster: runtime.learning! },
       );
       expect(off.adjustments.length).toBeGreaterThan(0);
       const cfg = runtime.config;
@@ -194,9 +194,9 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
           [`demote-${RUN}-${i}`, i < 4 ? "ok" : "provider_unavailable", T.roomy],
         );
       }
-      await runtime.store!.learning.refresh();
+      await runtime.learning!.refresh();
       // Model success is pooled over tenants, and a shared database keeps earlier runs' rows: at least ours.
-      const demoted = runtime.store!.learning.demoted().find((d) => d.model === "openai:gpt-4.1-mini" && d.taskType === "translation");
+      const demoted = runtime.learning!.demoted().find((d) => d.model === "openai:gpt-4.1-mini" && d.taskType === "translation");
       expect(demoted?.calls).toBeGreaterThanOrEqual(12);
       const d = runtime.route({ prompt: "Translate 'good morning' into French.", tenant: T.roomy });
       expect(d.adjustments).toContainEqual(expect.objectContaining({ model: "openai:gpt-4.1-mini", reason: expect.stringMatching(/demoted, \d+% success on translation/) }));

@@ -1,0 +1,146 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
+import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
+import { runChain, type Attempt } from "../resilience/failover.js";
+import { answerProblem } from "../resilience/quality-gate.js";
+import { strongerModel } from "../routing/escalation.js";
+import type { Decision, ModelPreferences } from "../routing/types.js";
+import type { Runtime } from "../runtime.js";
+
+export interface LlmCallSpec {
+  messages: LlmMessage[];
+  system?: string;
+  temperature?: number;
+  responseFormat?: ResponseFormat;
+  functionTools?: FunctionTool[];
+  maxOutputTokens?: number;
+  modelPreferences?: ModelPreferences;
+}
+
+export interface LlmCallResult {
+  result: ChatResult;
+  /** provider:model that answered ("sampling:<client model>" through sampling). */
+  model: string;
+  provider: string;
+  attempts: Attempt[];
+  escalated: boolean;
+  costUsd: number;
+  /** Why the answer still fails its check, when nothing could do better. */
+  problem?: string;
+}
+
+export interface LlmCallContext {
+  signal: AbortSignal;
+  /** Streams when set: called with the characters received so far. */
+  onProgress?: (streamedChars: number, message: string) => void;
+}
+
+/** The decision's chain, then the client's own model when it can sample. */
+function candidatesFor(decision: Decision, sampling: SamplingAdapter | undefined): string[] {
+  return [decision.model, ...decision.fallbacks.map((f) => f.model), ...(sampling ? [SAMPLING_MODEL] : [])];
+}
+
+/** Whether any model of the decision's chain (or the client's) can be called here. */
+export function llmAvailable(runtime: Runtime, server: McpServer, decision: Decision): boolean {
+  if (SamplingAdapter.supported(server.server)) return true;
+  return candidatesFor(decision, undefined).some((id) => !!runtime.providers.adapter(providerOf(id)));
+}
+
+/** Runs one LLM call down the decision's chain with retries, breakers, fallbacks and escalation. */
+export async function callLlm(runtime: Runtime, server: McpServer, decision: Decision, spec: LlmCallSpec, ctx: LlmCallContext): Promise<LlmCallResult> {
+  const cfg = runtime.config;
+  const latency = cfg.router.latencyClasses[decision.latency];
+  const sampling = SamplingAdapter.supported(server.server) ? new SamplingAdapter(server.server, samplingPreferences(decision, spec.modelPreferences)) : undefined;
+  let streamed = 0;
+  let reported = 0;
+  let lastSent = -1;
+  // MCP progress must increase: a status message between attempts still moves it forward.
+  const send = (message: string) => {
+    lastSent = Math.max(streamed, lastSent + 1);
+    ctx.onProgress?.(lastSent, message);
+  };
+
+  const chain = await runChain(candidatesFor(decision, sampling), {
+    cfg,
+    board: runtime.breakers,
+    signal: ctx.signal,
+    limits: {
+      attemptTimeoutMs: latency.attemptTimeoutMs,
+      deadlineAt: Date.now() + latency.deadlineMs,
+      interactive: decision.latency === "interactive",
+    },
+    reporting: {
+      secrets: runtime.providers.secrets(),
+      keyHint: (p) => runtime.providers.keyEnv(p),
+      samplingPossible: true,
+    },
+    target: {
+      callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
+      eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
+      check: (r) => answerProblem(r, spec.responseFormat),
+      escalate: (failed, usable) => strongerModel(cfg, decision.taskType, failed, usable),
+      call: (id, signal) => {
+        const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
+        const model = cfg.models[id];
+        const req: ChatRequest = {
+          model: modelName(id),
+          messages: spec.messages,
+          maxOutputTokens: Math.min(spec.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
+          ...(spec.system ? { system: spec.system } : {}),
+          ...(spec.temperature !== undefined ? { temperature: spec.temperature } : {}),
+          ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
+          ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
+        };
+        const progress = ctx.onProgress;
+        if (progress) send(`calling ${id}`);
+        return adapter.chat(req, {
+          signal,
+          ...(progress
+            ? {
+                onDelta: (piece: string) => {
+                  streamed += piece.length;
+                  // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
+                  if (streamed - reported >= 200) {
+                    reported = streamed;
+                    send(`streaming from ${id}`);
+                  }
+                },
+              }
+            : {}),
+        });
+      },
+    },
+  });
+
+  const served = chain.model === SAMPLING_MODEL && sampling?.lastModel ? `sampling:${sampling.lastModel}` : chain.model;
+  return {
+    result: chain.result,
+    model: served,
+    provider: providerOf(chain.model),
+    attempts: chain.attempts,
+    escalated: chain.escalated,
+    costUsd: llmCost(runtime, chain.model, chain.result),
+    ...(chain.problem ? { problem: chain.problem } : {}),
+  };
+}
+
+function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
+  const name = modelName(d.model);
+  const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier];
+  return {
+    hints: [name, ...(p?.hints ?? []).map((h) => h.name ?? "").filter(Boolean)],
+    costPriority: p?.costPriority ?? byTier.cost,
+    speedPriority: p?.speedPriority ?? (d.latency === "interactive" ? 0.7 : 0.3),
+    intelligencePriority: p?.intelligencePriority ?? byTier.intelligence,
+  };
+}
+
+/** Cost from catalog prices and the provider's reported usage; cached input at its own price. */
+export function llmCost(runtime: Runtime, id: string, r: ChatResult): number {
+  const m = runtime.config.models[id];
+  if (!m) return 0;
+  const cached = Math.min(r.usage.cachedInputTokens, r.usage.inputTokens);
+  const cost = ((r.usage.inputTokens - cached) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + r.usage.outputTokens * m.price.output) / 1e6;
+  return Math.round(cost * 1e8) / 1e8;
+}

@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { COMPLEXITIES, COST_TIERS, JOB_KINDS, LATENCY_CLASSES, TASK_TYPES } from "../config/schema.js";
+
+/**
+ * The routing decision's shape, declared once. The `Decision` type is inferred from it, and the
+ * tools' output schemas are this schema (route_task) or a pick of it (the summary every job
+ * result carries), so the three can never drift apart.
+ */
+
+const modelRef = z.object({ model: z.string(), provider: z.string() });
+
+export const DECISION_TIERS = ["explicit", "signals", "classifier", "default"] as const;
+
+export const decisionShape = {
+  requestId: z.string(),
+  mode: z.string().describe("The copilot mode the call resolved to."),
+  modeSource: z.enum(["explicit", "tenant", "task", "attachments"]),
+  job: z.enum(JOB_KINDS),
+  taskType: z.enum(TASK_TYPES),
+  complexity: z.enum(COMPLEXITIES),
+  costTier: z.enum(COST_TIERS),
+  model: z.string().describe("Chosen provider:model."),
+  provider: z.string(),
+  fallbacks: z.array(modelRef).describe("Ordered backups, tried when the primary fails."),
+  tier: z.enum(DECISION_TIERS).describe("Which routing tier decided."),
+  confidence: z.number(),
+  signals: z.array(z.string()),
+  reason: z.string().describe("One-sentence explanation."),
+  alternatives: z.array(modelRef.extend({ score: z.number().optional(), why: z.string() })),
+  estimate: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
+  tools: z.array(z.string()),
+  mcpTools: z.array(z.string()),
+  latency: z.enum(LATENCY_CLASSES),
+  tenant: z.string(),
+  experiment: z.object({ name: z.string(), arm: z.enum(["treatment", "control"]) }).optional(),
+  adjustments: z.array(z.object({ model: z.string(), delta: z.number(), reason: z.string() })),
+  configVersion: z.string(),
+  decisionMs: z.number(),
+};
+
+export const decisionSchema = z.object(decisionShape);
+
+export type Decision = z.infer<typeof decisionSchema>;
+export type DecisionTier = Decision["tier"];
+export type ModelRef = z.infer<typeof modelRef>;
+export type Alternative = Decision["alternatives"][number];
+export type ScoreAdjustment = Decision["adjustments"][number];
+
+/** The part of a decision every job result carries, plus the model the router chose first. */
+export const decisionSummarySchema = decisionSchema
+  .pick({ requestId: true, mode: true, taskType: true, complexity: true, costTier: true, tier: true, confidence: true, reason: true, tools: true, mcpTools: true, experiment: true })
+  .extend({ routedModel: z.string().describe("The model the router chose first.") });
+
+export type DecisionSummary = z.infer<typeof decisionSummarySchema>;
+
+export function decisionSummary(d: Decision): DecisionSummary {
+  return {
+    requestId: d.requestId,
+    mode: d.mode,
+    taskType: d.taskType,
+    complexity: d.complexity,
+    costTier: d.costTier,
+    tier: d.tier,
+    confidence: d.confidence,
+    reason: d.reason,
+    tools: d.tools,
+    mcpTools: d.mcpTools,
+    routedModel: d.model,
+    ...(d.experiment ? { experiment: d.experiment } : {}),
+  };
+}
