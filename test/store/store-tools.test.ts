@@ -8,6 +8,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createServer } from "../../src/server.js";
 import { Runtime } from "../../src/runtime.js";
 import { startOpenAIFake, type FakeServer } from "../fakes/openai-fake.js";
+import { startTavilyFake, type TavilyFake } from "../fakes/tavily-fake.js";
 import { randomUUID } from "node:crypto";
 import { postgresUrl } from "./pg-available.js";
 import type { StoreOptions } from "../../src/store/store.js";
@@ -25,6 +26,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
     return;
   }
   let openai: FakeServer;
+  let tavily: TavilyFake;
   let runtime: Runtime;
   let client: Client;
 
@@ -46,10 +48,10 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
   const errorOf = (r: CallToolResult) => (JSON.parse((r.content[0] as { text: string }).text) as { error: Record<string, unknown> }).error;
 
   beforeAll(async () => {
-    openai = await startOpenAIFake();
+    [openai, tavily] = await Promise.all([startOpenAIFake(), startTavilyFake()]);
     const dir = mkdtempSync(join(tmpdir(), "sb-store-"));
     writeFileSync(join(dir, "overlay.yaml"), OVERLAY);
-    runtime = new Runtime({ overlayFile: join(dir, "overlay.yaml"), env: { OPENAI_API_KEY: "sk-store-test", OPENAI_BASE_URL: openai.url }, store: storeOpts! });
+    runtime = new Runtime({ overlayFile: join(dir, "overlay.yaml"), env: { OPENAI_API_KEY: "sk-store-test", OPENAI_BASE_URL: openai.url, TAVILY_API_KEY: "tvly-store-test", TAVILY_BASE_URL: tavily.url }, store: storeOpts! });
     await runtime.store!.db();
     const { server } = createServer({ runtime });
     const [a, b] = InMemoryTransport.createLinkedPair();
@@ -60,7 +62,7 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
   afterAll(async () => {
     await client.close();
     runtime.close();
-    await openai.close();
+    await Promise.all([openai.close(), tavily.close()]);
   });
 
   describe("telemetry", () => {
@@ -110,6 +112,39 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
       const after = await budgets.spent(c.scope, c.period);
       expect(after.reservedUsd).toBeCloseTo(0, 8);
       expect(after.settledUsd - before.settledUsd).toBeCloseTo(cost, 8);
+    });
+  });
+
+  describe("budgets through research (its synthesis goes through the one LLM pipeline)", () => {
+    it("refuses the synthesis when its worst case does not fit, with no LLM request", async () => {
+      const before = openai.requests.length;
+      const r = await call("research", { question: "What changed in the EU AI Act this year?", kind: "deep", tenant: T.tight });
+      expect(r.isError).toBe(true);
+      expect(errorOf(r)).toMatchObject({ code: "budget_exceeded", ceiling: { name: `tenant ${T.tight} daily` } });
+      expect(openai.requests.length).toBe(before);
+    });
+
+    it("settles the synthesis's real cost and records the call with the model that wrote the answer", async () => {
+      const budgets = await runtime.budgets().then((b) => b!);
+      const c = budgets.ceilings(T.roomy)[0]!;
+      const before = await budgets.spent(c.scope, c.period);
+      const requestId = `research-${RUN}`;
+      const r = await call("research", { question: "What changed in the EU AI Act this year?", kind: "deep", tenant: T.roomy, requestId });
+      expect(r.isError).toBeFalsy();
+      const out = r.structuredContent as { model: string; provider: string; costUsd: number; providers: { synthesis?: string } };
+      expect(out.providers.synthesis).toBe(out.model);
+      const after = await budgets.spent(c.scope, c.period);
+      expect(after.reservedUsd).toBeCloseTo(0, 8);
+      // The ledger holds the LLM's cost; the tool's total also counts the search request.
+      const settled = after.settledUsd - before.settledUsd;
+      expect(settled).toBeGreaterThan(0);
+      expect(settled).toBeLessThanOrEqual(out.costUsd + 1e-9);
+      await runtime.store!.telemetry.flush();
+      const db = await runtime.store!.db();
+      const rows = await db.query<Record<string, unknown>>("SELECT * FROM sb_calls WHERE request_id = $1", [requestId]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ tool: "research", mode: "research_analyst", model: out.model, provider: out.provider, outcome: "ok" });
+      expect(Number(rows[0]!.output_tokens)).toBeGreaterThan(0);
     });
   });
 
