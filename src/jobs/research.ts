@@ -132,7 +132,9 @@ function retrievalCost(runtime: Runtime, id: string): number {
 }
 
 function llmKeyHint(runtime: Runtime): string {
-  return ["openai", "anthropic", "openrouter"].map((p) => runtime.providers.keyEnv(p)).filter(Boolean).join(" or ");
+  // Every provider the catalog has an LLM on, each named by the env var that turns it on.
+  const providers = [...new Set(Object.keys(runtime.config.models).map(providerOf))];
+  return [...new Set(providers.map((p) => runtime.providers.keyEnv(p)).filter(Boolean))].join(" or ");
 }
 
 const round = (n: number) => Math.round(n * 1e8) / 1e8;

@@ -188,7 +188,7 @@ describe("runChain: typed fallbacks", () => {
     const eligibleOnly = await chain([HAIKU], { eligible: (id) => !id.startsWith("openai:"), script: { [HAIKU]: [fail("context_length_exceeded")] } });
     expect(eligibleOnly.calls).toEqual([HAIKU, FLASH]);
 
-    const callableOnly = await chain([HAIKU], { callable: (id) => !id.startsWith("openai:") && !id.startsWith("openrouter:"), script: { [HAIKU]: [fail("context_length_exceeded")] } });
+    const callableOnly = await chain([HAIKU], { callable: (id) => !id.startsWith("openai:") && !id.startsWith("openrouter:") && !id.startsWith("google:"), script: { [HAIKU]: [fail("context_length_exceeded")] } });
     expect(callableOnly.calls).toEqual([HAIKU]);
     expect(callableOnly.err!.body).toMatchObject({ code: "context_length_exceeded", retryable: false, model: HAIKU, provider: "anthropic" });
     expect(callableOnly.err!.body.hint).toMatch(/shorten the input/);
