@@ -148,6 +148,13 @@ const experimentSchema = z.strictObject({
   tenants: z.array(z.string()).optional(),
 });
 
+const latencyClassSchema = z.strictObject({
+  attemptTimeoutMs: z.number().int().positive(),
+  deadlineMs: z.number().int().positive(),
+  /** No model whose typical latency (catalog latencyMs) is above this is routed as primary or first fallback. */
+  maxTypicalLatencyMs: z.number().int().positive().optional(),
+});
+
 const routerSchema = z.strictObject({
   defaultTenant: z.string().default("default"),
   maxPromptChars: z.number().int().positive(),
@@ -159,8 +166,8 @@ const routerSchema = z.strictObject({
   }),
   requiredCapability: perComplexity(score),
   latencyClasses: z.strictObject({
-    interactive: z.strictObject({ attemptTimeoutMs: z.number().int().positive(), deadlineMs: z.number().int().positive() }),
-    background: z.strictObject({ attemptTimeoutMs: z.number().int().positive(), deadlineMs: z.number().int().positive() }),
+    interactive: latencyClassSchema,
+    background: latencyClassSchema,
   }),
   maxFallbacks: z.number().int().min(0).max(10),
   failover: z.strictObject({

@@ -1,7 +1,8 @@
 import type { CostTier } from "../config/schema.js";
 import { SwitchboardError } from "../errors.js";
 import type { Call } from "./call.js";
-import { weightsFor } from "./preferences.js";
+import { latencyCap } from "./pick.js";
+import { costCeiling, qualityFirst, weightsFor } from "./preferences.js";
 import { selectModels, type Selection } from "./select.js";
 import type { ScoreAdjustment } from "./types.js";
 
@@ -23,6 +24,11 @@ export function rankCandidates(call: Call, targetTier: CostTier, adjustments: Sc
     targetTier,
     mode: mode.entry,
     modeExplicit: mode.source !== "task",
+    maxCostTier: costCeiling(input, mode.entry.maxCostTier),
+    capabilityFirst: qualityFirst(input),
+    callerMode: input.mode !== undefined,
+    callerTask: input.taskType !== undefined,
+    tenantName: call.tenantName,
     tenant: call.tenant,
     inputTokens: call.prompt.inputTokens,
     outputTokens: call.outputTokens,
@@ -31,7 +37,8 @@ export function rankCandidates(call: Call, targetTier: CostTier, adjustments: Sc
     needsVision: (input.attachments ?? []).some((a) => a.kind === "image" || a.kind === "video"),
     latency,
     weights: weightsFor(cfg, input, latency),
-    hints: (input.modelPreferences?.hints ?? []).map((h) => (h.name ?? "").toLowerCase()).filter(Boolean),
+    hints: (input.modelPreferences?.hints ?? []).map((h) => (h.name ?? "").trim()).filter(Boolean),
+    latencyCapMs: latencyCap(call),
     configured: call.ctx.configuredProviders,
     adjustments,
   });

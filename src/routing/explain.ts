@@ -2,7 +2,7 @@ import { modelRef } from "../config/catalog.js";
 import type { CostTier } from "../config/schema.js";
 import type { Call } from "./call.js";
 import { round } from "./decision.js";
-import type { Pick } from "./pick.js";
+import { latencyCap, NEAR_TIE, type Pick } from "./pick.js";
 import type { CostTarget } from "./preferences.js";
 import { whyNot, type Selection } from "./select.js";
 import type { Alternative, ScoreAdjustment } from "./types.js";
@@ -16,7 +16,11 @@ export function explain(call: Call, pick: Pick, cost: CostTarget, relaxed: strin
 }
 
 function whoForced(call: Call, model: string): string {
-  return call.input.model ? `The caller asked for ${model}.` : `Tenant ${call.tenantName} is locked to ${model} by policy.`;
+  const hints = (call.input.modelPreferences?.hints ?? []).map((h) => h.name?.trim()).filter(Boolean);
+  const unused = hints.length ? `; ${hints.length > 1 ? "hints" : "hint"} ${hints.map((h) => `"${h}"`).join(", ")} not used: ` : "";
+  return call.input.model
+    ? `The caller asked for ${model}${unused && `${unused}an explicit model outranks hints`}.`
+    : `Tenant ${call.tenantName} is locked to ${model} by policy${unused && `${unused}the tenant's lock outranks hints`}.`;
 }
 
 function whyItFits(call: Call, pick: Pick, cost: CostTarget): string {
@@ -33,7 +37,14 @@ function whyItFits(call: Call, pick: Pick, cost: CostTarget): string {
           : `the classifier is unsure (${pct(confidence)} < ${pct(call.cfg.router.classifier.minConfidence)}; best guess ${task}), so ${modeName}'s default chain applies`;
   const tierWhy = cost.tierWhy.length ? ` (${cost.tierWhy.join(", ")})` : "";
   const exp = pick.experiment?.arm === "treatment" ? `; experiment ${pick.experiment.name} sends this call to its alternative` : "";
-  return `${cap(how)}; ${call.task.complexity} ${task} needs the ${cost.targetTier} tier${tierWhy}: ${pick.primary} fits best${exp}.`;
+  const fit = pick.hint
+    ? `hint "${pick.hint}" → ${pick.primary}`
+    : pick.preferred
+      ? `${pick.primary} fits best (tenant prefers ${pick.preferred.provider}; within ${Math.round(NEAR_TIE * 100)}% of ${pick.preferred.over})`
+      : `${pick.primary} fits best`;
+  // Hints that could not be used, and slot rules that gave way, follow the fit.
+  const notes = pick.notes.map((n) => `; ${n}`).join("");
+  return `${cap(how)}; ${call.task.complexity} ${task} needs the ${cost.targetTier} tier${tierWhy}: ${fit}${exp}${notes}.`;
 }
 
 /** Up to four ranked models with why each lost, then up to three preferred or chain models that were not eligible. */
@@ -42,9 +53,19 @@ export function listAlternatives(call: Call, selection: Selection, primary: stri
   const chain = call.mode.entry.chain;
   const alternatives: Alternative[] = [];
   const winner = selection.ranked.find((c) => c.id === primary);
+  const hint = selection.ranked.hints?.winner;
+  const prefs = call.tenant.preferredProviders ?? [];
+  const cap = call.forced ? undefined : latencyCap(call);
   if (winner) {
     for (const c of selection.ranked.filter((c) => c.id !== primary).slice(0, 4)) {
-      alternatives.push({ ...modelRef(c.id), score: round(c.score), why: whyNot(c, winner, taskType, targetTier) });
+      // A model that scored higher lost to the caller's intent: say which.
+      const why =
+        c.score > winner.score && !call.forced && hint?.model === primary
+          ? `the caller's hint "${hint.name}" asked for ${primary}`
+          : call.tier !== "default" && c.score > winner.score && c.score - winner.score <= NEAR_TIE * Math.abs(c.score) && (cap === undefined || c.model.latencyMs <= cap) && prefs.includes(winner.provider) && !prefs.includes(c.provider)
+            ? `near-tie; tenant ${call.tenantName} prefers ${winner.provider}`
+            : whyNot(c, winner, taskType, targetTier, cap);
+      alternatives.push({ ...modelRef(c.id), score: round(c.score), why });
     }
   }
   for (const d of selection.dropped.filter((d) => call.cfg.tasks[taskType].preferredModels.includes(d.id) || chain.includes(d.id)).slice(0, 3)) {

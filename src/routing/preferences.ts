@@ -9,6 +9,20 @@ export interface CostTarget {
   tierWhy: string[];
 }
 
+/**
+ * MCP priorities that ask for the strongest model regardless of price (intelligencePriority ≥ 0.9,
+ * costPriority ≤ 0.2): the premium tier, ranked by capability first.
+ */
+export function qualityFirst(input: RouteInput): boolean {
+  const p = input.modelPreferences;
+  return (p?.intelligencePriority ?? 0) >= 0.9 && p?.costPriority !== undefined && p.costPriority <= 0.2;
+}
+
+/** The mode's cost ceiling, lifted to premium when the caller asked for quality first and did not name the mode. */
+export function costCeiling(input: RouteInput, modeCeiling: CostTier): CostTier {
+  return qualityFirst(input) && !input.mode ? "premium" : modeCeiling;
+}
+
 /** The task's cost tier for its complexity, moved by the caller's priorities and a budget downgrade, capped by the mode. */
 export function targetCostTier(
   cfg: SwitchboardConfig,
@@ -21,11 +35,18 @@ export function targetCostTier(
   const why: string[] = [];
   let rank = tierRank(cfg.tasks[taskType].tiers[complexity]);
   const prefs = input.modelPreferences;
-  if (input.costSensitivity === "high" || (prefs?.costPriority ?? 0) >= 0.8) {
+  const top = COST_TIERS.length - 1;
+  if ((prefs?.costPriority ?? 0) >= 0.8) {
+    rank = 0;
+    why.push(`costPriority ${prefs!.costPriority}: economy`);
+  } else if (input.costSensitivity === "high") {
     rank--;
     why.push("cost-sensitive");
   }
-  if (input.costSensitivity === "low" && (prefs?.intelligencePriority ?? 0) >= 0.8) {
+  if (qualityFirst(input)) {
+    rank = top;
+    why.push(`intelligencePriority ${prefs!.intelligencePriority} with costPriority ${prefs!.costPriority}: the strongest capable model`);
+  } else if (input.costSensitivity === "low" && (prefs?.intelligencePriority ?? 0) >= 0.8) {
     rank++;
     why.push("quality first");
   } else if ((prefs?.intelligencePriority ?? 0) >= 0.9) {
@@ -36,7 +57,9 @@ export function targetCostTier(
     rank = 0;
     why.push(ctx.degrade.reason);
   }
-  rank = Math.max(0, Math.min(rank, tierRank(ceiling), COST_TIERS.length - 1));
+  const cap = costCeiling(input, ceiling);
+  if (rank > tierRank(cap) && why.length) why.push(`capped at ${cap} by the ${input.mode ? "requested " : ""}mode`);
+  rank = Math.max(0, Math.min(rank, tierRank(cap), top));
   return { targetTier: COST_TIERS[rank]!, tierWhy: why };
 }
 
@@ -49,9 +72,12 @@ export function weightsFor(cfg: SwitchboardConfig, input: RouteInput, latency: s
     w.cost = p.costPriority ?? 0.5;
     w.speed = p.speedPriority ?? 0.5;
   }
+  // Capability first: speed counts only as far as the caller gave it a priority.
+  const first = qualityFirst(input);
+  if (first && p?.speedPriority === undefined) w.speed = 0;
   if (input.costSensitivity === "high") w.cost += 0.3;
   if (input.costSensitivity === "low") w.cost = Math.max(0, w.cost - 0.2);
-  if (latency === "interactive" && input.interaction !== "automated") w.speed += 0.05;
+  if (latency === "interactive" && input.interaction !== "automated" && !first) w.speed += 0.05;
   if (latency === "background") w.speed = Math.max(0, w.speed - 0.1);
   return w;
 }

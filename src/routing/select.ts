@@ -15,6 +15,14 @@ export interface SelectionInput {
   targetTier: CostTier;
   mode: ModeEntry;
   modeExplicit: boolean;
+  /** The mode's cost ceiling in force (a quality-first caller may lift an inferred mode's). */
+  maxCostTier: CostTier;
+  /** The caller asked for the strongest model: inferred mode and task preferences stop counting. */
+  capabilityFirst: boolean;
+  /** Whether the caller named the mode / the task type (their preferences then still count). */
+  callerMode: boolean;
+  callerTask: boolean;
+  tenantName: string;
   tenant: TenantEntry;
   inputTokens: number;
   outputTokens: number;
@@ -23,7 +31,10 @@ export interface SelectionInput {
   needsJson?: boolean;
   latency: LatencyClass;
   weights: Weights;
+  /** MCP hint names, in the caller's order. */
   hints: string[];
+  /** The latency class's cap on typical latency for the first two slots (interactive calls). */
+  latencyCapMs: number | undefined;
   configured: Set<string>;
   adjustments: ScoreAdjustment[];
 }
@@ -44,16 +55,36 @@ export interface Dropped {
   why: string;
 }
 
+/** How the caller's hints fared: the first usable one wins the primary; the others before it say why not. */
+export interface HintOutcome {
+  winner?: { name: string; model: string };
+  notUsed: string[];
+}
+
+/** Ranked candidates, best first, with how the hints fared. */
+export type Ranked = Candidate[] & { hints?: HintOutcome };
+
 export interface Selection {
-  ranked: Candidate[];
+  ranked: Ranked;
   dropped: Dropped[];
   /** Soft constraints that had to be relaxed for anything to remain. */
   relaxed: string[];
 }
 
+const TENANT_BLOCKS = "tenant policy does not allow this model";
+
 type Filter = { name: string; hard: boolean; test: (id: string, m: ModelEntry) => string | null };
 
-function filters(s: SelectionInput): Filter[] {
+/** Lower case, with runs of spaces, dots, dashes and slashes as one dash: "Claude Sonnet 4.5" ≈ "claude-sonnet-4-5". */
+const norm = (s: string) => s.toLowerCase().replace(/[\s._\-/]+/g, "-");
+
+/** Whether a model answers to an MCP hint: the hint is a substring of its id or display name. */
+export function matchesHint(hint: string, id: string, m: ModelEntry): boolean {
+  const h = norm(hint);
+  return h.length > 0 && (norm(id).includes(h) || norm(m.displayName ?? "").includes(h));
+}
+
+function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string>): Filter[] {
   const t = s.tenant;
   const need = s.inputTokens + s.outputTokens;
   const anyConfigured = [...s.configured].length > 0;
@@ -61,7 +92,7 @@ function filters(s: SelectionInput): Filter[] {
     {
       name: "tenant policy",
       hard: true,
-      test: (id) => (tenantAllows(t, id) ? null : "tenant policy does not allow this model"),
+      test: (id) => (tenantAllows(t, id) ? null : TENANT_BLOCKS),
     },
     {
       name: "context window",
@@ -99,10 +130,17 @@ function filters(s: SelectionInput): Filter[] {
           : null,
     },
     {
+      // A hinted model may pass the mode's ceiling: hints outrank the mode (see resolveHints).
       name: "mode cost ceiling",
       hard: false,
-      test: (_, m) =>
-        tierRank(m.tier) > tierRank(s.mode.maxCostTier) ? `${m.tier} model; this mode allows up to ${s.mode.maxCostTier}` : null,
+      test: (id, m) => {
+        if (tierRank(m.tier) <= tierRank(s.maxCostTier)) return null;
+        if (hinted.has(id)) {
+          overCeiling.add(id);
+          return null;
+        }
+        return `${m.tier} model; this mode allows up to ${s.maxCostTier}`;
+      },
     },
   ];
 }
@@ -116,8 +154,10 @@ export function selectModels(s: SelectionInput): Selection {
   const dropped: Dropped[] = [];
   const relaxed: string[] = [];
   let pool = Object.entries(s.cfg.models);
+  const hinted = new Set(s.hints.length ? pool.filter(([id, m]) => s.hints.some((h) => matchesHint(h, id, m))).map(([id]) => id) : []);
+  const overCeiling = new Set<string>();
 
-  for (const f of filters(s)) {
+  for (const f of filters(s, hinted, overCeiling)) {
     const keep: typeof pool = [];
     const out: Dropped[] = [];
     for (const [id, m] of pool) {
@@ -157,22 +197,61 @@ export function selectModels(s: SelectionInput): Selection {
     if (gap > 0) score -= 0.12 * gap;
     if (gap < 0) score -= 0.2 * -gap;
 
-    const chainPos = s.mode.chain.indexOf(id);
+    // Quality first: the strongest capable model, so only what the caller named (mode, task) still leans.
+    const chainPos = s.capabilityFirst && !s.callerMode ? -1 : s.mode.chain.indexOf(id);
     if (chainPos >= 0) score += (s.modeExplicit ? 0.2 : 0.08) / (1 + chainPos * 0.5);
-    const taskPos = task.preferredModels.indexOf(id);
+    const taskPos = s.capabilityFirst && !s.callerTask ? -1 : task.preferredModels.indexOf(id);
     if (taskPos >= 0) score += 0.06 / (1 + taskPos * 0.5);
+    // A tenant's preferred providers are the last tie-break (pick.ts), not a score.
     const p = providerOf(id);
-    if (s.tenant.preferredProviders?.includes(p)) score += 0.1;
     if (s.tenant.preferredModels?.includes(id)) score += 0.12;
-    if (s.hints.some((h) => id.toLowerCase().includes(h) || (m.displayName ?? "").toLowerCase().includes(h))) {
-      score += 0.3;
-      notes.push("matches a model hint");
-    }
     for (const a of s.adjustments) if (a.model === id) score += a.delta;
     return { id, provider: p, model: m, score, capability, costUsd, notes };
   });
   ranked.sort((a, b) => b.score - a.score || a.costUsd - b.costUsd || a.id.localeCompare(b.id));
-  return { ranked, dropped, relaxed };
+  const hints = s.hints.length ? resolveHints(s, ranked, dropped) : undefined;
+  const final: Ranked = hints ? keepHintedOverCeiling(s, ranked, dropped, relaxed, overCeiling, hints) : ranked;
+  if (hints) final.hints = hints;
+  return { ranked: final, dropped, relaxed };
+}
+
+/**
+ * MCP hints, in order: the first that matches a ranked model fast enough for the first slot wins,
+ * the best-scored of its matches. Hints before it that could not be used say why.
+ */
+function resolveHints(s: SelectionInput, ranked: Candidate[], dropped: Dropped[]): HintOutcome {
+  const notUsed: string[] = [];
+  for (const name of s.hints) {
+    const matches = ranked.filter((c) => matchesHint(name, c.id, c.model));
+    const fast = matches.find((c) => s.latencyCapMs === undefined || c.model.latencyMs <= s.latencyCapMs);
+    if (fast) return { winner: { name, model: fast.id }, notUsed };
+    if (matches.length) {
+      const c = matches[0]!;
+      notUsed.push(`hint "${name}" not used: ${c.id} typically takes ${c.model.latencyMs} ms, over the ${s.latencyCapMs} ms ${s.latency === "interactive" ? "an interactive" : "a background"} call allows (name it as model${s.latency === "interactive" ? ", or ask for latency background" : ""})`);
+      continue;
+    }
+    const out = dropped.filter((d) => matchesHint(name, d.id, s.cfg.models[d.id]!));
+    if (out.length === 0) {
+      notUsed.push(`hint "${name}" not used: it matches no model in the catalog`);
+      continue;
+    }
+    const why = out.slice(0, 2).map((d) => (d.why === TENANT_BLOCKS ? `${d.id} is not allowed for tenant ${s.tenantName}` : `${d.id}: ${d.why}`));
+    notUsed.push(`hint "${name}" not used: ${why.join("; ")}${out.length > 2 ? ` (and ${out.length - 2} more)` : ""}`);
+  }
+  return { notUsed };
+}
+
+/** Models let past the mode's ceiling for a hint stay only when that hint won (or nothing else can serve). */
+function keepHintedOverCeiling(s: SelectionInput, ranked: Candidate[], dropped: Dropped[], relaxed: string[], overCeiling: Set<string>, hints: HintOutcome): Ranked {
+  if (overCeiling.size === 0) return ranked;
+  const won = hints.winner?.name;
+  const keep = ranked.filter((c) => !overCeiling.has(c.id) || (won !== undefined && matchesHint(won, c.id, c.model)));
+  if (keep.length === 0) {
+    if (!relaxed.includes("mode cost ceiling")) relaxed.push("mode cost ceiling");
+    return ranked;
+  }
+  for (const c of ranked) if (!keep.includes(c)) dropped.push({ id: c.id, provider: c.provider, why: `${c.model.tier} model; this mode allows up to ${s.maxCostTier}` });
+  return keep;
 }
 
 /** Next models after the primary, preferring other providers first so one outage can't take out the chain. */
@@ -200,7 +279,10 @@ const one = (n: number) => String(Math.round(n * 10) / 10);
 const two = (n: number) => String(Math.round(n * 100) / 100);
 
 /** Why a runner-up lost to the winner, in a few words. */
-export function whyNot(c: Candidate, winner: Candidate, taskType: TaskType, targetTier: CostTier): string {
+export function whyNot(c: Candidate, winner: Candidate, taskType: TaskType, targetTier: CostTier, latencyCapMs?: number): string {
+  if (latencyCapMs !== undefined && c.model.latencyMs > latencyCapMs && c.score >= winner.score) {
+    return `typically ${c.model.latencyMs} ms, over the ${latencyCapMs} ms an interactive call allows for its first two models`;
+  }
   const below = c.notes.find((n) => n.startsWith("below"));
   if (below) return below;
   const ratio = c.costUsd / Math.max(winner.costUsd, 1e-9);
