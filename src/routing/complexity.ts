@@ -1,3 +1,4 @@
+import { DESIGN_RE } from "./rules.js";
 import type { Complexity, TaskType } from "../config/schema.js";
 import type { Signals } from "./signals.js";
 
@@ -59,6 +60,8 @@ export function estimateComplexity(
   if (depth >= 2) add(2, "asks for depth or rigour");
   else if (depth === 1) add(1, "asks for depth or rigour");
   if (s.intents.includes("prove")) add(1, "proof");
+  // Designing a system is hard however briefly it is asked: several entities, trade-offs, failure modes.
+  if ((taskType === "planning" || taskType === "coding") && DESIGN_RE.test(text.slice(0, 600))) add(3, "system or schema design");
   if (s.mathNotation) add(1, "formal notation");
   if (s.multipleChoice && s.words < 200) add(-1, "multiple choice");
   if (LIGHT_RE.test(text.slice(0, 400))) add(-1, "asks for a light answer");

@@ -16,6 +16,10 @@ const LANG_TARGET_RE = new RegExp(
 const CODE_TRANSLATE_RE =
   /\b(python|javascript|typescript|java|c\+\+|c#|golang|rust|ruby|php|kotlin|swift|scala|sql|bash|code|function|program|script|roman numerals?|morse|binary|json|xml|yaml|csv)\b/i;
 
+/** Designing a system, a schema or a migration: planning, however short the request. */
+export const DESIGN_RE =
+  /^\s*(?:(?:can|could|would) you (?:help (?:me )?)?|please |help me |i (?:need|want|have) (?:you )?to |let's |we need to |how (?:would|should|do|can) (?:i|we|you) )?(?:design|architect|plan out|lay out|propose|sketch out|draw up)\w*\b[^.?!\n]{0,50}\b(?:(?:database|db|data|relational|sql) (?:schema|model|layout)|schemas?|architecture|system|microservices?|apis?|data pipeline|pipeline|migration(?: plan| path)?|infrastructure|backend|platform|service mesh|event[- ]driven|sharding|replication|caching (?:layer|strategy))\b|^\s*\w*[^.?!\n]{0,20}\bsystem design\b|^\s*how (?:would|should|do|can) (?:i|we|you) (?:design|architect|scale)\b|^\s*(?:design|architect)\w*\b[^.?!\n]{0,80}\b(?:per second|rps|qps|at scale|million (?:users|requests)|high availability|fault[- ]tolerant|horizontally scalable)\b|^\s*(?:(?:can|could) you |please |help me |how (?:would|should|do|can) (?:i|we) )?(?:migrate|plan (?:a|the|our) migration)\b[^.?!\n]{0,50}\bfrom\b[^.?!\n]{0,40}\bto\b[^.?!\n]{0,40}\b(?:architecture|database|postgres\w*|mysql|cluster|kubernetes|microservices|cloud|aws|gcp|azure)\b/i;
+
 const DOCSTRING_STUB_RE =
   /^\s*(from\s+\S+\s+import[^\n]*\n|import[^\n]*\n|#include[^\n]*\n|package[^\n]*\n|using[^\n]*\n|\s*\n)*\s*(def |function |public |static |func |fn |const \w+ = \(|\/\*|\/\/|template\s*<|[\w<>[\],\s*&:]+\s+\w+\s*\([^)]*\)\s*\{)/;
 
@@ -74,6 +78,11 @@ export function applyRules(text: string, s: Signals): RuleMatch | null {
   // Math written in another language: the learned model has few such examples, the vocabulary is sharp.
   if (s.nonEnglish && s.mathTerms >= 1 && (s.numbers >= 1 || s.mathTerms >= 2) && !hasCode && !s.programming && !has("write_code") && !has("translate")) {
     return { taskType: "math", confidence: 0.78, rule: "mathematical problem in another language" };
+  }
+
+  // A design or architecture request is planning at any length ("Design the schema for a billing system").
+  if (DESIGN_RE.test(head) && !hasCode && !s.examItem && !has("translate") && !has("summarize") && !has("write_creative")) {
+    return { taskType: "planning", confidence: 0.84, rule: "request to design a system, schema or migration" };
   }
 
   if (has("write_creative") && !hasCode && !has("write_code") && !has("translate") && !has("summarize")) {
