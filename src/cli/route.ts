@@ -31,12 +31,15 @@ function inputFromFlags(prompt: string, f: Flags): RouteInput {
 
 export function formatDecision(d: Decision): string {
   const rows: Array<[string, string]> = [
+    ["call", formatCall(d.action)],
+    ...(d.action.steps ? d.action.steps.map((s, i): [string, string] => [`  step ${i + 1}`, formatCall(s)]) : []),
+    ...(d.action.note ? [["note", d.action.note] as [string, string]] : []),
     ["model", `${d.model}  (${d.provider})`],
-    ["task", `${d.taskType} · ${d.complexity} · ${d.costTier} tier   [${d.tier}, confidence ${d.confidence.toFixed(2)}]`],
+    ...(d.taskType ? [["task", `${d.taskType} · ${d.complexity} · ${d.costTier} tier   [${d.tier}, confidence ${d.confidence.toFixed(2)}]`] as [string, string]] : []),
     ["mode", `${d.mode} (${d.modeSource}) · ${d.latency} · ${d.job}`],
     ["reason", d.reason],
     ["fallbacks", d.fallbacks.map((f) => f.model).join(" → ") || "none"],
-    ["estimate", `${d.estimate.inputTokens} in / ${d.estimate.outputTokens} out tokens · $${d.estimate.costUsd.toFixed(6)}`],
+    ["estimate", formatEstimate(d.estimate)],
     ["tools", [...d.tools, ...d.mcpTools.map((t) => `mcp:${t}`)].join(", ") || "none"],
     ["signals", d.signals.join(", ") || "none"],
   ];
@@ -48,6 +51,18 @@ export function formatDecision(d: Decision): string {
   }
   lines.push(`decided in ${d.decisionMs} ms (config ${d.configVersion})`);
   return lines.join("\n");
+}
+
+/** `remove_background {"image":"./shoe.jpg"}`, the call an agent would make. */
+function formatCall(c: { tool: string; arguments: Record<string, unknown>; services?: string[] }): string {
+  const args = Object.keys(c.arguments).length ? ` ${JSON.stringify(c.arguments)}` : "";
+  return `${c.tool}${args}${c.services ? `  (services: ${c.services.join(" → ")})` : ""}`;
+}
+
+function formatEstimate(e: Decision["estimate"]): string {
+  if (e.unit && e.units === undefined) return `$${e.unitPriceUsd} per ${e.unit} (the prompt does not say how many)`;
+  if (e.unit) return `$${e.costUsd.toFixed(6)} for ${e.units} ${e.unit} ($${e.unitPriceUsd} per ${e.unit})`;
+  return `${e.inputTokens} in / ${e.outputTokens} out tokens · $${e.costUsd.toFixed(6)}`;
 }
 
 export async function runRoute(runtime: Runtime, prompt: string, f: Flags): Promise<number> {

@@ -35,7 +35,8 @@ export function runSimulate(runtime: Runtime, f: Flags): number {
     rows++;
     routed += d.estimate.costUsd;
     baseline += callCost(premium, d.estimate.inputTokens, d.estimate.outputTokens);
-    tiers[d.costTier] = (tiers[d.costTier] ?? 0) + 1;
+    const tier = d.costTier ?? d.job;
+    tiers[tier] = (tiers[tier] ?? 0) + 1;
     models[d.model] = (models[d.model] ?? 0) + 1;
   }
   if (!rows) throw invalidRequest(`${file} has no rows`, "write one JSON object per line with a prompt");

@@ -79,7 +79,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
       callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
       eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
       check: (r) => answerProblem(r, spec.responseFormat),
-      escalate: (failed, usable) => strongerModel(cfg, decision.taskType, failed, usable),
+      escalate: (failed, usable) => strongerModel(cfg, decision.taskType ?? cfg.modes[decision.mode]!.defaultTaskType, failed, usable),
       call: (id, signal) => {
         const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
         const model = cfg.models[id];
@@ -127,7 +127,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
 
 function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
   const name = modelName(d.model);
-  const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier];
+  const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier ?? "standard"];
   return {
     hints: [name, ...(p?.hints ?? []).map((h) => h.name ?? "").filter(Boolean)],
     costPriority: p?.costPriority ?? byTier.cost,

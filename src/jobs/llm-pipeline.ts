@@ -41,7 +41,9 @@ export interface LlmOutcome extends Served {
   problem?: string;
 }
 
-export async function runLlmPipeline(runtime: Runtime, server: McpServer, job: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
+export async function runLlmPipeline(runtime: Runtime, server: McpServer, given: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
+  // An LLM is what the caller asked for: a prompt that reads like a media or voice job still gets an answer.
+  const job = { ...given, route: { ...given.route, needs: { ...given.route.needs, llm: true } } };
   const routed = job.decision ?? route(runtime, job.route);
   const guarded = await reserve(runtime, job, routed);
   const decision = guarded.decision;

@@ -11,14 +11,27 @@ const modelRef = z.object({ model: z.string(), provider: z.string() });
 
 export const DECISION_TIERS = ["explicit", "signals", "classifier", "default"] as const;
 
+/** A Switchboard tool call the caller can make next, with the arguments found in the prompt. */
+const toolCall = z.object({
+  tool: z.string().describe("The Switchboard tool to call: run_llm, research, remove_background, upscale_image, style_transfer, generative_fill, voiceover or transcribe."),
+  arguments: z.record(z.string(), z.unknown()).describe("Arguments found in the prompt; fill in what is missing (e.g. the image) before calling."),
+  services: z.array(z.string()).optional().describe("The service chain the tool will use, primary first (retrieval for research)."),
+  note: z.string().optional().describe("What the prompt asked that the arguments cannot carry, or what is still needed."),
+});
+
+const action = toolCall.extend({
+  steps: z.array(toolCall).optional().describe("A job of several calls (dubbing: transcribe, translate, voice), in order."),
+});
+
 export const decisionShape = {
   requestId: z.string(),
   mode: z.string().describe("The copilot mode the call resolved to."),
-  modeSource: z.enum(["explicit", "tenant", "task", "attachments"]),
+  modeSource: z.enum(["explicit", "tenant", "task", "job"]).describe("What chose the mode: the caller, the tenant's default, the task, or a job found in the prompt."),
   job: z.enum(JOB_KINDS),
-  taskType: z.enum(TASK_TYPES),
-  complexity: z.enum(COMPLEXITIES),
-  costTier: z.enum(COST_TIERS),
+  action: action.describe("What to call next to run this decision."),
+  taskType: z.enum(TASK_TYPES).optional().describe("LLM jobs only."),
+  complexity: z.enum(COMPLEXITIES).optional(),
+  costTier: z.enum(COST_TIERS).optional(),
   model: z.string().describe("Chosen provider:model."),
   provider: z.string(),
   fallbacks: z.array(modelRef).describe("Ordered backups, tried when the primary fails."),
@@ -27,7 +40,14 @@ export const decisionShape = {
   signals: z.array(z.string()),
   reason: z.string().describe("One-sentence explanation."),
   alternatives: z.array(modelRef.extend({ score: z.number().optional(), why: z.string() })),
-  estimate: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
+  estimate: z.object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    costUsd: z.number(),
+    unit: z.string().optional().describe("Services: what they charge by (image, second, minute, 1k characters, request)."),
+    unitPriceUsd: z.number().optional(),
+    units: z.number().optional().describe("How many units the estimate counts, when the prompt tells."),
+  }),
   tools: z.array(z.string()),
   mcpTools: z.array(z.string()),
   latency: z.enum(LATENCY_CLASSES),
@@ -45,6 +65,7 @@ export type DecisionTier = Decision["tier"];
 export type ModelRef = z.infer<typeof modelRef>;
 export type Alternative = Decision["alternatives"][number];
 export type ScoreAdjustment = Decision["adjustments"][number];
+export type DecisionAction = Decision["action"];
 
 /** The part of a decision every job result carries, plus the model the router chose first. */
 export const decisionSummarySchema = decisionSchema

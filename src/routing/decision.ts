@@ -1,4 +1,5 @@
 import { callCost, modelRef, providerOf } from "../config/catalog.js";
+import { JOBS, jobAction, serviceChain, serviceEstimate } from "./action.js";
 import type { Call } from "./call.js";
 import type { Pick } from "./pick.js";
 import type { CostTarget } from "./preferences.js";
@@ -13,8 +14,7 @@ function decisionBase(call: Call) {
     mode: mode.name,
     modeSource: mode.source,
     job: mode.entry.job,
-    taskType: call.task.taskType,
-    complexity: call.task.complexity,
+    action: jobAction(call.cfg, call.job, call.jobName, call.prompt.text, mode.name),
     tools: unique([...mode.entry.tools, ...(input.tools ?? [])]),
     mcpTools: unique([...mode.entry.mcpTools, ...(input.mcpTools ?? [])]),
     latency: call.latency,
@@ -23,22 +23,28 @@ function decisionBase(call: Call) {
   };
 }
 
-/** Non-LLM modes (media, voice, transcription) take their chain as configured. */
+/**
+ * Service jobs (media, voice, transcription) run the job's configured chain, priced in the
+ * service's own unit. An LLM's task type and tier do not apply, so the decision leaves them out.
+ */
 export function nonLlmDecision(call: Call, t0: number): Decision {
-  const { mode } = call;
-  const [primary, ...rest] = mode.entry.chain;
+  const { mode, job, jobName } = call;
+  const chain = (jobName && serviceChain(call.cfg, jobName)) || mode.entry.chain;
+  const [primary, ...rest] = chain;
+  const base = decisionBase(call);
+  const title = jobName ? JOBS[jobName].title : mode.entry.job;
+  const why = job ? `${cap(title)}: ${job.why}` : `${cap(title)}: the caller chose ${mode.name}`;
   return {
-    ...decisionBase(call),
-    costTier: mode.entry.maxCostTier,
+    ...base,
     model: primary!,
     provider: providerOf(primary!),
     fallbacks: rest.map((id) => modelRef(id)),
-    tier: mode.source === "task" ? call.tier : "explicit",
-    confidence: call.task.confidence,
-    signals: signalList(call),
-    reason: `${mode.name} is a ${mode.entry.job} job; using its configured chain (${mode.entry.chain.join(" → ")}).`,
+    tier: mode.source === "explicit" ? "explicit" : "signals",
+    confidence: mode.source === "explicit" ? 1 : 0.9,
+    signals: job ? [`job:${job.name}`] : [],
+    reason: `${why}; ${base.action.tool} runs on ${chain.join(" → ")}${base.action.steps ? ` (${base.action.steps.map((s) => s.tool).join(" → ")})` : ""}.`,
     alternatives: [],
-    estimate: { inputTokens: call.prompt.inputTokens, outputTokens: 0, costUsd: 0 },
+    estimate: { inputTokens: 0, outputTokens: 0, ...serviceEstimate(call.cfg.services[primary!], job) },
     adjustments: [],
     decisionMs: ms(t0),
   };
@@ -61,6 +67,8 @@ export function llmDecision(call: Call, choice: LlmChoice, t0: number): Decision
   const { outputTokens } = call;
   return {
     ...decisionBase(call),
+    taskType: call.task.taskType,
+    complexity: call.task.complexity,
     // A forced model was not chosen for the target tier: report the tier it actually is.
     costTier: call.forced ? primaryModel.tier : choice.cost.targetTier,
     model: primary,
@@ -68,8 +76,9 @@ export function llmDecision(call: Call, choice: LlmChoice, t0: number): Decision
     fallbacks: choice.fallbacks,
     tier: choice.pick.tier,
     confidence: round(call.task.confidence),
-    signals: signalList(call),
-    reason: choice.reason,
+    signals: [...(call.job ? [`job:${call.job.name}`] : []), ...signalList(call)],
+    // A job found in the prompt chose the mode: say so before how the model was chosen.
+    reason: call.job ? `${cap(JOBS[call.job.name].title)}: ${call.job.why}, so ${call.mode.name}. ${choice.reason}` : choice.reason,
     alternatives: choice.alternatives,
     estimate: { inputTokens, outputTokens, costUsd: round(callCost(primaryModel, inputTokens, outputTokens), 6) },
     ...(experiment ? { experiment } : {}),
@@ -80,5 +89,6 @@ export function llmDecision(call: Call, choice: LlmChoice, t0: number): Decision
 
 const signalList = (call: Call) => [...signalNames(call.task.signals), ...(call.task.rule ? [`rule:${call.task.rule}`] : [])];
 const unique = (xs: string[]) => [...new Set(xs)];
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;

@@ -2,7 +2,7 @@ import type { LatencyClass, TaskType } from "../config/schema.js";
 import type { ScoreAdjustment } from "./decision-schema.js";
 
 /** The decision and its parts are declared once, as a schema (decision-schema.ts). */
-export type { Alternative, Decision, DecisionTier, ModelRef, ScoreAdjustment } from "./decision-schema.js";
+export type { Alternative, Decision, DecisionAction, DecisionTier, ModelRef, ScoreAdjustment } from "./decision-schema.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool";
@@ -44,8 +44,8 @@ export interface RouteInput {
   mcpTools?: string[];
   modelPreferences?: ModelPreferences;
   requestId?: string;
-  /** Capabilities the call itself needs (set by run_llm): function calling, JSON output. */
-  needs?: { toolCalling?: boolean; json?: boolean };
+  /** What the call itself needs (set by run_llm): an LLM answer, function calling, JSON output. */
+  needs?: { llm?: boolean; toolCalling?: boolean; json?: boolean };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { SwitchboardError, closest, type ErrorBody } from "../errors.js";
 import type { Runtime } from "../runtime.js";
+import type { SwitchboardConfig } from "../config/schema.js";
 import { logger } from "../logger.js";
 import { callRecord, type ServedSoFar } from "./call-record.js";
 import type { Served } from "../jobs/served.js";
@@ -38,6 +39,12 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   output: O;
   annotations: ToolAnnotations;
   run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>> | z.infer<z.ZodObject<O>>;
+  /**
+   * Arguments whose valid values come from the config in force (the modes of the routing table):
+   * listed as a JSON Schema enum, so agents can discover them; still checked by the router, which
+   * answers a wrong value with the valid ones.
+   */
+  listedEnums?(cfg: SwitchboardConfig): Record<string, { values: string[]; description: string }>;
   /** Content blocks beyond the JSON mirror: resource links to saved files, small inline media. */
   content?(out: z.infer<z.ZodObject<O>>, runtime: Runtime): ContentBlock[];
 }
@@ -47,9 +54,10 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
  * the same structured error every other failure has, so the SDK gets lenient fields that list
  * the real JSON Schema, and the strict parse happens here.
  */
-function lenient(schema: z.ZodType): z.ZodType {
+function lenient(schema: z.ZodType, listedEnum?: { values: string[]; description: string }): z.ZodType {
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete json.$schema;
+  if (listedEnum) Object.assign(json, { enum: listedEnum.values, description: listedEnum.description });
   // Optional even when required: a missing argument must reach the strict parse and get the
   // structured error, not the SDK's text. The listed schema still says what is required.
   return z.any().meta(json).optional();
@@ -68,11 +76,13 @@ export type AnyToolDefinition = ToolDefinition<any, any>;
  * schema to JSON Schema is most of the cost of a new MCP session, and HTTP opens one per client.
  */
 type Listed = z.ZodObject<z.ZodRawShape, z.core.$loose>;
-const schemaCache = new WeakMap<object, { strict: z.ZodObject; listed: Listed }>();
+/** Per definition, for the config version in force (enums listed from config change on reload). */
+const schemaCache = new WeakMap<object, { version: string; strict: z.ZodObject; listed: Listed }>();
 
-function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>): { strict: z.ZodObject<I, z.core.$strict>; listed: Listed } {
+function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>, runtime: Runtime): { strict: z.ZodObject<I, z.core.$strict>; listed: Listed } {
   const hit = schemaCache.get(def);
-  if (hit) return hit as { strict: z.ZodObject<I, z.core.$strict>; listed: Listed };
+  if (hit && (!def.listedEnums || hit.version === runtime.configVersion)) return hit as unknown as { strict: z.ZodObject<I, z.core.$strict>; listed: Listed };
+  const enums = def.listedEnums?.(runtime.config) ?? {};
   const strict = z.strictObject(def.input);
   // Loose, so unknown keys survive the SDK's parse and reach the strict check (typo hints);
   // the listed schema still tells clients that extra keys are not accepted.
@@ -80,9 +90,9 @@ function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDe
     .filter(([, v]) => !(v as z.ZodType).safeParse(undefined).success)
     .map(([k]) => k);
   const listed = z
-    .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType)])))
+    .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType, Object.hasOwn(enums, k) ? enums[k] : undefined)])))
     .meta({ additionalProperties: false, ...(required.length ? { required } : {}) });
-  const built = { strict, listed };
+  const built = { version: runtime.configVersion, strict, listed };
   schemaCache.set(def, built);
   return built;
 }
@@ -92,7 +102,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   runtime: Runtime,
   def: ToolDefinition<I, O>,
 ): void {
-  const { strict, listed } = schemasOf(def);
+  const { strict, listed } = schemasOf(def, runtime);
   server.registerTool(
     def.name,
     {

@@ -1,6 +1,6 @@
 import { defineTool } from "./define-tool.js";
 import { decisionShape } from "../routing/decision-schema.js";
-import { routingInput } from "./routing-input.js";
+import { modeEnum, routingInput } from "./routing-input.js";
 
 export const routeTaskTool = defineTool({
   name: "route_task",
@@ -11,6 +11,7 @@ export const routeTaskTool = defineTool({
     "Returns the chosen provider:model with ordered fallbacks, the task type and complexity, cost tier, estimated tokens and cost, " +
     "the internal and MCP tools the mode uses, and a one-sentence reason with the alternatives considered. Fast (well under a millisecond of routing), offline and free.",
   input: routingInput,
+  listedEnums: modeEnum,
   output: decisionShape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: (args, { runtime, serve }) => {

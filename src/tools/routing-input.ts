@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LATENCY_CLASSES, TASK_TYPES } from "../config/schema.js";
+import { LATENCY_CLASSES, TASK_TYPES, type SwitchboardConfig } from "../config/schema.js";
 
 /** The routing inputs every model-running tool accepts, written once. */
 export const routingInput = {
@@ -47,6 +47,17 @@ export const routingInput = {
       hints: z.array(z.strictObject({ name: z.string().optional() })).optional(),
     })
     .optional()
-    .describe("MCP-style preferences: priorities in [0,1] and name hints (substrings such as 'claude' or 'gpt-4.1') that are favoured."),
+    .describe("MCP-style preferences: priorities in [0,1] and name hints (substrings such as 'claude-sonnet' or 'gpt-4.1'), in order: the first that matches a model the tenant and the call allow wins."),
   requestId: z.string().max(200).optional().describe("Your id for this request; decides the experiment arm deterministically and links feedback."),
 };
+
+/** `mode` lists the routing table's modes, each in a few words (the router checks the value). */
+export function modeEnum(cfg: SwitchboardConfig): Record<string, { values: string[]; description: string }> {
+  const modes = Object.entries(cfg.modes);
+  return {
+    mode: {
+      values: modes.map(([name]) => name),
+      description: `Copilot mode; leave out to let Switchboard pick it from the job and task. ${modes.map(([name, m]) => `${name}: ${m.description.replace(/\.$/, "")}`).join("; ")}.`,
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { stripFences } from "../resilience/quality-gate.js";
 import { decisionSummary } from "../routing/decision-schema.js";
 import { logger } from "../logger.js";
 import { defineTool, type ToolContext } from "./define-tool.js";
-import { routingInput } from "./routing-input.js";
+import { modeEnum, routingInput } from "./routing-input.js";
 import { servedOutput } from "./served-output.js";
 
 const jsonSchemaObject = z.record(z.string(), z.unknown());
@@ -56,6 +56,7 @@ export const runLlmTool = defineTool({
     "requested JSON is retried once on a stronger model. Only when every option is spent does it return a structured error " +
     "(code, message, hint, retryable, attempts). Streams progress notifications when you pass a progressToken.",
   input: runLlmInput,
+  listedEnums: modeEnum,
   output: runLlmOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: runLlm,

@@ -374,7 +374,7 @@ describe("cost tiers", () => {
   it("costSensitivity high lowers the tier", () => {
     const base = decide({ prompt: DESIGN });
     const cheap = decide({ prompt: DESIGN, costSensitivity: "high" });
-    expect(COST_TIERS.indexOf(cheap.costTier)).toBe(COST_TIERS.indexOf(base.costTier) - 1);
+    expect(COST_TIERS.indexOf(cheap.costTier!)).toBe(COST_TIERS.indexOf(base.costTier!) - 1);
     expect(cheap.reason).toMatch(/cost-sensitive/);
     expect(cheap.estimate.costUsd).toBeLessThanOrEqual(base.estimate.costUsd);
   });

@@ -115,9 +115,14 @@ describe("tools/list", () => {
     const out = tool.outputSchema as { type: string; properties: Record<string, unknown>; required?: string[] } | undefined;
     expect(out).toBeDefined();
     expect(out!.type).toBe("object");
-    for (const key of ["model", "provider", "taskType", "tier", "reason", "fallbacks", "estimate", "tools"]) {
+    for (const key of ["model", "provider", "job", "action", "tier", "reason", "fallbacks", "estimate", "tools"]) {
       expect(out!.properties, `output property ${key}`).toHaveProperty(key);
       expect(out!.required ?? []).toContain(key);
+    }
+    // Task type, complexity and cost tier describe LLM jobs only: a voiceover decision has none.
+    for (const key of ["taskType", "complexity", "costTier"]) {
+      expect(out!.properties).toHaveProperty(key);
+      expect(out!.required ?? []).not.toContain(key);
     }
   });
 });
