@@ -21,7 +21,7 @@ export function loadOrTrainClassifier(cfg: SwitchboardConfig, snapshot = CLASSIF
   if (existsSync(snapshot)) {
     try {
       const s = JSON.parse(readFileSync(snapshot, "utf8")) as SerializedClassifier;
-      if (s.format === 3 && s.examplesHash === hash) return { classifier: TaskClassifier.fromJSON(s), source: "snapshot" };
+      if (s.format === 4 && s.examplesHash === hash) return { classifier: TaskClassifier.fromJSON(s), source: "snapshot" };
     } catch {
       // A damaged snapshot is only a lost shortcut: train instead.
     }
