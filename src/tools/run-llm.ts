@@ -2,7 +2,7 @@ import { z } from "zod";
 import { runLlmPipeline } from "../jobs/llm-pipeline.js";
 import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { stripFences } from "../resilience/quality-gate.js";
-import { decisionSummary } from "../routing/decision-schema.js";
+import { decisionSummary, decisionSummarySchema } from "../routing/decision-schema.js";
 import { logger } from "../logger.js";
 import { defineTool, type ToolContext } from "./define-tool.js";
 import { modeEnum, routingInput } from "./routing-input.js";
@@ -41,6 +41,7 @@ export const runLlmOutput = {
   toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })),
   finishReason: z.string(),
   ...servedOutput,
+  decision: decisionSummarySchema.describe("The routing decision: mode, task, tier, tools, MCP tools, reason, requestId."),
   model: z.string().describe("The provider:model that answered."),
   escalated: z.boolean(),
   warnings: z.array(z.string()).describe("Problems Switchboard saw in the answer but could not fix (e.g. JSON that still misses the schema)."),
