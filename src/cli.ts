@@ -19,7 +19,8 @@ Usage:
                                                            MCP over HTTP (/mcp, legacy /sse), /dashboard, /metrics
   switchboard route "<prompt>" [options] [--json]          decide and explain, no model is called
   switchboard route --batch FILE.jsonl [--out FILE]        one JSON decision per input row
-  switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion
+  switchboard eval FILE.jsonl [--json] [--group-by FIELD]  task-type accuracy, macro-F1, confusion;
+                                                          outcome rows (weakCorrect, strongCorrect): deferral curve, APGR
   switchboard report [--tenant T] [--days N] [--json]       usage and spend from the store
   switchboard simulate --data FILE.jsonl [--per-day 1000,10000,100000] [--json]
                                                            price a workload routed vs always-premium

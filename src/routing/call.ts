@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LatencyClass, SwitchboardConfig, TenantEntry } from "../config/schema.js";
 import { defaultJobOf } from "./action.js";
+import { judgeDifficulty, type JudgedDifficulty } from "./difficulty.js";
 import { detectJob, type JobMatch, type JobName } from "./job.js";
 import { outputEstimate } from "./length.js";
 import { chooseMode, type ChosenMode } from "./mode.js";
@@ -31,6 +32,8 @@ export interface Call {
   outputTokens: number;
   /** A model the caller names, else the tenant's policy lock: it skips the choice. */
   forced: string | undefined;
+  /** The learned difficulty and the operating point it is held against (undefined without a model in config). */
+  difficulty: JudgedDifficulty | undefined;
 }
 
 /** Reads the request: its prompt, its task (tiers 1-3) and the mode it runs in. */
@@ -41,7 +44,12 @@ export function readCall(cfg: SwitchboardConfig, configVersion: string, classify
   const prompt = readPrompt(input);
   const task = classifyTask(input, prompt, classify(prompt.text));
   const job = findJob(cfg, input, prompt.text);
-  const mode = chooseMode(cfg, input, tenant, task, job);
+  const difficulty = judgeDifficulty(cfg, input, tenant, task);
+  let mode = chooseMode(cfg, input, tenant, task, job);
+  // A prompt hard enough for premium lifts an inferred quick-reply mode, as a complex one does.
+  if (difficulty?.premium && mode.source === "task" && mode.entry.maxCostTier !== "premium" && cfg.modes.structured_planning) {
+    mode = { name: "structured_planning", source: "task", entry: cfg.modes.structured_planning };
+  }
   const jobName = job?.name ?? (mode.entry.job !== "llm" ? defaultJobOf(cfg, mode.entry.chain) : mode.entry.retrieval ? "research" : undefined);
   return {
     cfg,
@@ -60,6 +68,7 @@ export function readCall(cfg: SwitchboardConfig, configVersion: string, classify
     latency: input.latency ?? mode.entry.latency,
     outputTokens: input.maxOutputTokens ?? outputEstimate(cfg, prompt.text, task.taskType, task.complexity),
     forced: input.model ?? tenant.lockModel,
+    difficulty,
   };
 }
 

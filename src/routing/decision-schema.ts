@@ -32,6 +32,15 @@ export const decisionShape = {
   taskType: z.enum(TASK_TYPES).optional().describe("LLM jobs only."),
   complexity: z.enum(COMPLEXITIES).optional(),
   costTier: z.enum(COST_TIERS).optional(),
+  difficulty: z
+    .object({
+      score: z.number().describe("Calibrated chance (0 to 1) that an economy model's answer falls short where a premium model's would not."),
+      reasons: z.array(z.string()).describe("What raised the score most."),
+      qualityTarget: z.number().describe("The operating point: share of always-premium quality to keep (call, tenant or router setting)."),
+      threshold: z.number().describe("Scores at or above this go premium at this operating point."),
+    })
+    .optional()
+    .describe("LLM jobs only, when config ships a difficulty model."),
   model: z.string().describe("Chosen provider:model."),
   provider: z.string(),
   fallbacks: z.array(modelRef).describe("Ordered backups, tried when the primary fails."),

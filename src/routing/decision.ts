@@ -71,6 +71,7 @@ export function llmDecision(call: Call, choice: LlmChoice, t0: number): Decision
     complexity: call.task.complexity,
     // A forced model was not chosen for the target tier: report the tier it actually is.
     costTier: call.forced ? primaryModel.tier : choice.cost.targetTier,
+    ...(call.difficulty ? { difficulty: { score: call.difficulty.score, reasons: call.difficulty.reasons, qualityTarget: call.difficulty.qualityTarget, threshold: call.difficulty.threshold } } : {}),
     model: primary,
     provider: providerOf(primary),
     fallbacks: choice.fallbacks,

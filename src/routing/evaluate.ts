@@ -120,3 +120,123 @@ export function formatReport(rep: EvalReport): string {
   }
   return lines.join("\n");
 }
+
+/** One prompt of an outcomes file: the router's score and whether the weak and the strong model were right. */
+export interface OutcomeRow {
+  score: number;
+  weakCorrect: boolean;
+  strongCorrect: boolean;
+  group?: string;
+  /** Whether the router's decision sent it to the premium tier (its actual operating point). */
+  premium?: boolean;
+}
+
+export interface DeferralReport {
+  rows: number;
+  /** Quality (share right) when every call goes to the weak, or to the strong, model. */
+  weakQuality: number;
+  strongQuality: number;
+  /** Quality when the top `share` of prompts by score go to the strong model; pgr = share of the weak-strong gap recovered. */
+  curve: Array<{ share: number; quality: number; ofStrong: number; pgr: number }>;
+  /** Area under the PGR curve over premium share 0..1: 0.5 for random routing, higher for a useful score. */
+  apgr: number;
+  /** The least premium share whose quality reaches 95% of always-strong quality. */
+  shareFor95: number;
+  /** The router's own decisions, when the rows say which went premium. */
+  router?: { premiumShare: number; quality: number; ofStrong: number };
+}
+
+/** Expected gain per position when prompts are sorted by score, highest first; ties share their block's mean (random order within a tie). */
+function sortedGains(rows: OutcomeRow[]): { gains: number[]; scores: number[] } {
+  const sorted = [...rows].sort((a, b) => b.score - a.score);
+  const gains: number[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    let g = 0;
+    while (j < sorted.length && sorted[j]!.score === sorted[i]!.score) {
+      g += Number(sorted[j]!.strongCorrect) - Number(sorted[j]!.weakCorrect);
+      j++;
+    }
+    for (let k = i; k < j; k++) {
+      gains.push(g / (j - i));
+      scores.push(sorted[i]!.score);
+    }
+    i = j;
+  }
+  return { gains, scores };
+}
+
+/** RouteLLM's measures: the deferral curve at 0, 10, …, 100% premium, APGR and the share that reaches 95% of always-strong quality. */
+export function deferralCurve(rows: OutcomeRow[]): DeferralReport {
+  const n = rows.length;
+  const W = rows.reduce((s, r) => s + Number(r.weakCorrect), 0);
+  const S = rows.reduce((s, r) => s + Number(r.strongCorrect), 0);
+  const { gains } = sortedGains(rows);
+  const prefix = [0];
+  for (const g of gains) prefix.push(prefix.at(-1)! + g);
+  const gap = S - W;
+  const gainAt = (x: number) => {
+    const k = Math.min(Math.floor(x), n);
+    return prefix[k]! + (k < n ? (x - k) * gains[k]! : 0);
+  };
+  let area = 0;
+  for (let k = 1; k <= n; k++) area += (prefix[k - 1]! + prefix[k]!) / 2;
+  const apgr = n && gap > 0 ? area / n / gap : 0.5;
+  let k95 = 0;
+  while (k95 < n && W + prefix[k95]! < 0.95 * S - 1e-9) k95++;
+  const curve = Array.from({ length: 11 }, (_, i) => {
+    const share = i / 10;
+    const q = n ? (W + gainAt(share * n)) / n : 0;
+    return { share, quality: r4(q), ofStrong: r4(S ? (q * n) / S : 0), pgr: r4(gap > 0 ? gainAt(share * n) / gap : 0) };
+  });
+  const rep: DeferralReport = { rows: n, weakQuality: r4(n ? W / n : 0), strongQuality: r4(n ? S / n : 0), curve, apgr: r4(apgr), shareFor95: r4(n ? k95 / n : 0) };
+  if (rows.some((r) => r.premium !== undefined)) {
+    const prem = rows.filter((r) => r.premium).length;
+    const right = rows.reduce((s, r) => s + Number(r.premium ? r.strongCorrect : r.weakCorrect), 0);
+    rep.router = { premiumShare: r4(prem / n), quality: r4(right / n), ofStrong: r4(S ? right / S : 0) };
+  }
+  return rep;
+}
+
+/**
+ * For each quality target (share of always-strong quality), the highest score threshold, and so the
+ * least premium share, that reaches it when scores at or above the threshold go premium.
+ */
+export function operatingPoints(rows: OutcomeRow[], targets: number[]): Array<{ qualityTarget: number; threshold: number; premiumShare: number; quality: number }> {
+  const n = rows.length;
+  const W = rows.reduce((s, r) => s + Number(r.weakCorrect), 0);
+  const S = rows.reduce((s, r) => s + Number(r.strongCorrect), 0);
+  const { gains, scores } = sortedGains(rows);
+  // Block ends: thresholds are scores, and a threshold takes its whole tie block.
+  const ends: Array<{ threshold: number; count: number; gain: number }> = [{ threshold: 1.001, count: 0, gain: 0 }];
+  let g = 0;
+  for (let k = 0; k < n; k++) {
+    g += gains[k]!;
+    if (k === n - 1 || scores[k + 1] !== scores[k]) ends.push({ threshold: scores[k]!, count: k + 1, gain: g });
+  }
+  return targets.map((t) => {
+    const e = ends.find((x) => W + x.gain >= t * S - 1e-9) ?? ends.at(-1)!;
+    return { qualityTarget: t, threshold: e.threshold, premiumShare: r4(e.count / n), quality: r4(S ? (W + e.gain) / S : 0) };
+  });
+}
+
+export function formatDeferral(rep: DeferralReport, byGroup?: Record<string, DeferralReport>): string {
+  const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+  const lines: string[] = [];
+  lines.push(`rows ${rep.rows}   always-weak ${pct(rep.weakQuality)}   always-strong ${pct(rep.strongQuality)}   APGR ${rep.apgr.toFixed(3)} (0.5 = random)   premium share for 95% of strong ${pct(rep.shareFor95)}`);
+  if (rep.router) lines.push(`the router's decisions: ${pct(rep.router.premiumShare)} premium, quality ${pct(rep.router.quality)} = ${pct(rep.router.ofStrong)} of always-strong`);
+  lines.push("");
+  lines.push(`${"premium share".padEnd(15)}${"quality".padStart(9)}${"of strong".padStart(11)}${"gap recovered".padStart(15)}`);
+  for (const p of rep.curve) lines.push(`${pct(p.share).padEnd(15)}${pct(p.quality).padStart(9)}${pct(p.ofStrong).padStart(11)}${pct(p.pgr).padStart(15)}`);
+  if (byGroup) {
+    lines.push("");
+    lines.push(`${"group".padEnd(24)}${"rows".padStart(6)}${"weak".padStart(8)}${"strong".padStart(8)}${"APGR".padStart(7)}${"95% at".padStart(8)}${"router premium".padStart(16)}${"of strong".padStart(11)}`);
+    for (const [g, r] of Object.entries(byGroup).sort((a, b) => b[1].rows - a[1].rows)) {
+      lines.push(
+        `${g.padEnd(24)}${String(r.rows).padStart(6)}${pct(r.weakQuality).padStart(8)}${pct(r.strongQuality).padStart(8)}${r.apgr.toFixed(3).padStart(7)}${pct(r.shareFor95).padStart(8)}${(r.router ? pct(r.router.premiumShare) : "").padStart(16)}${(r.router ? pct(r.router.ofStrong) : "").padStart(11)}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,10 +1,13 @@
 import { tierRank } from "../config/catalog.js";
 import { COST_TIERS, type CostTier, type SwitchboardConfig, type TaskType } from "../config/schema.js";
+import type { JudgedDifficulty } from "./difficulty.js";
 import type { Weights } from "./select.js";
 import type { RouteInput, RouteContext } from "./types.js";
 
 export interface CostTarget {
   targetTier: CostTier;
+  /** The learned difficulty, when config has a model for it. */
+  difficulty?: JudgedDifficulty;
   /** What moved the tier off the task's own, for the reason. */
   tierWhy: string[];
 }
@@ -23,7 +26,11 @@ export function costCeiling(input: RouteInput, modeCeiling: CostTier): CostTier 
   return qualityFirst(input) && !input.mode ? "premium" : modeCeiling;
 }
 
-/** The task's cost tier for its complexity, moved by the caller's priorities and a budget downgrade, capped by the mode. */
+/**
+ * The task's cost tier for its complexity, set by the difficulty against the operating point
+ * (premium at or above the threshold; below it the task's tier, at most standard), then moved by
+ * the caller's priorities and a budget downgrade, capped by the mode.
+ */
 export function targetCostTier(
   cfg: SwitchboardConfig,
   taskType: TaskType,
@@ -31,11 +38,23 @@ export function targetCostTier(
   input: RouteInput,
   ceiling: CostTier,
   ctx: RouteContext,
+  difficulty?: JudgedDifficulty,
 ): CostTarget {
   const why: string[] = [];
   let rank = tierRank(cfg.tasks[taskType].tiers[complexity]);
   const prefs = input.modelPreferences;
   const top = COST_TIERS.length - 1;
+  if (difficulty?.applies) {
+    const d = difficulty.score.toFixed(2);
+    const t = difficulty.threshold.toFixed(2);
+    if (difficulty.premium) {
+      why.push(`difficulty ${d} ≥ ${t}: premium`);
+      rank = top;
+    } else if (rank === top) {
+      rank = top - 1;
+      why.push(`difficulty ${d} < ${t}: ${COST_TIERS[rank]}`);
+    }
+  }
   if ((prefs?.costPriority ?? 0) >= 0.8) {
     rank = 0;
     why.push(`costPriority ${prefs!.costPriority}: economy`);
@@ -60,7 +79,7 @@ export function targetCostTier(
   const cap = costCeiling(input, ceiling);
   if (rank > tierRank(cap) && why.length) why.push(`capped at ${cap} by the ${input.mode ? "requested " : ""}mode`);
   rank = Math.max(0, Math.min(rank, tierRank(cap), top));
-  return { targetTier: COST_TIERS[rank]!, tierWhy: why };
+  return { targetTier: COST_TIERS[rank]!, tierWhy: why, ...(difficulty ? { difficulty } : {}) };
 }
 
 /** Scoring weights: the config's, replaced by MCP model preferences when given, then nudged by cost and latency. */

@@ -43,7 +43,7 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
       validate(input, cfg);
       const call = readCall(cfg, configVersion, classify, input, ctx);
       if (call.mode.entry.job !== "llm") return nonLlmDecision(call, t0);
-      const cost = targetCostTier(cfg, call.task.taskType, call.task.complexity, input, call.mode.entry.maxCostTier, ctx);
+      const cost = targetCostTier(cfg, call.task.taskType, call.task.complexity, input, call.mode.entry.maxCostTier, ctx, call.difficulty);
       const adjustments = scoreAdjustments(call);
       const selection = rankCandidates(call, cost.targetTier, adjustments);
       const pick = selectPrimary(call, selection.ranked);

@@ -39,6 +39,9 @@ export interface Task {
   /** The prompt's signals, with the conversation's turn count filled in. */
   signals: Signals;
   complexity: Complexity;
+  /** The complexity estimate's points and reasons, which the difficulty score reads. */
+  complexityPoints: number;
+  complexityWhy: string[];
 }
 
 /** Tier 1: a taskType the caller names beats what the text reads as. Complexity is judged for the task that wins. */
@@ -55,5 +58,7 @@ export function classifyTask(input: RouteInput, prompt: Prompt, cls: Classified)
     rule: cls.rule,
     signals: s,
     complexity: cx.complexity,
+    complexityPoints: cx.score,
+    complexityWhy: cx.why,
   };
 }

@@ -48,6 +48,12 @@ export const routingInput = {
     })
     .optional()
     .describe("MCP-style preferences: priorities in [0,1] and name hints (substrings such as 'claude-sonnet' or 'gpt-4.1'), in order: the first that matches a model the tenant and the call allow wins."),
+  qualityTarget: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe("Cost against quality: the share of always-premium quality to keep (e.g. 0.9 saves more, 0.99 sends more calls to premium). Defaults to the tenant's or router's setting."),
   requestId: z.string().max(200).optional().describe("Your id for this request; decides the experiment arm deterministically and links feedback."),
 };
 
