@@ -1,5 +1,7 @@
 import { callCost, tenantAllows } from "../config/catalog.js";
 import type { SwitchboardConfig } from "../config/schema.js";
+import { SwitchboardError } from "../errors.js";
+import { logger } from "../logger.js";
 import type { Decision } from "../routing/types.js";
 import type { Budgets, Reservation } from "./ledger.js";
 
@@ -14,49 +16,110 @@ export interface BudgetGuardDeps {
   reroute(reason: string): Decision | undefined;
 }
 
+export type EscalationGrant = { ok: true } | { ok: false; why: string };
+
 export interface GuardedCall {
-  /** The decision to run: the one given, or its degraded re-route near a ceiling. */
+  /** The decision to run: the one given, or its degraded re-route near a ceiling; its reason says if the call waited. */
   decision: Decision;
-  /** Replaces the reservation with the real cost (0 for a failed call). Idempotent. */
+  /** Reserves an escalation to `model` before it runs; `ok: false` (with why) when it does not fit. */
+  escalate(model: string): Promise<EscalationGrant>;
+  /**
+   * Replaces the reservations with the real cost (0 for a failed call). Idempotent. Never throws:
+   * a store failure is logged and retried in the background, and the reservation's lease keeps the
+   * ceiling safe meanwhile.
+   */
   settle(costUsd: number): Promise<void>;
 }
 
+/** Background retries of a settle the store refused: 1 s, 2 s, 4 s ... about 17 minutes in all. */
+const SETTLE_RETRIES = 10;
+
 /**
  * Budget checks around one LLM call. Near a ceiling the call is re-routed in degraded mode (the
- * cheapest model that meets the task's level). Before the call its worst case is reserved: the
- * input estimate with a margin and the full output allowance, for the first answer plus one
- * escalation on the dearest model the chain could reach. After it, the reservation settles to
- * the real cost.
+ * cheapest model that meets the task's level). Before the call the first answer's worst case is
+ * reserved (the input estimate with a margin and the full output allowance, on the dearest model of
+ * the decision's chain); an escalation is reserved only when it happens (`escalate`). A call that
+ * would fit once calls in flight settle waits for them, up to `budgets.waitMs`. Each reservation
+ * has a lease of the call's deadline plus `budgets.leaseMarginMs`. After the call, the reservations
+ * settle to the real cost.
  */
 export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, maxOutputTokens: number): Promise<GuardedCall> {
   const { ledger, config: cfg } = deps;
-  if (!ledger) return { decision, settle: async () => undefined };
-  const pressure = await ledger.pressure(decision.tenant);
+  if (!ledger) return { decision, escalate: async () => ({ ok: true }), settle: async () => undefined };
+  const pressure = await ledger.pressure(decision.tenant).catch((err: unknown) => {
+    logger.warn({ err: String((err as Error)?.message ?? err) }, "budget pressure unknown (store error); routing without degradation");
+    return { ratio: 0, ceiling: undefined };
+  });
   let d = decision;
   if (pressure.ceiling && pressure.ratio >= cfg.budgets.degradeAt) {
     d = deps.reroute(`degraded: ${pressure.ceiling.label} budget ${Math.round(pressure.ratio * 100)}% used`) ?? d;
   }
-  const reservation: Reservation = await ledger.reserve(d.tenant, worstCase(deps, d, maxOutputTokens));
+  const deadlineMs = cfg.router.latencyClasses[d.latency]?.deadlineMs ?? 120_000;
+  const leaseMs = deadlineMs + (cfg.budgets.leaseMarginMs ?? 60_000);
+  const cost = costOf(cfg, d, maxOutputTokens);
+  const first = await ledger.reserve(d.tenant, firstAnswer(deps, d, cost), { leaseMs, waitMs: cfg.budgets.waitMs ?? 0 });
+  if (first.waitedMs > 0) d = { ...d, reason: `${d.reason} (waited ${(first.waitedMs / 1000).toFixed(1)} s for calls in flight to settle before the budget admitted it)` };
+  const reservations: Reservation[] = [first];
   let settled = false;
   return {
     decision: d,
+    escalate: async (model: string) => {
+      if (settled) return { ok: false, why: "the call has already settled" };
+      try {
+        reservations.push(await ledger.reserve(d.tenant, cost(model), { leaseMs, waitMs: 0 }));
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, why: err instanceof SwitchboardError ? err.message : "the budget store did not answer" };
+      }
+    },
     settle: async (costUsd: number) => {
       if (settled) return;
       settled = true;
-      await ledger.settle(reservation, costUsd);
+      // The first answer's reservation takes the cost first, an escalation's the rest.
+      let left = Math.max(0, costUsd);
+      for (const r of reservations) {
+        const part = Math.min(left, r.amountUsd);
+        left -= part;
+        await settleOrRetry(ledger, r, part);
+      }
     },
   };
 }
 
-/** The first answer on the routed model plus one escalation on the dearest model within reach. */
-function worstCase(deps: BudgetGuardDeps, d: Decision, maxOutputTokens: number): number {
-  const cfg = deps.config;
-  const tenant = cfg.tenants[d.tenant]!;
+/** The worst case of one answer on `id`: the input estimate with its margin, the full output allowance. */
+function costOf(cfg: SwitchboardConfig, d: Decision, maxOutputTokens: number): (id: string) => number {
   const inputTokens = Math.ceil(d.estimate.inputTokens * cfg.budgets.inputMargin);
-  const costOf = (id: string) => {
-    const m = cfg.models[id];
+  return (id: string) => {
+    const m = Object.hasOwn(cfg.models, id) ? cfg.models[id] : undefined;
     return m ? callCost(m, inputTokens, Math.min(maxOutputTokens, m.maxOutput)) : 0;
   };
-  const reachable = Object.keys(cfg.models).filter((id) => tenantAllows(tenant, id) && deps.callable(id));
-  return costOf(d.model) + Math.max(0, ...reachable.map(costOf), ...d.fallbacks.map((f) => costOf(f.model)));
+}
+
+/** The first answer can come from the routed model or any fallback of its chain the tenant may use here: the dearest of them. */
+function firstAnswer(deps: BudgetGuardDeps, d: Decision, cost: (id: string) => number): number {
+  const tenant = deps.config.tenants[d.tenant];
+  const chain = [d.model, ...d.fallbacks.map((f) => f.model)].filter((id, i) => i === 0 || ((!tenant || tenantAllows(tenant, id)) && deps.callable(id)));
+  return Math.max(0, ...chain.map(cost));
+}
+
+async function settleOrRetry(ledger: Budgets, r: Reservation, costUsd: number): Promise<void> {
+  try {
+    await ledger.settle(r, costUsd);
+  } catch (err) {
+    logger.warn({ reservation: r.id, tenant: r.tenant, costUsd, err: String((err as Error)?.message ?? err) }, "budget settle failed; retrying in the background");
+    retryLater(ledger, r, costUsd, 1);
+  }
+}
+
+function retryLater(ledger: Budgets, r: Reservation, costUsd: number, n: number): void {
+  if (n > SETTLE_RETRIES) {
+    logger.error({ reservation: r.id, tenant: r.tenant, costUsd }, "budget settle gave up; the lease will release the reservation, this cost is not counted");
+    return;
+  }
+  setTimeout(() => {
+    ledger.settle(r, costUsd).then(
+      () => logger.info({ reservation: r.id, attempt: n }, "budget settle retried and recorded"),
+      () => retryLater(ledger, r, costUsd, n + 1),
+    );
+  }, 1000 * 2 ** (n - 1)).unref();
 }

@@ -1,5 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
+import { ProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
@@ -34,6 +35,8 @@ export interface LlmCallContext {
   signal: AbortSignal;
   /** Streams when set: called with the characters received so far. */
   onProgress?: (streamedChars: number, message: string) => void;
+  /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
+  reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
 }
 
 /** The decision's chain, then the client's own model when it can sample. */
@@ -56,6 +59,9 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
   let reported = 0;
   let lastSent = -1;
   // MCP progress must increase: a status message between attempts still moves it forward.
+  /** The escalation target not yet reserved, and why an escalation was not run when the budget refused it. */
+  let unreserved: string | undefined;
+  let budgetNote: string | undefined;
   const send = (message: string) => {
     lastSent = Math.max(streamed, lastSent + 1);
     ctx.onProgress?.(lastSent, message);
@@ -79,8 +85,17 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
       callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
       eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
       check: (r) => answerProblem(r, spec.responseFormat),
-      escalate: (failed, usable) => strongerModel(cfg, decision.taskType ?? cfg.modes[decision.mode]!.defaultTaskType, failed, usable),
-      call: (id, signal) => {
+      escalate: (failed, usable) => (unreserved = strongerModel(cfg, decision.taskType ?? cfg.modes[decision.mode]!.defaultTaskType, failed, usable)),
+      call: async (id, signal) => {
+        if (id === unreserved && ctx.reserveEscalation) {
+          unreserved = undefined;
+          const grant = await ctx.reserveEscalation(id);
+          if (!grant.ok) {
+            budgetNote = `not escalated to ${id}: ${grant.why}`;
+            // Not retryable and not a sign of ill health: the chain returns the first answer, breakers untouched.
+            throw new ProviderFailure("budget_exceeded", budgetNote, false);
+          }
+        }
         const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
         const model = cfg.models[id];
         const req: ChatRequest = {
@@ -121,7 +136,7 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
     attempts: chain.attempts,
     escalated: chain.escalated,
     costUsd: llmCost(runtime, chain.model, chain.result),
-    ...(chain.problem ? { problem: chain.problem } : {}),
+    ...(chain.problem ? { problem: budgetNote ? `${chain.problem} (${budgetNote})` : chain.problem } : {}),
   };
 }
 

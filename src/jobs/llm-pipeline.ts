@@ -14,8 +14,9 @@ import type { Served } from "./served.js";
  *   route → reserve budget → run the chain → settle → report what served
  *
  * Each step is a function of its own, so the next features slot in where they belong: streaming
- * to a client is a chain option, reserving an escalation only when it happens belongs to the
- * reserve/settle pair, and a multi-step tool loop repeats reserve → chain → settle per step.
+ * to a client is a chain option, an escalation is reserved only when it happens (the guard's
+ * `escalate`, called by the chain's hook), and a multi-step tool loop repeats reserve → chain →
+ * settle per step.
  */
 
 export interface LlmJob {
@@ -48,7 +49,7 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer, given:
   const guarded = await reserve(runtime, job, routed);
   const decision = guarded.decision;
   ctx.onDecision?.(decision);
-  const call = await callLlm(runtime, server, decision, job.call, ctx).catch(async (err: unknown) => {
+  const call = await callLlm(runtime, server, decision, job.call, { ...ctx, reserveEscalation: guarded.escalate }).catch(async (err: unknown) => {
     // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
     await guarded.settle(0);
     throw err;

@@ -63,4 +63,16 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE sb_calls ADD COLUMN reason text;
   `,
+  // Budget reservations carry a lease (a reaper releases those of calls lost in a crash) and
+  // remember what they settled to, so a settle after the lease still records the real spend.
+  // Reservations left open before leases existed expire an hour after they were made.
+  `
+  ALTER TABLE sb_reservations ADD COLUMN expires_at timestamptz;
+  ALTER TABLE sb_reservations ADD COLUMN actual_usd numeric(18, 8);
+  ALTER TABLE sb_reservations ADD COLUMN reaped_at timestamptz;
+  UPDATE sb_reservations SET expires_at = created_at + interval '1 hour' WHERE expires_at IS NULL;
+  ALTER TABLE sb_reservations ALTER COLUMN expires_at SET DEFAULT now() + interval '1 hour';
+  ALTER TABLE sb_reservations ALTER COLUMN expires_at SET NOT NULL;
+  CREATE INDEX sb_reservations_open ON sb_reservations (expires_at) WHERE settled_at IS NULL;
+  `,
 ];
