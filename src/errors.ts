@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "budget_exceeded",
   "unauthorized",
   "forbidden",
+  "not_found",
   "cancelled",
   "internal",
 ] as const;

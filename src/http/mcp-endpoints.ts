@@ -4,11 +4,12 @@ import express from "express";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, isInitializeRequest, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../logger.js";
 import type { HttpSettings } from "../config/schema.js";
 import { principalOfRequest, refuse } from "./guards.js";
 import { SessionEventStore } from "./event-store.js";
+import { malformedRequest } from "../tools/define-tool.js";
 
 interface Session {
   server: McpServer;
@@ -73,6 +74,12 @@ export class McpEndpoints {
   }
 
   private async postMcp(req: Request, res: Response): Promise<void> {
+    const malformed = malformedRequests(req.body);
+    // The SDK would refuse the whole POST with an id-less parse error; the caller's request gets its own answer.
+    if (malformed.length) {
+      res.status(400).json(Array.isArray(req.body) ? malformed : malformed[0]);
+      return;
+    }
     if (this.opts.settings().stateless) return this.stateless(req, res);
     const id = req.header("mcp-session-id");
     if (id) return this.sessionRequest(req, res);
@@ -151,6 +158,13 @@ export class McpEndpoints {
     }
     const session = this.lookup(req, res, id, "sse");
     if (!session) return;
+    const malformed = malformedRequests(req.body);
+    if (malformed.length) {
+      // The answers of the legacy transport go over its stream, where the client waits for them.
+      for (const m of malformed) await session.transport.send(m);
+      res.status(202).end();
+      return;
+    }
     await this.track(session, res, () => (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body));
   }
 
@@ -215,6 +229,22 @@ export class McpEndpoints {
     await s.transport.close().catch(() => undefined);
     await s.server.close().catch(() => undefined);
   }
+}
+
+/** Requests in a POST body (one message or a batch) that the SDK cannot parse, as their JSON-RPC error answers. */
+function malformedRequests(body: unknown): JSONRPCMessage[] {
+  const messages = Array.isArray(body) ? body : [body];
+  if (messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) return [];
+  const answers = messages.map((m) => {
+    const ok = JSONRPCMessageSchema.safeParse(m);
+    if (!ok.success) return malformedRequest(m);
+    // The SDK refuses the whole batch; its well-formed requests are answered too, so none waits forever.
+    const valid = ok.data;
+    return "method" in valid && "id" in valid
+      ? ({ jsonrpc: "2.0", id: valid.id, error: { code: ErrorCode.InvalidRequest, message: "not processed: another message of this batch is malformed" } } as JSONRPCMessage)
+      : undefined;
+  });
+  return answers.some((a, i) => a && !JSONRPCMessageSchema.safeParse(messages[i]).success) ? answers.filter((a): a is JSONRPCMessage => a !== undefined) : [];
 }
 
 function isInitialize(body: unknown): boolean {

@@ -18,10 +18,11 @@ export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
       { field: "prompt" },
     );
   }
-  if (input.mode && !cfg.modes[input.mode]) throw unknownValue("mode", input.mode, Object.keys(cfg.modes));
+  // Own properties only: "__proto__", "constructor" or "toString" name no mode, model or tenant.
+  if (input.mode && !Object.hasOwn(cfg.modes, input.mode)) throw unknownValue("mode", input.mode, Object.keys(cfg.modes));
   if (input.taskType && !(TASK_TYPES as readonly string[]).includes(input.taskType)) throw unknownValue("taskType", input.taskType, [...TASK_TYPES]);
-  if (input.model && !cfg.models[input.model]) throw unknownValue("model", input.model, Object.keys(cfg.models));
-  if (input.tenant && !cfg.tenants[input.tenant]) throw unknownValue("tenant", input.tenant, Object.keys(cfg.tenants));
+  if (input.model && !Object.hasOwn(cfg.models, input.model)) throw unknownValue("model", input.model, Object.keys(cfg.models));
+  if (input.tenant !== undefined && !Object.hasOwn(cfg.tenants, input.tenant)) throw unknownValue("tenant", input.tenant, Object.keys(cfg.tenants));
   if (input.latency && !(LATENCY_CLASSES as readonly string[]).includes(input.latency)) throw unknownValue("latency", input.latency, [...LATENCY_CLASSES]);
   if (input.model) {
     if (!tenantAllows(cfg.tenants[input.tenant ?? cfg.router.defaultTenant]!, input.model)) {

@@ -46,16 +46,24 @@ export class Store {
     this.telemetry.record(r);
   }
 
-  async recordFeedback(f: { requestId: string; tenant: string; user?: string; rating?: number; preferredModel?: string; note?: string }): Promise<void> {
+  /**
+   * Stores feedback on one of the tenant's own calls: the first call telemetry holds under that
+   * request id (feedback calls aside) must be the tenant's. Callers can choose request ids, so a
+   * later call of another tenant under the same id neither claims it nor takes it away.
+   * Telemetry is flushed first, so a call answered a moment ago is found. False when the request
+   * is unknown or another tenant's: nothing is stored then.
+   */
+  async recordFeedback(f: { requestId: string; tenant: string; user?: string; rating?: number; preferredModel?: string; note?: string }): Promise<boolean> {
+    await this.telemetry.flush();
     const db = await this.db();
-    await db.query("INSERT INTO sb_feedback (request_id, tenant, user_id, rating, preferred_model, note) VALUES ($1, $2, $3, $4, $5, $6)", [
-      f.requestId,
-      f.tenant,
-      f.user ?? null,
-      f.rating ?? null,
-      f.preferredModel ?? null,
-      f.note ?? null,
-    ]);
+    const rows = await db.query(
+      `INSERT INTO sb_feedback (request_id, tenant, user_id, rating, preferred_model, note)
+       SELECT $1::text, $2::text, $3::text, $4::real, $5::text, $6::text
+       WHERE (SELECT tenant FROM sb_calls WHERE request_id = $1 AND tool <> 'record_feedback' ORDER BY at, tenant LIMIT 1) = $2
+       RETURNING request_id`,
+      [f.requestId, f.tenant, f.user ?? null, f.rating ?? null, f.preferredModel ?? null, f.note ?? null],
+    );
+    return rows.length > 0;
   }
 
   async close(): Promise<void> {

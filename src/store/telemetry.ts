@@ -37,7 +37,19 @@ const COLUMNS = [
   "latency_ms", "input_tokens", "output_tokens", "cost_usd", "tools", "mcp_tools", "outcome", "experiment", "arm", "overridden", "prompt", "reason",
 ];
 
+/** Text PostgreSQL can store: NUL and unpaired surrogates become U+FFFD (the tool boundary rejects them; this is the last guard). */
+export function storableText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+const clean = (v: unknown): unknown => (typeof v === "string" ? storableText(v) : Array.isArray(v) ? v.map(clean) : v);
+
 function row(r: CallRecord): unknown[] {
+  return raw(r).map(clean);
+}
+
+function raw(r: CallRecord): unknown[] {
   return [
     r.requestId, r.at.toISOString(), r.tenant, r.user ?? null, r.tool, r.mode ?? null, r.taskType ?? null, r.tier ?? null, r.confidence ?? null,
     r.model ?? null, r.provider ?? null, r.attempts, r.fallbacks, Math.round(r.latencyMs), r.inputTokens, r.outputTokens, r.costUsd, r.tools,
@@ -47,9 +59,10 @@ function row(r: CallRecord): unknown[] {
 
 /**
  * Writes call records off the hot path: `record` only appends to a bounded buffer; a timer (or a
- * full batch) flushes it in one multi-row INSERT. A failing store is logged and the batch dropped,
- * so telemetry can never fail or slow a tool call; when the buffer is full the oldest records go
- * first, and the count of dropped records is kept.
+ * full batch) flushes it in one multi-row INSERT. Text is made storable first; if a batch still
+ * fails, its records are written one by one, so one bad record never costs the others. A failing
+ * store is logged and the records dropped, so telemetry can never fail or slow a tool call; when
+ * the buffer is full the oldest records go first, and the count of dropped records is kept.
  */
 export class TelemetryWriter {
   private buffer: CallRecord[] = [];
@@ -77,6 +90,17 @@ export class TelemetryWriter {
     }
   }
 
+  private async insert(db: Db, batch: CallRecord[]): Promise<void> {
+    const params: unknown[] = [];
+    const values = batch.map((r) => {
+      const vals = row(r);
+      const base = params.length;
+      params.push(...vals);
+      return `(${vals.map((_, i) => `$${base + i + 1}`).join(", ")})`;
+    });
+    await db.query(`INSERT INTO sb_calls (${COLUMNS.join(", ")}) VALUES ${values.join(", ")}`, params);
+  }
+
   /** Writes everything buffered so far; resolves when it is stored (or dropped after an error). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
@@ -84,20 +108,42 @@ export class TelemetryWriter {
     this.flushing = this.flushing.then(async () => {
       while (this.buffer.length) {
         const batch = this.buffer.splice(0, this.opts.batchSize);
+        let db: Db;
         try {
-          const db = await this.db();
-          const params: unknown[] = [];
-          const values = batch.map((r) => {
-            const vals = row(r);
-            const base = params.length;
-            params.push(...vals);
-            return `(${vals.map((_, i) => `$${base + i + 1}`).join(", ")})`;
-          });
-          await db.query(`INSERT INTO sb_calls (${COLUMNS.join(", ")}) VALUES ${values.join(", ")}`, params);
-          this.written += batch.length;
+          db = await this.db();
         } catch (err) {
           this.dropped += batch.length;
           this.log.error({ err: (err as Error).message, records: batch.length }, "telemetry write failed; records dropped");
+          continue;
+        }
+        try {
+          await this.insert(db, batch);
+          this.written += batch.length;
+        } catch (err) {
+          if (batch.length === 1) {
+            this.dropped++;
+            this.log.error({ err: (err as Error).message, records: 1 }, "telemetry write failed; record dropped");
+            continue;
+          }
+          // One bad record must not cost the others: write them one by one.
+          let bad = 0;
+          let last = "";
+          for (const [i, r] of batch.entries()) {
+            // The first records all failing means the store is down, not one record bad: the rest go too.
+            if (bad >= 5 && bad === i) {
+              bad = batch.length;
+              break;
+            }
+            try {
+              await this.insert(db, [r]);
+              this.written++;
+            } catch (e) {
+              bad++;
+              last = (e as Error).message;
+            }
+          }
+          this.dropped += bad;
+          if (bad) this.log.error({ err: last, records: bad, of: batch.length }, "telemetry records dropped; the rest of their batch was written");
         }
       }
     });

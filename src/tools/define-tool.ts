@@ -1,8 +1,10 @@
 import { z } from "zod";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { CallToolResult, ContentBlock, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import { SwitchboardError, closest, type ErrorBody } from "../errors.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { CallToolResult, ContentBlock, JSONRPCMessage, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { SwitchboardError, closest, unknownValue, type ErrorBody } from "../errors.js";
 import type { Runtime } from "../runtime.js";
 import type { SwitchboardConfig } from "../config/schema.js";
 import { logger } from "../logger.js";
@@ -103,6 +105,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   def: ToolDefinition<I, O>,
 ): void {
   const { strict, listed } = schemasOf(def, runtime);
+  guardToolCalls(server);
   server.registerTool(
     def.name,
     {
@@ -120,6 +123,9 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         if (runtime.observed) runtime.recordCall(callRecord(def.name, args, served, body.code, performance.now() - t0, runtime.config));
         return errorResult(body);
       };
+      // Text the store cannot hold (NUL) or that is not Unicode (lone surrogates) stops here, in any argument at any depth.
+      const badText = findBadText(raw);
+      if (badText) return refuse(badText, { tenant: principalOf(extra)?.tenant });
       const parsed = strict.safeParse(raw ?? {});
       if (!parsed.success) return refuse(zodToError(parsed.error, Object.keys(def.input)), isRecord(raw) ? raw : {});
       if ("tenant" in def.input) {
@@ -129,6 +135,11 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         const scoped = scopeTenant(principal, args.tenant);
         if ("refused" in scoped) return refuse(forbidden(scoped.refused), { ...parsed.data, tenant: principal?.tenant });
         if (scoped.tenant !== undefined) args.tenant = scoped.tenant;
+        // Own properties only: "__proto__", "constructor" or "toString" name no tenant.
+        const tenants = runtime.config.tenants;
+        if (args.tenant !== undefined && !Object.hasOwn(tenants, args.tenant)) {
+          return refuse(unknownValue("tenant", args.tenant, Object.keys(tenants)).body, { ...parsed.data, tenant: undefined });
+        }
       }
       let lastProgress = -1;
       const progress: ToolContext["progress"] = async (value, total, message) => {
@@ -182,6 +193,115 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a string cannot be taken as text, or undefined when it can: NUL, or a lone UTF-16 surrogate. */
+function textProblem(s: string): string | undefined {
+  const nul = s.indexOf("\u0000");
+  if (nul >= 0) return `contains a NUL character (\\u0000) at position ${nul}`;
+  const lone = LONE_SURROGATE.exec(s);
+  if (lone) return `is not valid Unicode text: an unpaired surrogate (\\u${lone[0].charCodeAt(0).toString(16).toUpperCase()}) at position ${lone.index}`;
+  return undefined;
+}
+
+/**
+ * The first string (value or key, at any depth) of the arguments that is not valid text, as an
+ * invalid_request naming its field. Other control characters (tabs, newlines) are fine.
+ */
+export function findBadText(args: unknown): ErrorBody | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: args, path: [] }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    let problem: string | undefined;
+    if (typeof value === "string") problem = textProblem(value);
+    else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, String(i)] });
+    } else if (typeof value === "object" && value !== null) {
+      const entries = Object.entries(value);
+      for (const [k] of entries) {
+        const p = textProblem(k);
+        if (p) {
+          problem = `has a key that ${p}`;
+          break;
+        }
+      }
+      if (!problem) for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], path: [...path, entries[i]![0]] });
+    }
+    if (problem) {
+      const field = path.length ? path.join(".") : "arguments";
+      return {
+        code: "invalid_request",
+        message: `${field} ${problem}`,
+        hint: `remove the NUL characters and unpaired surrogates from ${field}; tabs, newlines and other text are fine.`,
+        field,
+        retryable: false,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A tools/call the SDK would answer badly: params that are not an object (a JSON-RPC -32602
+ * error), or arguments that are not an object (the tool's structured invalid_request, like any
+ * other wrong argument). Undefined for a well-formed call; null arguments count as none.
+ */
+export function malformedToolCall(message: unknown): JSONRPCMessage | undefined {
+  if (!isRecord(message) || message.method !== "tools/call" || (typeof message.id !== "string" && typeof message.id !== "number")) return undefined;
+  const id = message.id;
+  const params = message.params;
+  if (!isRecord(params)) {
+    return { jsonrpc: "2.0", id, error: { code: ErrorCode.InvalidParams, message: "tools/call needs params: an object with the tool's name and its arguments object" } };
+  }
+  if (typeof params.name !== "string") {
+    return { jsonrpc: "2.0", id, error: { code: ErrorCode.InvalidParams, message: "tools/call params.name must be a string naming a tool (see tools/list)" } };
+  }
+  if (params.arguments === null) delete params.arguments;
+  if (params.arguments !== undefined && !isRecord(params.arguments)) {
+    const kind = Array.isArray(params.arguments) ? "an array" : `a ${typeof params.arguments}`;
+    const result = errorResult({
+      code: "invalid_request",
+      message: `arguments must be an object of named arguments, not ${kind}`,
+      hint: `pass arguments as a JSON object, e.g. {"prompt": "..."}; tools/list gives ${params.name}'s input schema.`,
+      field: "arguments",
+      retryable: false,
+    });
+    return { jsonrpc: "2.0", id, result };
+  }
+  return undefined;
+}
+
+/** The JSON-RPC answer for a request the SDK cannot parse at all (params not an object): -32602, or -32600 otherwise. */
+export function malformedRequest(message: unknown): JSONRPCMessage | undefined {
+  if (!isRecord(message) || typeof message.method !== "string" || (typeof message.id !== "string" && typeof message.id !== "number")) return undefined;
+  if (message.params !== undefined && !isRecord(message.params)) {
+    return { jsonrpc: "2.0", id: message.id, error: { code: ErrorCode.InvalidParams, message: `${message.method.slice(0, 100)}: params must be an object` } };
+  }
+  return { jsonrpc: "2.0", id: message.id, error: { code: ErrorCode.InvalidRequest, message: "not a valid JSON-RPC 2.0 request" } };
+}
+
+const guarded = new WeakSet<McpServer>();
+
+/**
+ * Every transport this server connects to answers a malformed tools/call itself, before the
+ * SDK's dispatch (which would answer with an internal error carrying a raw schema dump).
+ */
+function guardToolCalls(server: McpServer): void {
+  if (guarded.has(server)) return;
+  guarded.add(server);
+  const inner = server.server.connect.bind(server.server);
+  server.server.connect = async (transport: Transport) => {
+    await inner(transport);
+    const dispatch = transport.onmessage;
+    if (!dispatch) return;
+    transport.onmessage = (message, extra) => {
+      const answer = malformedToolCall(message);
+      if (!answer) return dispatch.call(transport, message, extra);
+      void transport.send(answer, { relatedRequestId: (message as { id: string | number }).id }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, "cannot answer a malformed tools/call"));
+    };
+  };
+}
 
 export function forbidden(message: string): ErrorBody {
   return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalidRequest, unknownValue } from "../errors.js";
+import { invalidRequest, SwitchboardError, unknownValue } from "../errors.js";
 import { defineTool } from "./define-tool.js";
 
 export const recordFeedbackTool = defineTool({
@@ -7,7 +7,7 @@ export const recordFeedbackTool = defineTool({
   title: "Record feedback on a routed call",
   description:
     "Tell Switchboard how a call went: a rating (1-5, or thumbs up/down), the model the user would rather have used, and a note. " +
-    "Link it with the requestId from the call's decision. Ratings and preferred models steer later routing for the tenant and user.",
+    "Link it with the requestId from the call's decision (one of your own calls; others are refused with not_found). Ratings and preferred models steer later routing for the tenant and user.",
   input: {
     requestId: z.string().min(1).max(200).describe("The requestId of the call (in every result's decision)."),
     rating: z.union([z.number().min(1).max(5), z.enum(["up", "down"])]).optional().describe("1 (bad) to 5 (great), or up/down."),
@@ -24,11 +24,22 @@ export const recordFeedbackTool = defineTool({
     if (args.rating === undefined && !args.preferredModel && !args.note) {
       throw invalidRequest("the feedback is empty", "give a rating, a preferredModel or a note.", { field: "rating" });
     }
-    if (args.preferredModel && !runtime.config.models[args.preferredModel]) throw unknownValue("preferredModel", args.preferredModel, Object.keys(runtime.config.models));
+    // Own properties only: "__proto__" or "constructor" name no model or tenant.
+    if (args.preferredModel && !Object.hasOwn(runtime.config.models, args.preferredModel)) throw unknownValue("preferredModel", args.preferredModel, Object.keys(runtime.config.models));
     const tenant = args.tenant ?? runtime.config.router.defaultTenant;
-    if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
+    if (!Object.hasOwn(runtime.config.tenants, tenant)) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     const rating = args.rating === "up" ? 5 : args.rating === "down" ? 1 : args.rating;
-    await store.recordFeedback({ requestId: args.requestId, tenant, ...(args.user ? { user: args.user } : {}), ...(rating !== undefined ? { rating } : {}), ...(args.preferredModel ? { preferredModel: args.preferredModel } : {}), ...(args.note ? { note: args.note } : {}) });
+    const recorded = await store.recordFeedback({ requestId: args.requestId, tenant, ...(args.user ? { user: args.user } : {}), ...(rating !== undefined ? { rating } : {}), ...(args.preferredModel ? { preferredModel: args.preferredModel } : {}), ...(args.note ? { note: args.note } : {}) });
+    if (!recorded) {
+      // Unknown and another tenant's look the same: whether a request id exists elsewhere is not this caller's business.
+      throw new SwitchboardError({
+        code: "not_found",
+        message: `no call with requestId "${args.requestId.slice(0, 200)}" for tenant "${tenant}"`,
+        hint: "give feedback on your own calls, with the requestId from their decision (in every result); feedback on another tenant's calls is not accepted.",
+        field: "requestId",
+        retryable: false,
+      });
+    }
     // Feedback should steer the very next decisions, not the next scheduled refresh.
     void runtime.learning!.refresh();
     return { recorded: true, requestId: args.requestId };
