@@ -32,15 +32,20 @@ export class TokenTable {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Auth is on as soon as one token is configured. */
+  /** Auth is on as soon as one token is configured, unless the config says `http.auth: off`. */
   get enabled(): boolean {
-    return this.table().size > 0;
+    return this.config().http.auth !== "off" && this.table().size > 0;
+  }
+
+  /** The tokens in force, as safe-to-log principals (labels and tenants, never the tokens). */
+  principals(): Principal[] {
+    return [...this.table().values()];
   }
 
   /** Checks an Authorization header. With auth off every request passes with no principal. */
   authenticate(header: string | undefined): AuthResult {
     const table = this.table();
-    if (table.size === 0) return { ok: true, principal: undefined };
+    if (table.size === 0 || this.config().http.auth === "off") return { ok: true, principal: undefined };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     if (!m) return { ok: false, reason: "missing" };
     const principal = table.get(sha256(m[1]!));
@@ -90,4 +95,60 @@ export function scopeTenant(principal: Principal | undefined, requested: string 
     return { refused: `this token belongs to tenant "${principal.tenant}" and cannot act for or read tenant "${requested}"` };
   }
   return { tenant: principal.tenant };
+}
+
+/** What a config says about who may reach the HTTP server: safe to log (labels, never tokens). */
+export interface SecurityPosture {
+  /** http.auth as configured. */
+  authSetting: "on" | "off";
+  /** Whether requests need a token under this config. */
+  authEnabled: boolean;
+  tokens: Array<{ label: string; tenant: string; admin: boolean }>;
+  host: string;
+  port: number;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+}
+
+export function securityPosture(cfg: SwitchboardConfig, env: NodeJS.ProcessEnv): SecurityPosture {
+  const table = new TokenTable(() => cfg, env);
+  const tokens = table
+    .principals()
+    .map((p) => ({ label: p.label, tenant: p.tenant, admin: p.admin }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+  return {
+    authSetting: cfg.http.auth,
+    authEnabled: table.enabled,
+    tokens,
+    host: cfg.http.host,
+    port: cfg.http.port,
+    allowedHosts: [...cfg.http.allowedHosts].sort(),
+    allowedOrigins: [...cfg.http.allowedOrigins].sort(),
+  };
+}
+
+/** What changed between two postures, by field; empty when nothing security-relevant did. */
+export function postureChanges(before: SecurityPosture, after: SecurityPosture): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  if (before.authSetting !== after.authSetting) changes.authSetting = { from: before.authSetting, to: after.authSetting };
+  if (before.authEnabled !== after.authEnabled) changes.auth = { from: before.authEnabled ? "tokens" : "off", to: after.authEnabled ? "tokens" : "off" };
+  const key = (t: SecurityPosture["tokens"][number]) => `${t.label}|${t.tenant}|${t.admin}`;
+  const was = new Set(before.tokens.map(key));
+  const now = new Set(after.tokens.map(key));
+  const added = after.tokens.filter((t) => !was.has(key(t)));
+  const removed = before.tokens.filter((t) => !now.has(key(t)));
+  if (added.length || removed.length) {
+    changes.tokens = {
+      from: before.tokens.length,
+      to: after.tokens.length,
+      added: added.map((t) => `${t.label} (tenant ${t.tenant}${t.admin ? ", admin" : ""})`),
+      removed: removed.map((t) => `${t.label} (tenant ${t.tenant}${t.admin ? ", admin" : ""})`),
+    };
+  }
+  if (before.host !== after.host) changes.host = { from: before.host, to: after.host };
+  if (before.port !== after.port) changes.port = { from: before.port, to: after.port };
+  for (const k of ["allowedHosts", "allowedOrigins"] as const) {
+    if (before[k].join("\n") !== after[k].join("\n")) changes[k] = { from: before[k], to: after[k] };
+  }
+  return changes;
 }

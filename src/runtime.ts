@@ -11,6 +11,7 @@ import { Store, type StoreOptions } from "./store/store.js";
 import { Budgets } from "./budgets/ledger.js";
 import { LearnedPreferences } from "./learning.js";
 import type { CallRecord } from "./store/telemetry.js";
+import { postureChanges, securityPosture } from "./auth.js";
 
 export interface RuntimeOptions extends LoadOptions {
   /** Telemetry, budgets and feedback; off unless given (serve turns it on). */
@@ -120,14 +121,32 @@ export class Runtime {
     return createRouter(loaded.config, loaded.version, classifier);
   }
 
-  /** Re-reads every config file; on error logs it and keeps the config in force. */
+  /**
+   * Re-reads every config file; on error logs it and keeps the config in force. An empty or
+   * truncated file is an error, and so is a config that would leave a server with tokens with
+   * none unless it says `http.auth: off`: a half-written save must never turn auth off.
+   */
   reload(): boolean {
     try {
-      const next = loadConfig(this.opts);
+      const next = loadConfig(this.opts, { strict: true });
       if (next.version === this.loaded.version) return false;
+      const before = securityPosture(this.loaded.config, this.env);
+      const after = securityPosture(next.config, this.env);
+      if (before.authEnabled && !after.authEnabled && after.authSetting !== "off") {
+        this.log.error(
+          { tokens: { from: before.tokens.length, to: 0 }, removed: before.tokens.map((t) => t.label) },
+          "configuration change rejected: it removes every bearer token, which would turn auth off; the last good configuration stays in force. To run without auth on purpose, set http.auth: off in the config",
+        );
+        return false;
+      }
       const router = this.build(next);
       this.loaded = next;
       this.routerRef = router;
+      const changes = postureChanges(before, after);
+      if (Object.keys(changes).length) {
+        this.log.warn({ version: next.version, changes }, `configuration reloaded with security changes: ${Object.keys(changes).join(", ")}`);
+        if (changes.host || changes.port) this.log.warn({ host: after.host, port: after.port }, "http.host/port changed: they take effect when the server restarts");
+      }
       this.log.info({ version: next.version }, "configuration reloaded");
       for (const l of this.listeners) l(this);
       return true;

@@ -73,8 +73,22 @@ export function resolveOverlayPath(opts: LoadOptions): string | undefined {
   return p ? resolve(p) : undefined;
 }
 
-/** Loads the shipped config folder, the user overlay, then env overrides, and validates the result. */
-export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+/**
+ * A file that is empty, only whitespace or comments, or YAML that is not a mapping: on a reload this
+ * is a half-written save (an editor truncating before it writes), never a config to apply.
+ */
+function assertNotEmpty(file: string, doc: unknown): void {
+  if (doc == null) {
+    throw new ConfigError([{ file, path: "", message: "the file is empty (or only comments); a truncated or half-written save is not applied. Write the whole file again; to remove a setting, delete its key or set it to null" }]);
+  }
+  if (!isObject(doc)) throw new ConfigError([{ file, path: "", message: "must be a mapping of sections" }]);
+}
+
+/**
+ * Loads the shipped config folder, the user overlay, then env overrides, and validates the result.
+ * With `strict` (a hot reload), an empty or non-mapping file is an error rather than "no settings".
+ */
+export function loadConfig(opts: LoadOptions = {}, { strict = false }: { strict?: boolean } = {}): LoadedConfig {
   const dir = opts.configDir ?? SHIPPED_CONFIG_DIR;
   const env = opts.env ?? process.env;
   const files: string[] = [];
@@ -88,6 +102,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   for (const name of yamlFiles) {
     const file = join(dir, name);
     const doc = parseFile(file);
+    if (strict) assertNotEmpty(file, doc);
     if (doc == null) continue;
     if (!isObject(doc)) throw new ConfigError([{ file, path: "", message: "must be a mapping of sections" }]);
     for (const key of Object.keys(doc)) sectionFile.set(key, file);
@@ -122,6 +137,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       throw new ConfigError([{ file: overlay, path: "", message: "file not found (set by --config or SWITCHBOARD_CONFIG)" }]);
     }
     const doc = parseFile(overlay);
+    if (strict) assertNotEmpty(overlay, doc);
     if (doc != null) {
       if (!isObject(doc)) throw new ConfigError([{ file: overlay, path: "", message: "must be a mapping of sections" }]);
       for (const key of Object.keys(doc)) sectionFile.set(key, overlay);

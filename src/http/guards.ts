@@ -103,8 +103,11 @@ function originAllowed(origin: string, hostHeader: string, allowed: string[]): b
   if (allowed.includes("*")) return true;
   if (allowed.some((a) => a.replace(/\/$/, "").toLowerCase() === origin.toLowerCase())) return true;
   try {
-    // Same origin: the page was served by this server under the same host and port.
-    return new URL(origin).host.toLowerCase() === hostHeader.toLowerCase();
+    // Same origin: the page was served by this server, over plain http (it has no TLS), under
+    // the same host and port. An https:// origin is another origin; list it in allowedOrigins
+    // when a TLS proxy fronts this server.
+    const o = new URL(origin);
+    return o.protocol === "http:" && o.host.toLowerCase() === hostHeader.toLowerCase();
   } catch {
     return false; // "null" and other opaque origins
   }

@@ -74,6 +74,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
   });
 
+  app.use(bodyTimeout(() => settings().bodyTimeoutMs, log));
   app.use(hostAndOriginGuard(settings, host));
   // The page shell is public (it holds no data); its data API checks the token itself.
   app.use("/dashboard", dashboardRouter({ runtime, feed, authenticate: (h) => tokens.authenticate(h) }));
@@ -102,7 +103,21 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   });
 
   // Not app.listen: Express 5 hands a listen error to the callback, which would read as success.
-  const server: Server = createHttpServer(app);
+  // Limits on receiving requests, never on responses: Node's requestTimeout covers a request until
+  // its last byte arrives, so SSE streams and streamed results are not cut.
+  const limits = settings();
+  const server: Server = createHttpServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs && Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node looks for requests over those limits (its default is 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, ...[limits.headersTimeoutMs, limits.requestTimeoutMs].filter((t) => t > 0))),
+    },
+    app,
+  );
+  server.maxHeadersCount = limits.maxHeadersCount;
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -110,13 +125,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       resolve();
     });
   });
-  // Long-lived SSE streams: Node's default request timeout would cut them.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${isWildcardHost(host) ? "127.0.0.1" : urlHost}:${address.port}`;
   warnIfExposed(host, tokens.enabled, log);
+  if (runtime.config.http.auth === "off" && tokens.principals().length) log.warn({ tokens: tokens.principals().length }, "http.auth is off: the configured bearer tokens are ignored and every request is served without one");
   log.info({ url, mcp: `${url}/mcp`, sse: `${url}/sse`, dashboard: `${url}/dashboard/`, stateless: settings().stateless, auth: tokens.enabled }, "switchboard serving over HTTP");
 
   return {
@@ -133,6 +146,34 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         server.closeAllConnections();
       });
     },
+  };
+}
+
+/**
+ * Cuts off a client that sends its headers and then trickles (or stalls) its body: once the
+ * headers are in, the whole body must arrive within `ms`, or the answer is 408 and the
+ * connection is closed. Responses are not timed, so streams stay open.
+ */
+function bodyTimeout(ms: () => number, log: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const limit = ms();
+    if (limit > 0 && !req.complete) {
+      const timer = setTimeout(() => {
+        if (req.complete) return;
+        log.warn({ path: req.path, ms: limit }, "request body not received in time; closing the connection");
+        const cut = () => req.socket.destroy();
+        if (res.headersSent) return cut();
+        res.writeHead(408, { "Content-Type": "application/json", Connection: "close" });
+        res.end(JSON.stringify({ error: { code: "invalid_request", message: `request body not received within ${limit} ms`, hint: "send the whole body at once, or raise http.bodyTimeoutMs.", retryable: true } }), cut);
+        setTimeout(cut, 1000).unref();
+      }, limit);
+      timer.unref();
+      const clear = () => clearTimeout(timer);
+      req.once("end", clear);
+      req.once("close", clear);
+      res.once("close", clear);
+    }
+    next();
   };
 }
 

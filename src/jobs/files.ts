@@ -146,16 +146,105 @@ export async function download(url: string, cfg: SwitchboardConfig, signal: Abor
   return { data: Buffer.concat(chunks), mimeType: type && type !== "application/octet-stream" ? type : mimeOf(new URL(url).pathname) };
 }
 
-const PRIVATE = new BlockList();
-for (const [net, bits] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4]] as const) {
-  PRIVATE.addSubnet(net, bits, "ipv4");
+/** IPv4 ranges a network caller may not reach through this server (private, loopback, link-local, special). */
+const V4_BLOCKED = new BlockList();
+for (const [net, bits] of [
+  ["0.0.0.0", 8], // "this network"
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10], // carrier-grade NAT
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16], // link-local, cloud metadata
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24], // IETF protocol assignments
+  ["192.0.2.0", 24], // documentation
+  ["192.88.99.0", 24], // 6to4 relay anycast
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15], // benchmarking
+  ["198.51.100.0", 24], // documentation
+  ["203.0.113.0", 24], // documentation
+  ["224.0.0.0", 4], // multicast
+  ["240.0.0.0", 4], // reserved, and 255.255.255.255 broadcast
+] as const) {
+  V4_BLOCKED.addSubnet(net, bits, "ipv4");
 }
-for (const [net, bits] of [["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) PRIVATE.addSubnet(net, bits, "ipv6");
 
-function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1]!, "ipv4");
-  return PRIVATE.check(address, isIPv6(address) ? "ipv6" : "ipv4");
+/** IPv6 ranges refused outright (the ranges that embed an IPv4 address are checked by it instead). */
+const V6_BLOCKED = new BlockList();
+for (const [net, bits] of [
+  ["64:ff9b:1::", 48], // local-use NAT64
+  ["100::", 64], // discard
+  ["2001::", 32], // Teredo
+  ["2001:db8::", 32], // documentation
+  ["fc00::", 7], // unique local
+  ["fe80::", 10], // link-local
+  ["fec0::", 10], // site-local (deprecated, still routed by some stacks)
+  ["ff00::", 8], // multicast
+] as const) {
+  V6_BLOCKED.addSubnet(net, bits, "ipv6");
+}
+
+/** An IPv4 address in any form inet_aton takes (dotted, decimal, octal, hex, 1 to 4 parts), or undefined. */
+export function parseIPv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length < 1 || parts.length > 4) return undefined;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0x[0-9a-f]*$/i.test(p)) n = p.length > 2 ? parseInt(p.slice(2), 16) : 0;
+    else if (/^0[0-7]+$/.test(p)) n = parseInt(p, 8);
+    else if (/^(0|[1-9][0-9]*)$/.test(p)) n = Number(p);
+    else return undefined;
+    if (!Number.isFinite(n)) return undefined;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
+  return nums.reduce((acc, n, i) => acc + n * 2 ** (8 * (3 - i)), 0) + last;
+}
+
+const v4String = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+/** Eight 16-bit groups of an IPv6 address (with an optional dotted IPv4 tail), or undefined. */
+function parseIPv6(text: string): number[] | undefined {
+  let t = text.replace(/%.*$/, ""); // a zone id ("fe80::1%eth0") does not change the address
+  if (!isIPv6(t)) return undefined;
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
+  if (tail) {
+    const v4 = parseIPv4(tail[1]!)!;
+    t = t.slice(0, -tail[1]!.length) + `${(Math.floor(v4 / 65536)).toString(16)}:${(v4 % 65536).toString(16)}`;
+  }
+  const [head, rest] = t.includes("::") ? t.split("::") : [t, undefined];
+  const a = head ? head.split(":") : [];
+  const b = rest === undefined ? [] : rest ? rest.split(":") : [];
+  const fill = rest === undefined ? 0 : 8 - a.length - b.length;
+  const groups = [...a, ...Array<string>(fill).fill("0"), ...b].map((g) => parseInt(g, 16));
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+/**
+ * Whether an address (IPv4 in any inet_aton form, or IPv6) reaches a private, loopback,
+ * link-local or special-purpose range, including through the IPv6 forms that embed an IPv4
+ * address: IPv4-mapped and -compatible (::/96, ::ffff:0:0/96), NAT64 (64:ff9b::/96) and 6to4
+ * (2002::/16). Anything that is not an IP address is refused too.
+ */
+export function isPrivateAddress(address: string): boolean {
+  const host = address.trim().replace(/^\[|\]$/g, "");
+  if (isIP(host) !== 6) {
+    const v4 = parseIPv4(host);
+    return v4 === undefined || V4_BLOCKED.check(v4String(v4), "ipv4");
+  }
+  const g = parseIPv6(host);
+  if (!g) return true;
+  const embedded = (hi: number, lo: number) => V4_BLOCKED.check(v4String(hi * 65536 + lo), "ipv4");
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  // ::/96 (unspecified, loopback, IPv4-compatible) and ::ffff:0:0/96 (IPv4-mapped), ::ffff:0:0:0/96 (SIIT)
+  if (zeros(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return embedded(g[6]!, g[7]!);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return embedded(g[6]!, g[7]!);
+  // NAT64 well-known prefix 64:ff9b::/96
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return embedded(g[6]!, g[7]!);
+  // 6to4: 2002:AABB:CCDD::/48 carries AA.BB.CC.DD
+  if (g[0] === 0x2002) return embedded(g[1]!, g[2]!);
+  return V6_BLOCKED.check(g.map((x) => x.toString(16)).join(":"), "ipv6");
 }
 
 /**

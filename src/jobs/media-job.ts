@@ -6,7 +6,7 @@ import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { download, readInput, resolveInput, saveOutput, type InputRef, type SavedFile } from "./files.js";
+import { assertPublicUrl, download, readInput, resolveInput, saveOutput, type InputRef, type SavedFile } from "./files.js";
 import { jobDecision, runServiceChain } from "./service-chain.js";
 export type MediaJob = "backgroundRemoval" | "upscaling" | "styleTransfer" | "generativeFill";
 
@@ -44,6 +44,11 @@ export async function runMediaJob(
   const cfg = runtime.config;
   const refs: Partial<Record<(typeof FILE_INPUTS)[number], InputRef>> = {};
   for (const k of FILE_INPUTS) if (inputs[k]) refs[k] = resolveInput(inputs[k]!, k, cfg, opts.remote);
+  // The provider fetches these URLs, but on a network caller's behalf: the same SSRF check as a download.
+  for (const k of FILE_INPUTS) {
+    const ref = refs[k];
+    if (opts.remote && ref?.kind === "url") await assertPublicUrl(ref.url, k, cfg);
+  }
   const decision = jobDecision(
     runtime,
     { prompt: `${job}: ${inputs.prompt ?? "edit the image"}`, mode: "vision_editing", attachments: [{ kind: "image" }], ...(opts.tenant ? { tenant: opts.tenant } : {}), ...(opts.requestId ? { requestId: opts.requestId } : {}) },

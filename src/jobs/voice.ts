@@ -1,7 +1,7 @@
 import { loadElevenLabsSdk } from "../providers/elevenlabs.js";
 import { modelName, providerOf } from "../config/catalog.js";
 import type { Transcript } from "../providers/openai-audio.js";
-import { invalidRequest } from "../errors.js";
+import { invalidRequest, SwitchboardError } from "../errors.js";
 import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
@@ -37,7 +37,7 @@ export async function voiceover(
 ): Promise<VoiceoverOutcome> {
   const cfg = runtime.config;
   const settings = cfg.jobSettings.voice;
-  if (args.model && cfg.services[args.model]?.kind !== "voice") {
+  if (args.model && (!Object.hasOwn(cfg.services, args.model) || cfg.services[args.model]!.kind !== "voice")) {
     const valid = Object.entries(cfg.services).filter(([, s]) => s.kind === "voice").map(([k]) => k);
     throw invalidRequest(`unknown voice model "${args.model}"`, `use one of: ${valid.join(", ")}.`, { field: "model", validValues: valid });
   }
@@ -89,11 +89,13 @@ export async function transcribe(
   const ref = resolveInput(args.audio, "audio", cfg, opts.remote);
   if (opts.remote && ref.kind === "url") await assertPublicUrl(ref.url, "audio", cfg);
   const decision = jobDecision(runtime, { prompt: `transcribe ${ref.kind === "url" ? ref.url : ref.name}`, mode: "batch_transcription", attachments: [{ kind: "audio" }], ...(args.tenant ? { tenant: args.tenant } : {}), ...(args.requestId ? { requestId: args.requestId } : {}) }, "transcription", "default");
+  // No key, no download: a call that cannot be transcribed fetches nothing.
+  assertSomeKey(runtime, decision);
   opts.progress(0, "reading audio");
   const audio =
     ref.kind === "file"
       ? { data: await readInput(ref), name: ref.name, mimeType: ref.mimeType }
-      : await download(ref.url, cfg, AbortSignal.any([opts.signal, AbortSignal.timeout(cfg.jobSettings.transcription.timeoutMs)]), opts.remote ? (u) => assertPublicUrl(u, "audio", cfg) : undefined).then((d) => ({ data: d.data, name: new URL(ref.url).pathname.split("/").pop() || "audio", mimeType: d.mimeType }));
+      : await downloadAudio(ref.url, cfg, opts.signal, opts.remote ? (u) => assertPublicUrl(u, "audio", cfg) : undefined);
   const chain = await runServiceChain(runtime, decision, {
     timeoutMs: cfg.jobSettings.transcription.timeoutMs,
     signal: opts.signal,
@@ -110,3 +112,38 @@ export async function transcribe(
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** The same no_provider_configured the chain would give, before anything is downloaded. */
+function assertSomeKey(runtime: Runtime, decision: Decision): void {
+  const chain = [decision.model, ...decision.fallbacks.map((f) => f.model)];
+  if (chain.some((id) => runtime.providers.credentials(providerOf(id)))) return;
+  const providers = [...new Set(chain.map(providerOf))];
+  const envs = [...new Set(providers.map((p) => runtime.providers.keyEnv(p)).filter(Boolean))];
+  throw new SwitchboardError({
+    code: "no_provider_configured",
+    message: `no provider in the chain has credentials (${providers.join(", ")})`,
+    hint: `set ${envs.join(" or ")} in the server's environment.`,
+    retryable: false,
+  });
+}
+
+/** The caller's audio URL; a URL that cannot be fetched is the caller's input to fix, named with the cause. */
+async function downloadAudio(url: string, cfg: Runtime["config"], signal: AbortSignal, checkHop?: (url: string) => Promise<void>): Promise<{ data: Buffer; name: string; mimeType: string }> {
+  const timeoutMs = cfg.jobSettings.transcription.timeoutMs;
+  const shown = (() => {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.href;
+  })();
+  try {
+    const d = await download(url, cfg, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), checkHop);
+    return { data: d.data, name: new URL(url).pathname.split("/").pop() || "audio", mimeType: d.mimeType };
+  } catch (err) {
+    if (err instanceof SwitchboardError || signal.aborted) throw err;
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const raw = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const cause = [url, new URL(url).href].reduce((text, u) => text.split(u).join(shown), raw);
+    throw invalidRequest(`audio: cannot download ${shown}: ${cause}`, "check that the URL is right and reachable from the server, or pass a local file.", { field: "audio" });
+  }
+}
