@@ -70,7 +70,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
         t.set("", (t.get("") ?? 0) + Number(r.n));
       }
       for (const r of await db.query<Record<string, unknown>>(
-        "SELECT f.tenant, c.model, sum(f.rating) AS s, count(*) AS n FROM sb_feedback f JOIN sb_calls c ON c.request_id = f.request_id WHERE f.at >= $1 AND f.rating IS NOT NULL AND c.model IS NOT NULL GROUP BY f.tenant, c.model",
+        "SELECT f.tenant, c.model, sum(f.rating) AS s, count(*) AS n FROM sb_feedback f JOIN sb_calls c ON c.request_id = f.request_id AND c.tenant = f.tenant WHERE f.at >= $1 AND f.rating IS NOT NULL AND c.model IS NOT NULL GROUP BY f.tenant, c.model",
         [since],
       )) {
         deep(agg.ratings, String(r.tenant), () => new Map()).set(String(r.model), { sum: Number(r.s), n: Number(r.n) });

@@ -9,7 +9,7 @@ type Flags = Record<string, string | boolean | undefined>;
 export async function runReport(runtime: Runtime, f: Flags): Promise<number> {
   const store = runtime.store!;
   const tenant = typeof f.tenant === "string" ? f.tenant : null;
-  if (tenant && !runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
+  if (tenant && !Object.hasOwn(runtime.config.tenants, tenant)) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
   const days = Number(typeof f.days === "string" ? f.days : 30);
   try {
     await runtime.learning!.refresh();

@@ -138,6 +138,8 @@ const tenantSchema = z.strictObject({
     .strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })
     .optional(),
   learning: z.boolean().optional(),
+  /** This tenant's operating point: the share of always-premium quality to keep (router.qualityTarget). */
+  qualityTarget: z.number().min(0).max(1).optional(),
 });
 
 const experimentSchema = z.strictObject({
@@ -155,6 +157,28 @@ const latencyClassSchema = z.strictObject({
   maxTypicalLatencyMs: z.number().int().positive().optional(),
 });
 
+/** The learned difficulty score (config/difficulty.json, written by scripts/train-difficulty.mjs). */
+const difficultySchema = z.strictObject({
+  /** What the score estimates and how it was trained, for people reading the file. */
+  about: z.string().optional(),
+  features: z.array(z.string()).min(1),
+  mean: z.array(z.number()),
+  scale: z.array(z.number().positive()),
+  weights: z.array(z.number()),
+  bias: z.number(),
+  /** Task types the outcomes data covers: only for these does the score set the tier (elsewhere the task table does). */
+  taskTypes: z.array(z.enum(TASK_TYPES)).default([]),
+  /** Platt scaling of the logit: score = sigmoid(a * logit + b). */
+  calibration: z.strictObject({ a: z.number(), b: z.number() }),
+  /** Measured on the outcomes file: the least premium share (score ≥ threshold) that keeps each quality target. */
+  operatingPoints: z
+    .array(z.strictObject({ qualityTarget: z.number(), threshold: z.number(), premiumShare: z.number(), quality: z.number() }))
+    .min(1),
+  /** The measured figures (held-out APGR per source, the full fit's curve); informational. */
+  measured: z.record(z.string(), z.unknown()).optional(),
+});
+export type DifficultyModel = z.infer<typeof difficultySchema>;
+
 const routerSchema = z.strictObject({
   defaultTenant: z.string().default("default"),
   maxPromptChars: z.number().int().positive(),
@@ -165,6 +189,13 @@ const routerSchema = z.strictObject({
     speed: z.number().min(0),
   }),
   requiredCapability: perComplexity(score),
+  /**
+   * The cost-quality knob: the share of always-premium quality to keep. Calls whose difficulty is at
+   * or above the matching measured threshold go premium; the rest take the task's tier, at most standard.
+   * A tenant's qualityTarget and a call's override it.
+   */
+  qualityTarget: z.number().min(0).max(1).default(0.91),
+  difficulty: difficultySchema.optional(),
   latencyClasses: z.strictObject({
     interactive: latencyClassSchema,
     background: latencyClassSchema,
@@ -239,6 +270,26 @@ const httpSchema = z.strictObject({
   sessionIdleMinutes: z.number().positive().default(30),
   maxSessions: z.number().int().positive().default(1000),
   tokens: z.array(tokenSchema).default([]),
+  /**
+   * "on" (default): bearer auth is on whenever a token is configured, and a reload can never drop
+   * every token. "off": no auth, even with tokens; the only way to turn auth off on a server that has it.
+   */
+  auth: z
+    .union([z.enum(["on", "off"]), z.boolean()])
+    .default("on")
+    .transform((v): "on" | "off" => (v === false || v === "off" ? "off" : "on")),
+  /** Time to receive a request's headers; 0 turns the limit off. */
+  headersTimeoutMs: z.number().int().min(0).default(30_000),
+  /** Time to receive a whole request (headers and body); never applies to the response, so streams stay open. */
+  requestTimeoutMs: z.number().int().min(0).default(120_000),
+  /** Time from the headers to the last byte of the body; a client trickling its body is cut off. */
+  bodyTimeoutMs: z.number().int().min(0).default(30_000),
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: z.number().int().min(0).default(5_000),
+  /** Header lines read per request; the rest are dropped. */
+  maxHeadersCount: z.number().int().positive().default(100),
+  /** Open connections at once (every SSE stream holds one); 0 is unlimited. */
+  maxConnections: z.number().int().min(0).default(4096),
 });
 export const HTTP_DEFAULTS = httpSchema.parse({});
 
@@ -293,8 +344,12 @@ export const configSchema = z
         degradeAt: z.number().min(0).max(1).default(0.8),
         /** Safety factor on the input-token estimate when reserving a call's worst case. */
         inputMargin: z.number().min(1).max(3).default(1.25),
+        /** How long a call that would fit once calls in flight settle waits for them before it is refused. */
+        waitMs: z.number().int().min(0).max(60000).default(3000),
+        /** A reservation's lease: the call's deadline plus this; after it the reaper releases it (a crashed call). */
+        leaseMarginMs: z.number().int().min(0).max(3600000).default(60000),
       })
-      .default({ global: {}, degradeAt: 0.8, inputMargin: 1.25 }),
+      .default({ global: {}, degradeAt: 0.8, inputMargin: 1.25, waitMs: 3000, leaseMarginMs: 60000 }),
     jobSettings: jobSettingsSchema,
     http: httpSchema.default(HTTP_DEFAULTS),
   })
@@ -343,7 +398,7 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
     if (task.examples.length === 0) issue(["tasks", name, "examples"], `task "${name}" has no example prompts; add config/examples/${name}.yaml`);
   }
   cfg.http.tokens.forEach((t, i) => {
-    if (!t.admin && !cfg.tenants[t.tenant]) issue(["http", "tokens", i, "tenant"], `unknown tenant "${t.tenant}"; valid: ${Object.keys(cfg.tenants).join(", ")}`);
+    if (!t.admin && !Object.hasOwn(cfg.tenants, t.tenant)) issue(["http", "tokens", i, "tenant"], `unknown tenant "${t.tenant}"; valid: ${Object.keys(cfg.tenants).join(", ")}`);
   });
   for (const [name, t] of Object.entries(cfg.tenants)) {
     if (t.defaultMode && !modes.includes(t.defaultMode)) issue(["tenants", name, "defaultMode"], `unknown mode "${t.defaultMode}"; valid: ${modes.join(", ")}`);
@@ -358,7 +413,7 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
     }
   }
   cfg.router.failover.contentFiltered.forEach((id, i) => needModel(["router", "failover", "contentFiltered", i], id, llms, "LLM model"));
-  if (!cfg.tenants[cfg.router.defaultTenant]) {
+  if (!Object.hasOwn(cfg.tenants, cfg.router.defaultTenant)) {
     issue(["router", "defaultTenant"], `default tenant "${cfg.router.defaultTenant}" is not in tenants; valid: ${Object.keys(cfg.tenants).join(", ")}`);
   }
   for (const [name, e] of Object.entries(cfg.experiments)) {

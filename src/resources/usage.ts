@@ -22,7 +22,7 @@ export function registerUsageResource(server: McpServer, runtime: Runtime): void
         ? { error: { code: "forbidden", message: scoped.refused, hint: "read your own tenant's usage, or use an admin token.", retryable: false } }
         : !store
         ? { error: "the store is off in this server (serve without --no-store)" }
-        : !runtime.config.tenants[name]
+        : !Object.hasOwn(runtime.config.tenants, name)
           ? { error: `unknown tenant "${name}"`, validValues: Object.keys(runtime.config.tenants) }
           : (await store.telemetry.flush(), { ...(await usageReport(await store.db(), { tenant: name, days: 30 })), demotedModels: runtime.learning!.demoted() });
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(body, null, 2) }] };

@@ -47,7 +47,7 @@ export async function usageReport(db: Db, opts: { tenant: string | null; days: n
     FROM sb_calls WHERE ${where} AND confidence IS NOT NULL GROUP BY band ORDER BY band`);
   const exps = await all<Record<string, unknown>>(`SELECT c.experiment, c.arm, count(*) AS calls, coalesce(sum(c.cost_usd), 0) AS spend,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY c.latency_ms) AS p50, avg(CASE WHEN c.outcome = 'ok' THEN 1.0 ELSE 0 END) AS ok, avg(f.rating) AS rating
-    FROM sb_calls c LEFT JOIN sb_feedback f ON f.request_id = c.request_id
+    FROM sb_calls c LEFT JOIN sb_feedback f ON f.request_id = c.request_id AND f.tenant = c.tenant
     WHERE ${whereOf("c.")} AND c.experiment IS NOT NULL GROUP BY c.experiment, c.arm ORDER BY c.experiment, c.arm`);
   const fb = await one<Record<string, unknown>>(`SELECT count(rating) AS n, avg(rating) AS mean FROM sb_feedback WHERE ${where}`);
 

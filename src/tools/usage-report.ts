@@ -19,7 +19,7 @@ export const usageReportTool = defineTool({
     const store = runtime.store;
     if (!store) throw invalidRequest("usage reports need the store, which is off in this server", "run `switchboard serve` without --no-store.");
     const tenant = args.tenant ?? runtime.config.router.defaultTenant;
-    if (!runtime.config.tenants[tenant]) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
+    if (!Object.hasOwn(runtime.config.tenants, tenant)) throw unknownValue("tenant", tenant, Object.keys(runtime.config.tenants));
     await store.telemetry.flush();
     await runtime.learning!.refresh();
     return {
