@@ -268,7 +268,19 @@ const httpSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Sessions idle this long are closed. */
   sessionIdleMinutes: z.number().positive().default(30),
+  /** Sessions (Streamable HTTP and legacy SSE) over all tenants together. */
   maxSessions: z.number().int().positive().default(1000),
+  /** Sessions one tenant may hold at once (admin tokens count as their own tenant); 0 is no per-tenant cap. */
+  maxSessionsPerTenant: z.number().int().min(0).default(250),
+  /** Open streams (legacy SSE streams and GET /mcp streams) one tenant may hold at once; 0 is no cap. */
+  maxStreamsPerTenant: z.number().int().min(0).default(100),
+  /** The same per bearer token; 0 (default) leaves only the tenant's cap. */
+  maxSessionsPerToken: z.number().int().min(0).default(0),
+  maxStreamsPerToken: z.number().int().min(0).default(0),
+  /** Per-tenant overrides of maxSessionsPerTenant / maxStreamsPerTenant. */
+  tenantLimits: z
+    .record(z.string(), z.strictObject({ maxSessions: z.number().int().min(0).optional(), maxStreams: z.number().int().min(0).optional() }))
+    .default({}),
   tokens: z.array(tokenSchema).default([]),
   /**
    * "on" (default): bearer auth is on whenever a token is configured, and a reload can never drop
@@ -396,6 +408,9 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
     if (!modes.includes(task.mode)) issue(["tasks", name, "mode"], `unknown mode "${task.mode}"; valid: ${modes.join(", ")}`);
     task.preferredModels.forEach((id, i) => needModel(["tasks", name, "preferredModels", i], id, llms, "LLM model"));
     if (task.examples.length === 0) issue(["tasks", name, "examples"], `task "${name}" has no example prompts; add config/examples/${name}.yaml`);
+  }
+  for (const name of Object.keys(cfg.http.tenantLimits)) {
+    if (!Object.hasOwn(cfg.tenants, name)) issue(["http", "tenantLimits", name], `unknown tenant "${name}"; valid: ${Object.keys(cfg.tenants).join(", ")}`);
   }
   cfg.http.tokens.forEach((t, i) => {
     if (!t.admin && !Object.hasOwn(cfg.tenants, t.tenant)) issue(["http", "tokens", i, "tenant"], `unknown tenant "${t.tenant}"; valid: ${Object.keys(cfg.tenants).join(", ")}`);

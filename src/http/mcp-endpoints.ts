@@ -7,6 +7,7 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { ErrorCode, isInitializeRequest, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../logger.js";
 import type { HttpSettings } from "../config/schema.js";
+import type { ErrorBody } from "../errors.js";
 import { principalOfRequest, refuse } from "./guards.js";
 import { SessionEventStore } from "./event-store.js";
 import { malformedRequest } from "../tools/define-tool.js";
@@ -17,10 +18,29 @@ interface Session {
   kind: "streamable" | "sse";
   /** The token label that opened it: another token cannot use it. */
   owner: string | undefined;
+  /** Whose share it counts against: the token's tenant (admin tokens their own bucket); undefined with auth off. */
+  tenant: string | undefined;
   lastSeen: number;
   /** Requests (and SSE streams) in flight; a session is never idle while one is open. */
   open: number;
+  /** GET /mcp streams open on it (a legacy SSE session is one stream itself). */
+  streams: number;
 }
+
+/** Who is asking, for the per-tenant and per-token limits (both undefined with auth off). */
+interface Caller {
+  tenant: string | undefined;
+  token: string | undefined;
+}
+
+/** Admin tokens act for every tenant; their sessions count against a share of their own. */
+const ADMIN_BUCKET = "(admin)";
+
+/** What a new session or stream would take: a session, a stream, or both (a legacy SSE stream). */
+type Opening = "session" | "stream" | "sse";
+
+/** A limit refusal names the limit, its value and what holds it, besides the usual error fields. */
+type LimitError = ErrorBody & { limit: { name: string; value: number; scope: "tenant" | "token" | "server"; tenant?: string; token?: string; held: number } };
 
 export interface McpEndpointOptions {
   newServer: () => McpServer;
@@ -35,6 +55,8 @@ export interface McpEndpointOptions {
  */
 export class McpEndpoints {
   private readonly sessions = new Map<string, Session>();
+  /** Streamable sessions whose initialize is still being answered: they count against the limits already. */
+  private readonly pending = new Set<Session>();
   private readonly sweeper: NodeJS.Timeout;
   readonly router: Router;
 
@@ -92,19 +114,26 @@ export class McpEndpoints {
         retryable: false,
       });
     }
-    if (!this.hasRoom(req, res)) return;
+    const caller = callerOf(res);
+    if (!this.hasRoom(req, res, caller, "session")) return;
     const server = this.opts.newServer();
-    const owner = principalOfRequest(res)?.label;
+    const owner = caller.token;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Resumable streams: a dropped connection resumes with Last-Event-ID instead of losing the call.
       eventStore: new SessionEventStore(),
       retryInterval: 1000,
       onsessioninitialized: (sid) => {
-        this.sessions.set(sid, { server, transport, kind: "streamable", owner, lastSeen: Date.now(), open: 0 });
-        this.opts.log.info({ session: sid, client: owner }, "MCP session opened");
+        this.pending.delete(session);
+        session.lastSeen = Date.now();
+        this.sessions.set(sid, session);
+        this.opts.log.info({ session: sid, client: owner, tenant: caller.tenant }, "MCP session opened");
       },
     });
+    // Held until initialize is answered, so concurrent initializes cannot overshoot a limit.
+    const session: Session = { server, transport, kind: "streamable", owner, tenant: caller.tenant, lastSeen: Date.now(), open: 0, streams: 0 };
+    this.pending.add(session);
+    res.on("close", () => this.pending.delete(session));
     transport.onclose = () => {
       if (transport.sessionId) this.forget(transport.sessionId, "closed");
     };
@@ -124,6 +153,12 @@ export class McpEndpoints {
     }
     const session = this.lookup(req, res, id, "streamable");
     if (!session) return;
+    if (req.method === "GET") {
+      // A held server-to-client stream: it counts against the tenant's and token's stream limits.
+      if (!this.withinShare(req, res, callerOf(res), "stream")) return;
+      session.streams++;
+      res.on("close", () => session.streams--);
+    }
     await this.track(session, res, () => (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body));
   }
 
@@ -140,10 +175,11 @@ export class McpEndpoints {
   }
 
   private async openSse(req: Request, res: Response): Promise<void> {
-    if (!this.hasRoom(req, res)) return;
+    const caller = callerOf(res);
+    if (!this.hasRoom(req, res, caller, "sse")) return;
     const server = this.opts.newServer();
     const transport = new SSEServerTransport("/messages", res);
-    const session: Session = { server, transport, kind: "sse", owner: principalOfRequest(res)?.label, lastSeen: Date.now(), open: 1 };
+    const session: Session = { server, transport, kind: "sse", owner: caller.token, tenant: caller.tenant, lastSeen: Date.now(), open: 1, streams: 0 };
     this.sessions.set(transport.sessionId, session);
     transport.onclose = () => this.forget(transport.sessionId, "stream closed");
     res.on("close", () => void this.end(transport.sessionId, "client disconnected"));
@@ -193,21 +229,120 @@ export class McpEndpoints {
     await run();
   }
 
-  private hasRoom(req: Request, res: Response): boolean {
+  /** Every session that counts against a limit: live ones and those still initializing. */
+  private all(): Session[] {
+    return [...this.sessions.values(), ...this.pending];
+  }
+
+  /**
+   * Room for a new session (or legacy SSE stream): within the caller's tenant and token shares,
+   * then within the server's maxSessions, making room there by evicting an idle session.
+   */
+  private hasRoom(req: Request, res: Response, caller: Caller, opening: Opening): boolean {
+    // Sessions past their idle time are gone before anything is counted.
+    this.sweep();
+    if (!this.withinShare(req, res, caller, opening)) return false;
     const max = this.opts.settings().maxSessions;
-    if (this.sessions.size < max) return true;
-    // Clients that vanish without DELETE leave sessions behind: at the limit, the longest-idle
-    // session with nothing in flight makes room before anyone is turned away.
-    let idlest: [string, Session] | undefined;
-    for (const entry of this.sessions) {
-      if (entry[1].kind === "streamable" && entry[1].open <= 0 && (!idlest || entry[1].lastSeen < idlest[1].lastSeen)) idlest = entry;
-    }
-    if (idlest) {
-      void this.end(idlest[0], "evicted: session limit reached");
+    const held = this.sessions.size + this.pending.size;
+    if (held < max) return true;
+    // Clients that vanish without DELETE leave sessions behind: at the limit, an idle session
+    // makes room before anyone is turned away, taken from the heaviest tenant, never from one
+    // that holds no more than the caller's tenant does (then only the caller's own).
+    const victim = this.victimFor(caller);
+    if (victim) {
+      this.opts.log.info({ session: victim[0], tenant: victim[1].tenant, for: caller.tenant }, "evicting the idlest session of the heaviest tenant: session limit reached");
+      void this.end(victim[0], "evicted: session limit reached");
       return true;
     }
-    refuse(req, res, 503, { code: "provider_unavailable", message: `the server holds its maximum of ${max} sessions`, hint: "retry shortly, end sessions you no longer use (DELETE /mcp), or raise http.maxSessions.", retryable: true }, { "Retry-After": "5" });
+    const body: LimitError = {
+      code: "provider_unavailable",
+      message: `the server holds its maximum of ${max} sessions (http.maxSessions) and none is idle`,
+      hint: "retry shortly, end sessions you no longer use (DELETE /mcp), or raise http.maxSessions.",
+      retryable: true,
+      limit: { name: "http.maxSessions", value: max, scope: "server", held },
+    };
+    refuse(req, res, 503, body, { "Retry-After": "5" });
     return false;
+  }
+
+  /** The idle session to evict for this caller at the server's limit, or none. */
+  private victimFor(caller: Caller): [string, Session] | undefined {
+    const held = new Map<string | undefined, number>();
+    for (const s of this.all()) held.set(s.tenant, (held.get(s.tenant) ?? 0) + 1);
+    const mine = held.get(caller.tenant) ?? 0;
+    let best: [string, Session] | undefined;
+    let bestHeld = -1;
+    for (const entry of this.sessions) {
+      const [, s] = entry;
+      if (s.kind !== "streamable" || s.open > 0) continue;
+      const n = held.get(s.tenant) ?? 0;
+      // Another tenant's session only if that tenant holds more than the caller's.
+      if (s.tenant !== caller.tenant && n <= mine) continue;
+      if (n > bestHeld || (n === bestHeld && s.lastSeen < best![1].lastSeen)) {
+        best = entry;
+        bestHeld = n;
+      }
+    }
+    return best;
+  }
+
+  /** The caller's tenant and token limits; refuses with 429 naming the limit when one is reached. */
+  private withinShare(req: Request, res: Response, caller: Caller, opening: Opening): boolean {
+    if (caller.tenant === undefined) return true;
+    const settings = this.opts.settings();
+    const override = Object.hasOwn(settings.tenantLimits, caller.tenant) ? settings.tenantLimits[caller.tenant] : undefined;
+    const tenant = caller.tenant;
+    const scopes = [
+      {
+        scope: "tenant" as const,
+        who: `tenant "${tenant}"`,
+        of: (s: Session) => s.tenant === tenant,
+        sessions: override?.maxSessions ?? settings.maxSessionsPerTenant,
+        sessionsName: override?.maxSessions !== undefined ? `http.tenantLimits.${tenant}.maxSessions` : "http.maxSessionsPerTenant",
+        streams: override?.maxStreams ?? settings.maxStreamsPerTenant,
+        streamsName: override?.maxStreams !== undefined ? `http.tenantLimits.${tenant}.maxStreams` : "http.maxStreamsPerTenant",
+      },
+      {
+        scope: "token" as const,
+        who: `token "${caller.token}"`,
+        of: (s: Session) => s.owner === caller.token,
+        sessions: settings.maxSessionsPerToken,
+        sessionsName: "http.maxSessionsPerToken",
+        streams: settings.maxStreamsPerToken,
+        streamsName: "http.maxStreamsPerToken",
+      },
+    ];
+    for (const l of scopes) {
+      const mine = this.all().filter(l.of);
+      const ids = { tenant, ...(l.scope === "token" ? { token: caller.token } : {}) };
+      if (opening !== "stream" && l.sessions > 0 && mine.length >= l.sessions) {
+        // Its idlest session expires first: that is when a retry can succeed without any help.
+        const idle = mine.filter((s) => s.kind === "streamable" && s.open <= 0).map((s) => s.lastSeen);
+        const retryAfter = idle.length ? Math.max(1, Math.ceil((Math.min(...idle) + settings.sessionIdleMinutes * 60_000 - Date.now()) / 1000)) : undefined;
+        const body: LimitError = {
+          code: "rate_limited",
+          message: `${l.who} holds its maximum of ${l.sessions} sessions (${l.sessionsName})`,
+          hint: `end sessions you no longer use (DELETE /mcp, or close the /sse stream); idle ones expire after http.sessionIdleMinutes (${settings.sessionIdleMinutes}). To allow more, the operator raises ${l.sessionsName}${l.scope === "tenant" ? ` (or sets http.tenantLimits.${tenant}.maxSessions)` : ""} in config/http.yaml.`,
+          retryable: true,
+          limit: { name: l.sessionsName, value: l.sessions, scope: l.scope, ...ids, held: mine.length },
+        };
+        refuse(req, res, 429, body, retryAfter ? { "Retry-After": String(retryAfter) } : {});
+        return false;
+      }
+      const streams = mine.reduce((n, s) => n + (s.kind === "sse" ? 1 : s.streams), 0);
+      if (opening !== "session" && l.streams > 0 && streams >= l.streams) {
+        const body: LimitError = {
+          code: "rate_limited",
+          message: `${l.who} holds its maximum of ${l.streams} open streams (${l.streamsName})`,
+          hint: `close streams you no longer read (legacy GET /sse streams, GET /mcp streams) and retry. To allow more, the operator raises ${l.streamsName}${l.scope === "tenant" ? ` (or sets http.tenantLimits.${tenant}.maxStreams)` : ""} in config/http.yaml.`,
+          retryable: true,
+          limit: { name: l.streamsName, value: l.streams, scope: l.scope, ...ids, held: streams },
+        };
+        refuse(req, res, 429, body);
+        return false;
+      }
+    }
+    return true;
   }
 
   private sweep(): void {
@@ -249,4 +384,10 @@ function malformedRequests(body: unknown): JSONRPCMessage[] {
 
 function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
+}
+
+/** The tenant and token a request counts against; both undefined with auth off. */
+function callerOf(res: Response): Caller {
+  const p = principalOfRequest(res);
+  return p ? { tenant: p.admin ? ADMIN_BUCKET : p.tenant, token: p.label } : { tenant: undefined, token: undefined };
 }
