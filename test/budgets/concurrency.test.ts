@@ -6,7 +6,7 @@ import { openDb, type Db } from "../../src/store/db.js";
 import { Budgets } from "../../src/budgets/ledger.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { SwitchboardError } from "../../src/errors.js";
-import { postgresUrl } from "../store/pg-available.js";
+import { postgresUrl, storeBackends } from "../store/pg-available.js";
 
 const pgUrl = await postgresUrl();
 
@@ -27,10 +27,7 @@ async function openReservations(db: Db, tenant: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-const backends: Array<[string, () => Promise<Db>, boolean]> = [
-  ["pglite", () => openDb({ dataDir: ":memory:" }), true],
-  ["postgres", () => openDb({ databaseUrl: pgUrl! }), !!pgUrl],
-];
+const backends = storeBackends(pgUrl);
 
 describe.each(backends)("budget concurrency on %s", (_name, open, available) => {
   let db: Db;

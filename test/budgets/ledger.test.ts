@@ -4,7 +4,7 @@ import { openDb, type Db } from "../../src/store/db.js";
 import { Budgets } from "../../src/budgets/ledger.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { SwitchboardError } from "../../src/errors.js";
-import { postgresUrl } from "../store/pg-available.js";
+import { postgresUrl, storeBackends } from "../store/pg-available.js";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
@@ -16,10 +16,7 @@ function configFor(tenant: string, dailyUsd = 1, global: { dailyUsd?: number } =
   return () => ({ tenants: { [tenant]: { budget: { dailyUsd } } }, budgets: { global, degradeAt: 0.8, inputMargin: 1.25 } }) as unknown as SwitchboardConfig;
 }
 
-const backends: Array<[string, () => Promise<Db>, boolean]> = [
-  ["pglite", () => openDb({ dataDir: ":memory:" }), true],
-  ["postgres", () => openDb({ databaseUrl: pgUrl! }), !!pgUrl],
-];
+const backends = storeBackends(pgUrl);
 
 describe.each(backends)("budgets on %s", (_name, open, available) => {
   let db: Db;

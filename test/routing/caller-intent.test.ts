@@ -8,6 +8,7 @@ import { COST_TIERS } from "../../src/config/schema.js";
 import { requestedLength } from "../../src/routing/length.js";
 import type { Decision, RouteInput } from "../../src/routing/types.js";
 import { startMcpHarness, type McpHarness } from "../helpers/mcp-harness.js";
+import { plainModel } from "../helpers/catalog.js";
 
 const SECRET = "sk-test-caller-intent-5ecret";
 const env = {
@@ -18,17 +19,6 @@ const env = {
   GEMINI_API_KEY: SECRET,
 };
 
-/** A model without tool calls, so a hint for it can fail on a hard constraint. */
-const plainModel = {
-  displayName: "Plain test model",
-  tier: "economy",
-  capabilities: { coding: 70, reasoning: 70, creative: 70, speed: 80, context: 70, instruction: 70, toolUse: 10 },
-  price: { input: 0.2, output: 0.6 },
-  contextWindow: 100000,
-  maxOutput: 8000,
-  supports: { tools: false, vision: false, json: true },
-  latencyMs: 900,
-};
 
 const overlay = {
   models: { "openai:plain-test": plainModel },

@@ -11,6 +11,7 @@ import type { TaskClassifier } from "../../src/routing/classifier.js";
 import { loadOrTrainClassifier } from "../../src/routing/classifier-cache.js";
 import { createRouter, type Router } from "../../src/routing/router.js";
 import type { Decision, PreferenceAdjuster, RouteContext, RouteInput } from "../../src/routing/types.js";
+import { plainModel } from "../helpers/catalog.js";
 
 const dir = mkdtempSync(join(tmpdir(), "switchboard-router-"));
 let files = 0;
@@ -49,17 +50,6 @@ const adjusterFor = (model: string, delta: number, reason = `users preferred ${m
   adjust: vi.fn(() => [{ model, delta, reason }]),
 });
 
-/** A plain model with neither tool calls nor vision, to see the hard filters work. */
-const plainModel = {
-  displayName: "Plain test model",
-  tier: "economy",
-  capabilities: { coding: 70, reasoning: 70, creative: 70, speed: 80, context: 70, instruction: 70, toolUse: 10 },
-  price: { input: 0.2, output: 0.6 },
-  contextWindow: 100000,
-  maxOutput: 8000,
-  supports: { tools: false, vision: false, json: true },
-  latencyMs: 900,
-};
 
 const QUESTION = "What is the capital of France?";
 const DESIGN = [

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { openDb, type Db } from "../../src/store/db.js";
 
 /** The test PostgreSQL URL when a server answers there, else undefined (that half is then skipped, with a message). */
 export async function postgresUrl(): Promise<string | undefined> {
@@ -13,4 +14,12 @@ export async function postgresUrl(): Promise<string | undefined> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The two stores every budget test runs on: embedded PGlite always, PostgreSQL when it answers. */
+export function storeBackends(pgUrl: string | undefined): Array<[string, () => Promise<Db>, boolean]> {
+  return [
+    ["pglite", () => openDb({ dataDir: ":memory:" }), true],
+    ["postgres", () => openDb({ databaseUrl: pgUrl! }), !!pgUrl],
+  ];
 }
