@@ -50,7 +50,9 @@ const IMAGE_EXT = "png|jpe?g|webp|gif|bmp|tiff?|heic|avif|psd|svg";
 const AUDIO_EXT = "mp3|wav|m4a|aac|flac|ogg|opus|wma|aiff?|amr";
 const VIDEO_EXT = "mp4|mov|mkv|avi|webm|m4v|wmv|mxf";
 const FILE_RE = new RegExp(
-  String.raw`https?:\/\/[^\s"'<>()]+|(?:[A-Za-z]:\\|~\/|\.{1,2}\/|\/)?[\w\-.~\/\\]*?[\w\-]+\.(?:${IMAGE_EXT}|${AUDIO_EXT}|${VIDEO_EXT})(?=[\s"'.,;:!?)\]]|$)`,
+  // A path starts only where a run of path characters starts, and its last name character is matched
+  // singly: linear in the prompt's length (the earlier form backtracked cubically on a long word).
+  String.raw`https?:\/\/[^\s"'<>()]+|(?<![\w\-.~\/\\])(?:[A-Za-z]:\\|~\/|\.{1,2}\/|\/)?[\w\-.~\/\\]*?[\w\-]\.(?:${IMAGE_EXT}|${AUDIO_EXT}|${VIDEO_EXT})(?=[\s"'.,;:!?)\]]|$)`,
   "gi",
 );
 const IMAGE_FILE_RE = new RegExp(String.raw`\.(?:${IMAGE_EXT})(?:\?|$)`, "i");
