@@ -5,7 +5,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Runtime } from "./runtime.js";
 import { logger } from "./logger.js";
-import { malformedRequest } from "./tools/define-tool.js";
+import { malformedRequest, plainlyWellFormed } from "./tools/define-tool.js";
 
 /** Past this many bytes without a newline, lines go to the SDK unread (its own limit then applies). */
 const MAX_LINE = 10 * 1024 * 1024;
@@ -98,7 +98,7 @@ export class AnswerMalformed extends Transform {
       this.answer({ jsonrpc: "2.0", error: { code: ErrorCode.ParseError, message: "Parse error: the line is not JSON" } } as JSONRPCMessage);
       return;
     }
-    if (JSONRPCMessageSchema.safeParse(message).success) {
+    if (plainlyWellFormed(message) || JSONRPCMessageSchema.safeParse(message).success) {
       this.push(line + "\n");
       return;
     }

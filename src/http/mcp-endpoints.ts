@@ -10,7 +10,7 @@ import type { HttpSettings } from "../config/schema.js";
 import type { ErrorBody } from "../errors.js";
 import { principalOfRequest, refuse } from "./guards.js";
 import { SessionEventStore } from "./event-store.js";
-import { malformedRequest } from "../tools/define-tool.js";
+import { malformedRequest, plainlyWellFormed } from "../tools/define-tool.js";
 
 interface Session {
   server: McpServer;
@@ -369,7 +369,7 @@ export class McpEndpoints {
 /** Requests in a POST body (one message or a batch) that the SDK cannot parse, as their JSON-RPC error answers. */
 function malformedRequests(body: unknown): JSONRPCMessage[] {
   const messages = Array.isArray(body) ? body : [body];
-  if (messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) return [];
+  if (messages.every((m) => plainlyWellFormed(m) || JSONRPCMessageSchema.safeParse(m).success)) return [];
   const answers = messages.map((m) => {
     const ok = JSONRPCMessageSchema.safeParse(m);
     if (!ok.success) return malformedRequest(m);

@@ -273,6 +273,24 @@ export function malformedToolCall(message: unknown): JSONRPCMessage | undefined 
 }
 
 /** The JSON-RPC answer for a request the SDK cannot parse at all (params not an object): -32602, or -32600 otherwise. */
+const MESSAGE_KEYS = new Set(["jsonrpc", "id", "method", "params", "result", "error"]);
+
+/**
+ * The common JSON-RPC shapes, recognised in a few comparisons, so that ordinary traffic is not
+ * schema-parsed twice (here and again by the SDK). False means "look closer with the schema", not
+ * "malformed": a `_meta` or an unusual shape is left to the full check.
+ */
+export function plainlyWellFormed(m: unknown): boolean {
+  if (!isRecord(m) || m.jsonrpc !== "2.0") return false;
+  for (const k in m) if (!MESSAGE_KEYS.has(k)) return false;
+  const hasId = typeof m.id === "string" || typeof m.id === "number";
+  if (typeof m.method === "string") {
+    if (m.result !== undefined || m.error !== undefined || (m.id !== undefined && !hasId)) return false;
+    return m.params === undefined || (isRecord(m.params) && m.params._meta === undefined);
+  }
+  return hasId && m.params === undefined && (m.result === undefined) !== (m.error === undefined) && isRecord(m.result ?? m.error);
+}
+
 export function malformedRequest(message: unknown): JSONRPCMessage | undefined {
   if (!isRecord(message) || typeof message.method !== "string" || (typeof message.id !== "string" && typeof message.id !== "number")) return undefined;
   if (message.params !== undefined && !isRecord(message.params)) {

@@ -36,7 +36,7 @@ describe.each([
     const dir = tempDir(`sb-heavy-crash-${backend}-`);
     const tenant = `crash-${backend}-${SEED}-${randomBytes(4).toString("hex")}`;
     const token = `tok-${randomBytes(12).toString("hex")}`;
-    const store = backend === "pglite" ? { SWITCHBOARD_DATA_DIR: join(dir, "data") } : { DATABASE_URL: pgUrl! };
+    const store: Record<string, string> = backend === "pglite" ? { SWITCHBOARD_DATA_DIR: join(dir, "data") } : { DATABASE_URL: pgUrl! };
     const openStore = () => openDb(backend === "pglite" ? { dataDir: join(dir, "data") } : { databaseUrl: pgUrl! });
 
     // Events the load waits on: every hanging call has reached the provider; enough calls were answered.
