@@ -45,11 +45,7 @@ export function readCall(cfg: SwitchboardConfig, configVersion: string, classify
   const task = classifyTask(input, prompt, classify(prompt.text));
   const job = findJob(cfg, input, prompt.text);
   const difficulty = judgeDifficulty(cfg, input, tenant, task);
-  let mode = chooseMode(cfg, input, tenant, task, job);
-  // A prompt hard enough for premium lifts an inferred quick-reply mode, as a complex one does.
-  if (difficulty?.premium && mode.source === "task" && mode.entry.maxCostTier !== "premium" && cfg.modes.structured_planning) {
-    mode = { name: "structured_planning", source: "task", entry: cfg.modes.structured_planning };
-  }
+  const mode = chooseMode(cfg, input, tenant, task, job, difficulty?.premium === true);
   const jobName = job?.name ?? (mode.entry.job !== "llm" ? defaultJobOf(cfg, mode.entry.chain) : mode.entry.retrieval ? "research" : undefined);
   return {
     cfg,

@@ -9,14 +9,17 @@ export interface ChosenMode {
   entry: ModeEntry;
 }
 
-/** The caller's mode, else the job the prompt asks for, else the tenant's default, else the task's own. */
-export function chooseMode(cfg: SwitchboardConfig, input: RouteInput, tenant: TenantEntry, task: Task, job: JobMatch | undefined): ChosenMode {
+/**
+ * The caller's mode, else the job the prompt asks for (findJob keeps only modes in config), else
+ * the tenant's default, else the task's own. `hard`: the learned difficulty asks for premium.
+ */
+export function chooseMode(cfg: SwitchboardConfig, input: RouteInput, tenant: TenantEntry, task: Task, job: JobMatch | undefined, hard = false): ChosenMode {
   if (input.mode) return chosen(cfg, input.mode, "explicit");
-  if (job && Object.hasOwn(cfg.modes, job.mode)) return chosen(cfg, job.mode, "job");
+  if (job) return chosen(cfg, job.mode, "job");
   const taskMode = cfg.tasks[task.taskType].mode;
   if (tenant.defaultMode && tenant.defaultMode !== taskMode && taskMode === "realtime_assist") return chosen(cfg, tenant.defaultMode, "tenant");
-  // An inferred quick-reply mode must not cap a complex task: escalate to the planning mode.
-  if (task.complexity === "complex" && cfg.modes[taskMode]?.maxCostTier !== "premium" && cfg.modes.structured_planning) {
+  // An inferred quick-reply mode must not cap a complex or hard task: escalate to the planning mode.
+  if ((task.complexity === "complex" || hard) && cfg.modes[taskMode]?.maxCostTier !== "premium" && cfg.modes.structured_planning) {
     return chosen(cfg, "structured_planning", "task");
   }
   return chosen(cfg, taskMode, "task");
