@@ -168,6 +168,19 @@ const difficultySchema = z.strictObject({
   bias: z.number(),
   /** Task types the outcomes data covers: only for these does the score set the tier (elsewhere the task table does). */
   taskTypes: z.array(z.enum(TASK_TYPES)).default([]),
+  /**
+   * The wording part: the prompt's words, lowercased and hashed (32-bit FNV-1a) into `buckets`
+   * buckets, each present bucket adding its weight to the logit. Numbers only, never words.
+   * `center` is the part's mean over the training rows, so a reason says when the wording pushes up.
+   */
+  text: z
+    .strictObject({
+      about: z.string().optional(),
+      buckets: z.number().int().positive(),
+      weights: z.array(z.number()),
+      center: z.number().default(0),
+    })
+    .optional(),
   /** Platt scaling of the logit: score = sigmoid(a * logit + b). */
   calibration: z.strictObject({ a: z.number(), b: z.number() }),
   /** Measured on the outcomes file: the least premium share (score ≥ threshold) that keeps each quality target. */

@@ -5,10 +5,11 @@ import type { RouteInput } from "./types.js";
 
 /**
  * Difficulty: a calibrated estimate (0 to 1) that an economy model's answer falls short where a
- * premium model's would not. A small logistic regression over interpretable features that the
- * router has already computed (the task type, the prompt's signals and its complexity points);
- * its numbers are learned by scripts/train-difficulty.mjs from measured weak/strong outcomes and
- * shipped in config/difficulty.json (router.difficulty). Nothing here reads a file.
+ * premium model's would not. A logistic regression over interpretable features that the router has
+ * already computed (the task type, the prompt's signals and its complexity points) plus the prompt's
+ * wording, as hashed word buckets (so the model holds numbers, never words); its numbers are learned
+ * by scripts/train-difficulty.mjs from measured weak/strong outcomes and shipped in
+ * config/difficulty.json (router.difficulty). Nothing here reads a file.
  */
 export interface Difficulty {
   score: number;
@@ -57,6 +58,56 @@ export interface DifficultyInput {
   /** The complexity estimate's points and their reasons (complexity.ts). */
   complexityPoints: number;
   complexityWhy: readonly string[];
+  /** What is asked now (the prompt plus the last user turn), for the wording part; left out without it. */
+  text?: string;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * The wording features: the distinct buckets of the text's words, in order of first appearance. One
+ * pass: a word is a run of ASCII letters and digits or non-ASCII characters, ASCII lowercased, and
+ * hashed as it is read (32-bit FNV-1a over its UTF-16 code units) into one of `buckets` buckets.
+ */
+export function textBuckets(text: string, buckets: number): number[] {
+  const seen = new Set<number>();
+  let h = FNV_OFFSET;
+  let inWord = false;
+  for (let i = 0; i <= text.length; i++) {
+    let c = i < text.length ? text.charCodeAt(i) : 32;
+    if (c >= 65 && c <= 90) c += 32;
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c >= 128) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      inWord = true;
+    } else if (inWord) {
+      seen.add((h >>> 0) % buckets);
+      h = FNV_OFFSET;
+      inWord = false;
+    }
+  }
+  return [...seen];
+}
+
+/** The wording part's contribution to the logit (0 when the model has none or there is no text). */
+export function textLogit(m: DifficultyModel, text: string | undefined): number {
+  if (!m.text || text === undefined) return 0;
+  const w = m.text.weights;
+  let z = 0;
+  for (const b of textBuckets(text, m.text.buckets)) z += w[b]!;
+  return z;
+}
+
+/**
+ * What the call asks now, as readPrompt (prompt.ts) reads it: the prompt plus the last user turn.
+ * Repeated here so that scoring does not count tokens a second time.
+ */
+export function askedText(input: RouteInput): string {
+  if (input.messages?.length) {
+    const users = input.messages.filter((m) => m.role === "user" && m.content?.trim());
+    return [input.prompt ?? "", users.at(-1)?.content ?? ""].filter(Boolean).join("\n\n") || input.messages.at(-1)!.content;
+  }
+  return input.prompt ?? "";
 }
 
 const l1p = Math.log1p;
@@ -95,9 +146,14 @@ const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 /** The calibrated score and its main reasons. */
 export function scoreDifficulty(m: DifficultyModel, x: DifficultyInput): Difficulty {
   const raw = difficultyFeatures(x);
-  const z = difficultyLogit(m, raw);
+  const t = textLogit(m, x.text);
+  const z = difficultyLogit(m, raw) + t;
   const score = sigmoid(m.calibration.a * z + m.calibration.b);
   const parts: Array<[number, string]> = [];
+  // The wording is a reason in general terms only (the words themselves are not in the model), and
+  // only when it stands out: its part varies more than a hand feature's (interquartile range about 0.9
+  // on the outcomes data), so it needs 0.5 above the training mean, where about 3 prompts in 10 are.
+  if (m.text && x.text !== undefined && t - m.text.center >= 0.5) parts.push([t - m.text.center, "wording like hard items"]);
   for (let i = 0; i < m.weights.length; i++) {
     const name = m.features[i]!;
     const dx = (raw[i]! - m.mean[i]!) / m.scale[i]!;
@@ -120,7 +176,13 @@ export function difficultyModel(cfg: SwitchboardConfig): DifficultyModel | undef
   let ok = checked.get(m);
   if (ok === undefined) {
     const n = DIFFICULTY_FEATURES.length;
-    ok = m.features.length === n && m.weights.length === n && m.mean.length === n && m.scale.length === n && m.features.every((f, i) => f === DIFFICULTY_FEATURES[i]);
+    ok =
+      m.features.length === n &&
+      m.weights.length === n &&
+      m.mean.length === n &&
+      m.scale.length === n &&
+      m.features.every((f, i) => f === DIFFICULTY_FEATURES[i]) &&
+      (!m.text || m.text.weights.length === m.text.buckets);
     checked.set(m, ok);
   }
   return ok ? m : undefined;
@@ -141,7 +203,7 @@ export interface JudgedDifficulty extends Difficulty {
 export function judgeDifficulty(cfg: SwitchboardConfig, input: RouteInput, tenant: TenantEntry, task: Task): JudgedDifficulty | undefined {
   const m = difficultyModel(cfg);
   if (!m) return undefined;
-  const d = scoreDifficulty(m, { taskType: task.taskType, signals: task.signals, complexityPoints: task.complexityPoints, complexityWhy: task.complexityWhy });
+  const d = scoreDifficulty(m, { taskType: task.taskType, signals: task.signals, complexityPoints: task.complexityPoints, complexityWhy: task.complexityWhy, text: askedText(input) });
   const qualityTarget = input.qualityTarget ?? tenant.qualityTarget ?? cfg.router.qualityTarget;
   const threshold = operatingPoint(m, qualityTarget).threshold;
   const applies = m.taskTypes.includes(task.taskType);

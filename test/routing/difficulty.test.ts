@@ -5,8 +5,9 @@ import { loadConfig, SHIPPED_CONFIG_DIR } from "../../src/config/load.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import type { TaskClassifier } from "../../src/routing/classifier.js";
 import { loadOrTrainClassifier } from "../../src/routing/classifier-cache.js";
-import { DIFFICULTY_FEATURES, difficultyModel, operatingPoint } from "../../src/routing/difficulty.js";
+import { askedText, DIFFICULTY_FEATURES, difficultyModel, operatingPoint, scoreDifficulty, textBuckets } from "../../src/routing/difficulty.js";
 import { createRouter, type Router } from "../../src/routing/router.js";
+import { detectSignals } from "../../src/routing/signals.js";
 import type { RouteContext, RouteInput } from "../../src/routing/types.js";
 
 let cfg: SwitchboardConfig;
@@ -66,6 +67,59 @@ describe("the shipped difficulty model", () => {
     const d = r.decide({ prompt: HARD }, ctx);
     expect(d.difficulty).toBeUndefined();
     expect(d.reason).not.toMatch(/difficulty/);
+  });
+});
+
+describe("the wording part", () => {
+  it("hashes words in one pass: case and punctuation do not matter, order of first appearance, in range", () => {
+    expect(textBuckets("Hello, WORLD!", 2048)).toEqual(textBuckets("hello world", 2048));
+    expect(textBuckets("hello world hello", 2048)).toHaveLength(2);
+    expect(textBuckets("", 2048)).toEqual([]);
+    expect(textBuckets("  ...  ", 2048)).toEqual([]);
+    const b = textBuckets("Les élèves 42 x_y", 16);
+    expect(b.length).toBeGreaterThan(2);
+    for (const k of b) expect(k >= 0 && k < 16 && Number.isInteger(k)).toBe(true);
+    // 32-bit FNV-1a of "a" is 0xe40c292c.
+    expect(textBuckets("a", 2 ** 31)).toEqual([0xe40c292c % 2 ** 31]);
+  });
+
+  it("reads what is asked now: the prompt and the last user turn", () => {
+    expect(askedText({ prompt: "p" })).toBe("p");
+    expect(askedText({ prompt: "sys", messages: [{ role: "user", content: "old" }, { role: "assistant", content: "a" }, { role: "user", content: "new" }] })).toBe("sys\n\nnew");
+  });
+
+  it("ships as numbers only: every string in the file is a description, a feature name or a task type", () => {
+    const file = JSON.parse(readFileSync(join(SHIPPED_CONFIG_DIR, "difficulty.json"), "utf8")) as { router: { difficulty: Record<string, unknown> } };
+    const m = file.router.difficulty as { text?: { buckets: number; weights: number[] }; taskTypes: string[] };
+    expect(m.text).toBeDefined();
+    expect(m.text!.weights).toHaveLength(m.text!.buckets);
+    expect(m.text!.weights.some((w) => w !== 0)).toBe(true);
+    const allowed = new Set<string>([...DIFFICULTY_FEATURES, ...m.taskTypes]);
+    const strings: Array<[string, string]> = [];
+    const walk = (v: unknown, key: string) => {
+      if (typeof v === "string") strings.push([key, v]);
+      else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
+    };
+    walk(file, "");
+    for (const [key, v] of strings) expect(key === "about" || key === "label" || allowed.has(v), `${key}: ${v}`).toBe(true);
+  });
+
+  it("moves the score, and its reason names no word of the prompt", () => {
+    const m = difficultyModel(cfg)!;
+    const d = router.decide({ prompt: HARD }, ctx).difficulty!;
+    const base = { taskType: "math" as const, signals: detectSignals(HARD), complexityPoints: 0, complexityWhy: [] };
+    const without = scoreDifficulty(m, base);
+    const withText = scoreDifficulty(m, { ...base, text: HARD });
+    expect(withText.score).not.toBe(without.score);
+    const phrases = /^(wording like hard items|[a-z ]+ task|long prompt|short prompt|much code|little code|mostly code|mostly prose|formal math notation|math terms|no math terms|many numbers|few numbers|multi-step word problem|not a word problem|multiple choice|open answer|several questions|asks for depth or rigour|not in English|error trace|many complexity points|few complexity points)$/;
+    for (const r of [...d.reasons, ...withText.reasons]) expect(r).toMatch(phrases);
+  });
+
+  it("a model whose wording weights do not match its bucket count is not used", () => {
+    const bad = structuredClone(cfg);
+    bad.router.difficulty!.text!.weights = bad.router.difficulty!.text!.weights.slice(1);
+    expect(difficultyModel(bad)).toBeUndefined();
   });
 });
 
