@@ -83,7 +83,9 @@ export class Runtime {
   /** The spending ledger over the store, or undefined without one. */
   async budgets(): Promise<Budgets | undefined> {
     if (!this.store) return undefined;
-    this.budgetsRef ??= new Budgets(await this.store.db(), () => this.loaded.config);
+    // Beside the database folder, not in it: that folder is PostgreSQL's own.
+    const journalDir = this.store.embeddedDir && `${this.store.embeddedDir}.journal`;
+    this.budgetsRef ??= new Budgets(await this.store.db(), () => this.loaded.config, undefined, journalDir ? { journalDir } : {});
     return this.budgetsRef;
   }
 
@@ -181,12 +183,13 @@ export class Runtime {
     }
   }
 
-  /** Stops watching and closes the store; resolves once buffered telemetry is written. */
-  close(): Promise<void> {
+  /** Stops watching and closes the store; resolves once buffered budget writes and telemetry are written. */
+  async close(): Promise<void> {
     clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     this.watchers = [];
     this.learning?.stop();
-    return this.store?.close().catch(() => undefined) ?? Promise.resolve();
+    await this.budgetsRef?.settledAll().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
   }
 }

@@ -3,7 +3,7 @@ import type { SwitchboardConfig } from "../config/schema.js";
 import { SwitchboardError } from "../errors.js";
 import { logger } from "../logger.js";
 import type { Decision } from "../routing/types.js";
-import type { Budgets, Reservation } from "./ledger.js";
+import type { Budgets, Reservation, Reserved } from "./ledger.js";
 
 /** What the guard needs from the layers around it; it reaches nothing else. */
 export interface BudgetGuardDeps {
@@ -35,7 +35,8 @@ export interface GuardedCall {
 const SETTLE_RETRIES = 10;
 
 /**
- * Budget checks around one LLM call. Near a ceiling the call is re-routed in degraded mode (the
+ * Budget checks around one LLM call, one store round trip before it and one sent after it (none
+ * for a tenant without ceilings). Near a ceiling the call is re-routed in degraded mode (the
  * cheapest model that meets the task's level). Before the call the first answer's worst case is
  * reserved (the input estimate with a margin and the full output allowance, on the dearest model of
  * the decision's chain); an escalation is reserved only when it happens (`escalate`). A call that
@@ -45,20 +46,41 @@ const SETTLE_RETRIES = 10;
  */
 export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, maxOutputTokens: number): Promise<GuardedCall> {
   const { ledger, config: cfg } = deps;
-  if (!ledger) return { decision, escalate: async () => ({ ok: true }), settle: async () => undefined };
-  const pressure = await ledger.pressure(decision.tenant).catch((err: unknown) => {
-    logger.warn({ err: String((err as Error)?.message ?? err) }, "budget pressure unknown (store error); routing without degradation");
-    return { ratio: 0, ceiling: undefined };
-  });
+  // No store, or a tenant with no ceilings at all: nothing to check, nothing to write.
+  if (!ledger || !ledger.ceilings(decision.tenant).length) return { decision, escalate: async () => ({ ok: true }), settle: async () => undefined };
+  const leaseOf = (d: Decision) => (cfg.router.latencyClasses[d.latency]?.deadlineMs ?? 120_000) + (cfg.budgets.leaseMarginMs ?? 60_000);
+  const waitMs = cfg.budgets.waitMs ?? 0;
+  const reserveFor = (d: Decision, wait: number) => ledger.reserve(d.tenant, firstAnswer(deps, d, costOf(cfg, d, maxOutputTokens)), { leaseMs: leaseOf(d), waitMs: wait });
+  const degrade = (ratio: number, label: string) => deps.reroute(`degraded: ${label} budget ${Math.round(ratio * 100)}% used`);
+
+  // One round trip in the common case: the reservation also reports how full the ceilings were.
+  // Near a ceiling (budgets.degradeAt) the call is re-routed in degraded mode and reserved again.
   let d = decision;
-  if (pressure.ceiling && pressure.ratio >= cfg.budgets.degradeAt) {
-    d = deps.reroute(`degraded: ${pressure.ceiling.label} budget ${Math.round(pressure.ratio * 100)}% used`) ?? d;
+  let first: Reserved;
+  try {
+    first = await reserveFor(d, 0);
+    const p = first.pressure;
+    if (p.ceiling && p.ratio >= cfg.budgets.degradeAt) {
+      const cheaper = degrade(p.ratio, p.ceiling.label);
+      if (cheaper) {
+        // Give the first reservation back before asking for the cheaper one, which may wait for room.
+        await ledger.settle(first, 0).catch(() => undefined);
+        d = cheaper;
+        first = await reserveFor(d, waitMs);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SwitchboardError) || err.body.code !== "budget_exceeded") throw err;
+    // Refused at once: degrade if the ceilings are that full, else wait for calls in flight as configured.
+    const p = await ledger.pressure(d.tenant).catch(() => ({ ratio: 0, ceiling: undefined }));
+    const cheaper = p.ceiling && p.ratio >= cfg.budgets.degradeAt ? degrade(p.ratio, p.ceiling.label) : undefined;
+    if (cheaper) d = cheaper;
+    else if (waitMs <= 0) throw err;
+    first = await reserveFor(d, waitMs);
   }
-  const deadlineMs = cfg.router.latencyClasses[d.latency]?.deadlineMs ?? 120_000;
-  const leaseMs = deadlineMs + (cfg.budgets.leaseMarginMs ?? 60_000);
-  const cost = costOf(cfg, d, maxOutputTokens);
-  const first = await ledger.reserve(d.tenant, firstAnswer(deps, d, cost), { leaseMs, waitMs: cfg.budgets.waitMs ?? 0 });
   if (first.waitedMs > 0) d = { ...d, reason: `${d.reason} (waited ${(first.waitedMs / 1000).toFixed(1)} s for calls in flight to settle before the budget admitted it)` };
+  const cost = costOf(cfg, d, maxOutputTokens);
+  const leaseMs = leaseOf(d);
   const reservations: Reservation[] = [first];
   let settled = false;
   return {
@@ -75,13 +97,15 @@ export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, max
     settle: async (costUsd: number) => {
       if (settled) return;
       settled = true;
-      // The first answer's reservation takes the cost first, an escalation's the rest.
+      // The first answer's reservation takes the cost first, an escalation's the rest. All are sent at once.
       let left = Math.max(0, costUsd);
-      for (const r of reservations) {
-        const part = Math.min(left, r.amountUsd);
-        left -= part;
-        await settleOrRetry(ledger, r, part);
-      }
+      await Promise.all(
+        reservations.map((r) => {
+          const part = Math.min(left, r.amountUsd);
+          left -= part;
+          return settleOrRetry(ledger, r, part);
+        }),
+      );
     },
   };
 }

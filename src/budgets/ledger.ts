@@ -3,6 +3,8 @@ import type { SwitchboardConfig } from "../config/schema.js";
 import { SwitchboardError } from "../errors.js";
 import { logger } from "../logger.js";
 import type { Db } from "../store/db.js";
+import { LocalSpend } from "./local-spend.js";
+import { SettleJournal } from "./settle-journal.js";
 
 export interface Ceiling {
   scope: string;
@@ -30,9 +32,25 @@ export interface ReserveOptions {
 export interface Reserved extends Reservation {
   /** How long the call waited for calls in flight to settle before it fitted (0: it fitted at once). */
   waitedMs: number;
+  /** The highest share of any ceiling spent or reserved before this reservation: the trigger for degraded routing. */
+  pressure: Pressure;
+}
+
+export interface Pressure {
+  ratio: number;
+  ceiling?: Ceiling;
 }
 
 const num = (v: unknown) => Number(v ?? 0);
+/** A numeric[] as pg (text like "{1.5,2}") or PGlite (an array) returns it. */
+const numbersOf = (v: unknown): number[] => (Array.isArray(v) ? v.map(num) : String(v ?? "").replace(/^{|}$/g, "").split(",").filter(Boolean).map(num));
+/** The id of a reservation for a tenant with no ceilings: nothing was written, nothing to settle. */
+const NO_CEILINGS = "no-ceilings";
+/** One statement each (migrations.ts): one round trip per phase of a call. */
+const RESERVE_SQL = "SELECT * FROM sb_reserve($1, $2, $3::text[], $4::text[], $5::numeric[], $6, $7)";
+const SETTLE_SQL = "SELECT sb_settle($1, $2)";
+/** How long the embedded store's budget writes gather before they are sent together. */
+const WRITE_BEHIND_MS = 5;
 const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
@@ -64,22 +82,31 @@ async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
 const pairsOf = (periods: string[] | string) => (Array.isArray(periods) ? periods : String(periods).replace(/^{|}$/g, "").split(",")).filter(Boolean).map((p) => p.split("|") as [string, string]);
 const byKey = (a: [string, string], b: [string, string]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
 
-/** Locks ceiling rows in the one order every writer uses, so concurrent writers queue and never deadlock. */
-const LOCK_SPEND = "SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY scope, period FOR UPDATE";
+/** Locks ceiling rows in the one order every writer uses (byte order, as `byKey` and sb_reserve/sb_settle), so concurrent writers queue and never deadlock. */
+const LOCK_SPEND = `SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY scope COLLATE "C", period COLLATE "C" FOR UPDATE`;
 
 /**
  * Spending ceilings per tenant (daily, monthly) and global. A call first reserves its worst-case
  * cost; the reservation only succeeds if settled + reserved + amount fits every ceiling, checked
- * and written in one transaction. Lock order is the same everywhere (a reservation row, then the
+ * and written in one statement (one round trip; a tenant with no ceilings costs none). Lock order is the same everywhere (a reservation row, then the
  * ceiling rows sorted by scope and period), and a transaction that PostgreSQL still aborts as a
  * serialization failure or deadlock is retried, so no budget call fails on concurrency.
  * Settling replaces the reservation with the real cost. Every reservation has a lease: the reaper
  * releases those whose call died with its process, and a settle that comes after the lease still
  * records the real spend. Settled spend therefore never passes a ceiling, in one process or many.
+ * A settle is one statement too, sent without making the call wait for it: readers of spend in
+ * this process (`spent`, `pressure`, `settledAll`) wait for the settles already sent.
  */
 export class Budgets {
-  /** Ceiling rows known to exist: their INSERT is skipped. */
-  private readonly known = new Set<string>();
+  /** Settles sent and not yet written. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** With the embedded store (one writer: this process), spend is checked in memory and written behind. */
+  private readonly local: LocalSpend | undefined;
+  private readonly writes: Array<{ sql: string; params: unknown[] }> = [];
+  /** With the embedded store on disk: settles are journaled before the answer, stored a moment later. */
+  private readonly journal: SettleJournal | undefined;
+  private readonly ready: Promise<void>;
+  private flushTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
   private lastReap = 0;
 
@@ -87,9 +114,19 @@ export class Budgets {
     private readonly db: Db,
     private readonly config: () => SwitchboardConfig,
     private readonly now: () => Date = () => new Date(),
+    opts: { journalDir?: string } = {},
   ) {
+    this.local = db.kind === "pglite" ? new LocalSpend(db) : undefined;
+    this.journal = this.local && opts.journalDir ? new SettleJournal(opts.journalDir) : undefined;
+    // Settles a crashed process journaled but had not stored are applied before anything is read.
+    this.ready = this.journal
+      ? this.journal.replay(db).then(
+          (n) => void (n && logger.warn({ settles: n }, "budget settles journaled before a crash were applied")),
+          (err: unknown) => logger.error({ err: String((err as Error)?.message ?? err) }, "budget settle journal could not be replayed; it is kept for the next start"),
+        )
+      : Promise.resolve();
     // Reservations left by a crash are released as soon as the store opens.
-    this.reapSoon();
+    void this.ready.then(() => this.reapSoon());
   }
 
   ceilings(tenant: string): Ceiling[] {
@@ -118,20 +155,18 @@ export class Budgets {
   async reserve(tenant: string, amountUsd: number, opts: ReserveOptions = {}): Promise<Reserved> {
     const ceilings = this.ceilings(tenant);
     const amount = usd(Math.max(0, amountUsd));
+    // Nothing to hold a call to: no row, no round trip.
+    if (!ceilings.length) return { id: NO_CEILINGS, tenant, amountUsd: amount, waitedMs: 0, pressure: { ratio: 0 } };
     const leaseMs = Math.max(0, Math.round(opts.leaseMs ?? DEFAULT_LEASE_MS));
     const waitMs = Math.max(0, opts.waitMs ?? this.config().budgets.waitMs ?? 0);
     const t0 = Date.now();
     let waited = false;
+    await this.ready;
     this.reapSoon();
     for (;;) {
-      const got = await this.storeCall(() =>
-        withRetries(async () => {
-          await this.ensureRows(ceilings);
-          return this.db.transaction((q) => this.tryReserve(q, tenant, ceilings, amount, leaseMs));
-        }),
-      );
+      const got = await this.storeCall(() => withRetries(() => this.tryReserve(tenant, ceilings, amount, leaseMs)));
       const elapsed = Date.now() - t0;
-      if (got.ok) return { id: got.id, tenant, amountUsd: amount, waitedMs: waited ? Math.max(1, elapsed) : 0 };
+      if (got.ok) return { id: got.id, tenant, amountUsd: amount, waitedMs: waited ? Math.max(1, elapsed) : 0, pressure: got.pressure };
       if (!got.couldFit || elapsed >= waitMs) throw exceeded(got, amount, waited ? elapsed : 0);
       if (!waited) opts.onWait?.();
       waited = true;
@@ -139,43 +174,73 @@ export class Budgets {
     }
   }
 
-  private async tryReserve(q: Db["query"], tenant: string, ceilings: Ceiling[], amount: number, leaseMs: number) {
-    const scopes = ceilings.map((c) => c.scope);
-    const periods = ceilings.map((c) => c.period);
-    const rows = await q<{ scope: string; period: string; settled_usd: unknown; reserved_usd: unknown }>(LOCK_SPEND, [scopes, periods]);
-    let refused: { ceiling: Ceiling; settled: number; reserved: number } | undefined;
-    let couldFit = true;
-    for (const c of ceilings) {
-      const row = rows.find((r) => r.scope === c.scope && r.period === c.period);
-      if (!row) {
-        // The row vanished since it was made (a manual clean-up): make it again on the next try.
-        this.known.delete(`${c.scope}|${c.period}`);
-        throw Object.assign(new Error("ceiling row missing"), { code: "40001" });
-      }
-      const settled = num(row.settled_usd);
-      const reserved = num(row.reserved_usd);
-      if (settled + amount > c.limitUsd + 1e-9) couldFit = false;
-      if (!refused && settled + reserved + amount > c.limitUsd + 1e-9) refused = { ceiling: c, settled, reserved };
-    }
-    if (refused) return { ok: false as const, couldFit, ...refused };
+  /** Checks every ceiling and reserves in one statement (sb_reserve, in migrations.ts): one round trip. */
+  private async tryReserve(tenant: string, ceilings: Ceiling[], amount: number, leaseMs: number) {
     const id = randomUUID();
-    if (ceilings.length) await q("UPDATE sb_spend SET reserved_usd = reserved_usd + $3 WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))", [scopes, periods, amount]);
-    await q("INSERT INTO sb_reservations (id, tenant, amount_usd, periods, expires_at) VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')", [
-      id,
-      tenant,
-      amount,
-      ceilings.map((c) => `${c.scope}|${c.period}`),
-      leaseMs,
-    ]);
-    return { ok: true as const, id };
+    const args = [id, tenant, ceilings.map((c) => c.scope), ceilings.map((c) => c.period), ceilings.map((c) => c.limitUsd), amount, leaseMs];
+    if (this.local) {
+      await this.local.load(ceilings);
+      const got = this.local.check(ceilings, amount);
+      if (got.ok) {
+        this.local.reserve(id, ceilings, amount);
+        this.behind(RESERVE_SQL, args);
+      }
+      return this.answer(id, ceilings, { ok: got.ok, couldFit: got.couldFit, refusedAt: got.refusedAt, settled: got.settled, reserved: got.reserved });
+    }
+    const [row] = await this.db.query<{ ok: boolean; could_fit: boolean; refused_at: number | null; settled: unknown; reserved: unknown }>(
+      RESERVE_SQL,
+      args,
+    );
+    if (!row) throw new Error("sb_reserve returned nothing");
+    return this.answer(id, ceilings, { ok: !!row.ok, couldFit: !!row.could_fit, refusedAt: Number(row.refused_at) - 1, settled: numbersOf(row.settled), reserved: numbersOf(row.reserved) });
   }
 
-  /** Creates missing ceiling rows, each in its own statement outside any transaction: nothing is held while it waits. */
-  private async ensureRows(ceilings: Ceiling[]): Promise<void> {
-    const missing = ceilings.filter((c) => !this.known.has(`${c.scope}|${c.period}`));
-    if (!missing.length) return;
-    await this.db.query("INSERT INTO sb_spend (scope, period) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING", [missing.map((c) => c.scope), missing.map((c) => c.period)]);
-    for (const c of missing) this.known.add(`${c.scope}|${c.period}`);
+  private answer(id: string, ceilings: Ceiling[], got: { ok: boolean; couldFit: boolean; refusedAt: number; settled: number[]; reserved: number[] }) {
+    const { settled, reserved } = got;
+    let pressure: Pressure = { ratio: 0 };
+    ceilings.forEach((c, i) => {
+      const ratio = c.limitUsd > 0 ? ((settled[i] ?? 0) + (reserved[i] ?? 0)) / c.limitUsd : 1;
+      if (ratio > pressure.ratio) pressure = { ratio, ceiling: c };
+    });
+    if (got.ok) return { ok: true as const, id, pressure };
+    const k = got.refusedAt;
+    return { ok: false as const, couldFit: got.couldFit, ceiling: ceilings[k]!, settled: settled[k] ?? 0, reserved: reserved[k] ?? 0 };
+  }
+
+  /**
+   * Writes behind the embedded store's in-memory check, in order on its one connection. A write
+   * that still fails after the retries leaves the disk short of what memory holds: logged loudly.
+   */
+  private behind(sql: string, params: unknown[]): void {
+    this.writes.push({ sql, params });
+    // Gathered for a few milliseconds, then sent in one message: every hand-off to the store's
+    // worker thread costs a context switch, which on a busy 2-core host is most of a call's overhead.
+    this.flushTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
+  }
+
+  private flushWrites(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.writes.splice(0);
+    if (!batch.length) return;
+    const segment = this.journal?.seal();
+    void this.track(this.db.batch(batch)).then(
+      (errors) => {
+        const failed = errors.filter(Boolean);
+        // Stored: the journal's copy can go. Otherwise it stays, to be replayed at the next start.
+        if (!failed.length) this.journal?.done(segment);
+        if (failed.length) logger.error({ failed: failed.length, err: String(failed[0]?.message) }, "budget writes to the embedded store failed; this process still enforces the ceiling, the stored spend may be short");
+      },
+      (err: unknown) => logger.error({ err: String((err as Error)?.message ?? err) }, "budget writes to the embedded store failed; this process still enforces the ceiling, the stored spend may be short"),
+    );
+  }
+
+  /** Readers of spend wait for writes already sent (a pool may run a read on another connection first). */
+  private track<T>(p: Promise<T>): Promise<T> {
+    const tracked = p.catch(() => undefined);
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return p;
   }
 
   /**
@@ -185,36 +250,28 @@ export class Budgets {
    * lease ran out) still gets its real spend recorded. Transient store conflicts are retried here;
    * anything else is thrown for the caller to retry later.
    */
-  async settle(r: Reservation, actualUsd: number): Promise<number> {
+  settle(r: Reservation, actualUsd: number): Promise<number> {
     const actual = usd(Math.min(Math.max(0, actualUsd), r.amountUsd));
-    await withRetries(() =>
-      this.db.transaction(async (q) => {
-        const [row] = await q<{ periods: string[] | string; amount_usd: unknown }>(
-          "UPDATE sb_reservations SET settled_at = now(), actual_usd = $2 WHERE id = $1 AND settled_at IS NULL RETURNING periods, amount_usd",
-          [r.id, actual],
-        );
-        if (row) return this.applyToSpend(q, pairsOf(row.periods), num(row.amount_usd), actual);
-        // Reaped after its lease: nothing is reserved any more, but the real spend still counts.
-        const [late] = await q<{ periods: string[] | string }>(
-          "UPDATE sb_reservations SET actual_usd = $2 WHERE id = $1 AND reaped_at IS NOT NULL AND actual_usd IS NULL RETURNING periods",
-          [r.id, actual],
-        );
-        if (late && actual > 0) await this.applyToSpend(q, pairsOf(late.periods), 0, actual);
-      }),
-    );
-    this.wake();
-    return actual;
+    if (r.id === NO_CEILINGS) return Promise.resolve(actual);
+    if (this.local) {
+      const open = this.local.openReservation(r.id);
+      if (open) this.journal?.append({ id: r.id, tenant: r.tenant, keys: open.keys, amountUsd: open.amount, actualUsd: actual });
+      this.local.settle(r.id, actual);
+      this.behind(SETTLE_SQL, [r.id, actual]);
+      this.wake();
+      return Promise.resolve(actual);
+    }
+    return this.track(withRetries(() => this.db.query(SETTLE_SQL, [r.id, actual]))).then(() => {
+      this.wake();
+      return actual;
+    });
   }
 
-  private async applyToSpend(q: Db["query"], pairs: Array<[string, string]>, releaseUsd: number, settleUsd: number): Promise<void> {
-    if (!pairs.length) return;
-    pairs.sort(byKey);
-    const args = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
-    await q(LOCK_SPEND, args);
-    await q(
-      "UPDATE sb_spend SET reserved_usd = GREATEST(0, reserved_usd - $3), settled_usd = settled_usd + $4 WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-      [...args, releaseUsd, settleUsd],
-    );
+  /** Resolves once every settle sent so far has been written (or failed). */
+  async settledAll(): Promise<void> {
+    await this.ready;
+    this.flushWrites();
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
   /** Gives a reservation back unused (the call never reached a provider). */
@@ -228,13 +285,15 @@ export class Budgets {
    * Returns how many it released.
    */
   async reap(limit = 500): Promise<number> {
-    const n = await withRetries(() =>
+    // Settles still gathering go first, so the reaper never releases a reservation already settled here.
+    this.flushWrites();
+    const reaped = await withRetries(() =>
       this.db.transaction(async (q) => {
         const rows = await q<{ id: string; periods: string[] | string; amount_usd: unknown }>(
           "SELECT id, periods, amount_usd FROM sb_reservations WHERE settled_at IS NULL AND expires_at <= now() ORDER BY expires_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
           [limit],
         );
-        if (!rows.length) return 0;
+        if (!rows.length) return undefined;
         const by = new Map<string, number>();
         for (const r of rows) for (const [s, p] of pairsOf(r.periods)) by.set(`${s}|${p}`, (by.get(`${s}|${p}`) ?? 0) + num(r.amount_usd));
         const keys = [...by.keys()].map((k) => k.split("|") as [string, string]).sort(byKey);
@@ -247,9 +306,11 @@ export class Budgets {
           );
         }
         await q("UPDATE sb_reservations SET settled_at = now(), reaped_at = now() WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
-        return rows.length;
+        return { ids: rows.map((r) => r.id), by };
       }),
     );
+    const n = reaped ? reaped.ids.length : 0;
+    if (reaped) this.local?.reaped(reaped.ids, reaped.by);
     if (n) {
       logger.warn({ released: n }, "budget reservations whose lease ran out were released (their calls did not settle: a crash or a lost store)");
       this.wake();
@@ -298,10 +359,17 @@ export class Budgets {
   }
 
   /** The highest share of any ceiling already spent or reserved: the trigger for degraded routing. */
-  async pressure(tenant: string): Promise<{ ratio: number; ceiling?: Ceiling }> {
-    let best: { ratio: number; ceiling?: Ceiling } = { ratio: 0 };
-    for (const c of this.ceilings(tenant)) {
-      const [row] = await this.db.query<{ settled_usd: unknown; reserved_usd: unknown }>("SELECT settled_usd, reserved_usd FROM sb_spend WHERE scope = $1 AND period = $2", [c.scope, c.period]);
+  async pressure(tenant: string): Promise<Pressure> {
+    await this.settledAll();
+    const ceilings = this.ceilings(tenant);
+    if (!ceilings.length) return { ratio: 0 };
+    const rows = await this.db.query<{ scope: string; period: string; settled_usd: unknown; reserved_usd: unknown }>(
+      "SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+      [ceilings.map((c) => c.scope), ceilings.map((c) => c.period)],
+    );
+    let best: Pressure = { ratio: 0 };
+    for (const c of ceilings) {
+      const row = rows.find((r) => r.scope === c.scope && r.period === c.period);
       const ratio = c.limitUsd > 0 ? (num(row?.settled_usd) + num(row?.reserved_usd)) / c.limitUsd : 1;
       if (ratio > best.ratio) best = { ratio, ceiling: c };
     }
@@ -309,6 +377,7 @@ export class Budgets {
   }
 
   async spent(scope: string, period: string): Promise<{ settledUsd: number; reservedUsd: number }> {
+    await this.settledAll();
     const [row] = await this.db.query<{ settled_usd: unknown; reserved_usd: unknown }>("SELECT settled_usd, reserved_usd FROM sb_spend WHERE scope = $1 AND period = $2", [scope, period]);
     return { settledUsd: num(row?.settled_usd), reservedUsd: num(row?.reserved_usd) };
   }

@@ -11,7 +11,7 @@ import type { Served } from "./served.js";
 /**
  * The one way an LLM is called, whichever tool calls it:
  *
- *   route → reserve budget → run the chain → settle → report what served
+ *   route → reserve budget → run the chain → settle (sent, not awaited) → report what served
  *
  * Each step is a function of its own, so the next features slot in where they belong: streaming
  * to a client is a chain option, an escalation is reserved only when it happens (the guard's
@@ -51,10 +51,11 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer, given:
   ctx.onDecision?.(decision);
   const call = await callLlm(runtime, server, decision, job.call, { ...ctx, reserveEscalation: guarded.escalate }).catch(async (err: unknown) => {
     // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
-    await guarded.settle(0);
+    void guarded.settle(0);
     throw err;
   });
-  await guarded.settle(call.costUsd);
+  // Sent, not awaited: the answer goes back while the settle is written (the ledger's readers wait for it).
+  void guarded.settle(call.costUsd);
   return {
     decision,
     model: call.model,

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { MIGRATIONS } from "./migrations.js";
@@ -9,6 +9,11 @@ export interface Db {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T>;
+  /**
+   * Runs independent statements in order, each on its own (autocommit); resolves with each one's
+   * error or undefined. The embedded store sends them to its worker in one message.
+   */
+  batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>>;
   close(): Promise<void>;
 }
 
@@ -47,15 +52,47 @@ const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import("node:worker_threads");
   const { PGlite } = await import(workerData.pgliteUrl);
-  const pg = await PGlite.create(workerData.dataDir);
+  const pg = await PGlite.create(workerData.dataDir, workerData.options);
+  if (workerData.initOnly) { await pg.close(); parentPort.postMessage({ ready: true }); return; }
   parentPort.on("message", async (m) => {
     if (m.close) { await pg.close(); parentPort.postMessage({ id: m.id, rows: [] }); return; }
+    if (m.batch) {
+      const errors = [];
+      for (const st of m.batch) { try { await pg.query(st.sql, st.params); errors.push(null); } catch (e) { errors.push({ message: String(e && e.message || e), code: e && e.code }); } }
+      parentPort.postMessage({ id: m.id, rows: errors });
+      return;
+    }
     try { parentPort.postMessage({ id: m.id, rows: (await pg.query(m.sql, m.params)).rows }); }
     catch (e) { parentPort.postMessage({ id: m.id, error: { message: String(e && e.message || e), code: e && e.code } }); }
   });
   parentPort.postMessage({ ready: true });
 })().catch(async (e) => (await import("node:worker_threads")).parentPort.postMessage({ fatal: String(e && e.message || e) }));
 `;
+
+/**
+ * PostgreSQL's defaults are sized for a server; the embedded store holds a few small tables for
+ * one process. Small buffers keep its resident memory near 100 MB instead of 250 MB.
+ */
+const PGLITE_OPTIONS = {
+  postgresqlconf: ["shared_buffers=8MB", "wal_buffers=256kB", "work_mem=1MB", "maintenance_work_mem=4MB", "temp_buffers=1MB"],
+};
+
+/** Runs PGlite in a worker until it answers `ready` (or fails). */
+async function startWorker(workerData: Record<string, unknown>): Promise<import("node:worker_threads").Worker> {
+  const { Worker } = await import("node:worker_threads");
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+  worker.unref();
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: { ready?: boolean; fatal?: string }) => {
+      if (m.ready) resolve();
+      else if (m.fatal) reject(new Error(`cannot open PGlite: ${m.fatal}`));
+      if (m.ready || m.fatal) worker.off("message", onMessage);
+    };
+    worker.on("message", onMessage);
+    worker.once("error", reject);
+  });
+  return worker;
+}
 
 class PgliteDb implements Db {
   readonly kind = "pglite" as const;
@@ -80,32 +117,37 @@ class PgliteDb implements Db {
   }
 
   static async open(dataDir: string | undefined): Promise<PgliteDb> {
-    const { Worker } = await import("node:worker_threads");
     const { createRequire } = await import("node:module");
     const { pathToFileURL } = await import("node:url");
     const pgliteUrl = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pgliteUrl, dataDir } });
-    worker.unref();
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: { ready?: boolean; fatal?: string }) => {
-        if (m.ready) resolve();
-        else if (m.fatal) reject(new Error(`cannot open PGlite: ${m.fatal}`));
-        if (m.ready || m.fatal) worker.off("message", onMessage);
-      };
-      worker.on("message", onMessage);
-      worker.once("error", reject);
-    });
+    const options = PGLITE_OPTIONS;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      // A new data folder is made by initdb, which leaves the WebAssembly heap several hundred MB
+      // larger than serving needs, and a heap never shrinks: do it in a worker of its own, then
+      // serve from a fresh one.
+      if (!existsSync(join(dataDir, "PG_VERSION"))) await (await startWorker({ pgliteUrl, dataDir, options, initOnly: true })).terminate();
+    }
+    const worker = await startWorker({ pgliteUrl, dataDir, options });
     return new PgliteDb(worker);
   }
 
   private send<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.post<R>({ sql, params });
+  }
+
+  private post<R>(message: Record<string, unknown>): Promise<R[]> {
     const id = this.nextId++;
     return new Promise<R[]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
       this.worker.ref();
-      this.worker.postMessage({ id, sql, params });
+      this.worker.postMessage({ id, ...message });
     });
+  }
+
+  async batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>> {
+    const errors = await this.exclusive(() => this.post<{ message: string; code?: string } | null>({ batch: statements.map((st) => ({ sql: st.sql, params: st.params ?? [] })) }));
+    return errors.map((e) => (e ? Object.assign(new Error(e.message), { code: e.code }) : undefined));
   }
 
   /** One connection: everything runs one at a time, a transaction's statements together. */
@@ -160,6 +202,12 @@ class PostgresDb implements Db {
     }
   }
 
+  async batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>> {
+    const out: Array<Error | undefined> = [];
+    for (const st of statements) out.push(await this.pool.query(st.sql, st.params ?? []).then(() => undefined, (e: Error) => e));
+    return out;
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }
@@ -175,6 +223,26 @@ export async function openDb(opts: { databaseUrl?: string; dataDir?: string }): 
   return db;
 }
 
+/**
+ * A migration's statements: each ends with a semicolon at the end of a line, except inside a
+ * `$$`-quoted function body. `--` comments are dropped.
+ */
+export function statementsOf(sql: string): string[] {
+  const out: string[] = [];
+  let inBody = false;
+  let current = "";
+  for (const line of sql.replace(/--[^\n]*/g, "").split("\n")) {
+    inBody = (line.split("$$").length - 1) % 2 === 1 ? !inBody : inBody;
+    current += line + "\n";
+    if (!inBody && /;\s*$/.test(line)) {
+      out.push(current.trim().replace(/;$/, ""));
+      current = "";
+    }
+  }
+  if (current.trim()) out.push(current.trim());
+  return out.filter(Boolean);
+}
+
 /** Applies pending migrations once, under an advisory lock so concurrent processes don't race. */
 export async function migrate(db: Db): Promise<void> {
   await db.transaction(async (q) => {
@@ -184,7 +252,7 @@ export async function migrate(db: Db): Promise<void> {
     for (const [i, sql] of MIGRATIONS.entries()) {
       if (done.has(i + 1)) continue;
       // One statement per query: PGlite prepares every query, and a prepared statement holds one command.
-      for (const stmt of sql.split(/;\s*(?:\n|$)/).map((x) => x.replace(/--[^\n]*/g, "").trim()).filter(Boolean)) await q(stmt);
+      for (const stmt of statementsOf(sql)) await q(stmt);
       await q("INSERT INTO sb_migrations (id) VALUES ($1)", [i + 1]);
     }
   });

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { openDb, type Db } from "./db.js";
+import { defaultDataDir, openDb, type Db } from "./db.js";
 import { TelemetryWriter, type CallRecord } from "./telemetry.js";
 
 export interface StoreOptions {
@@ -23,6 +23,12 @@ export class Store {
     private readonly log: Logger,
   ) {
     this.telemetry = new TelemetryWriter(() => this.db(), log);
+  }
+
+  /** The embedded database's folder on disk; undefined for PostgreSQL or an in-memory store. */
+  get embeddedDir(): string | undefined {
+    if (this.opts.databaseUrl || this.opts.dataDir === ":memory:") return undefined;
+    return this.opts.dataDir ?? defaultDataDir();
   }
 
   db(): Promise<Db> {

@@ -4,12 +4,30 @@
 // ceiling.
 import { afterAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { startOpenAIFake, type FakeServer } from "../fakes/openai-fake.js";
 import { postgresUrl } from "../store/pg-available.js";
 import { budgetState, callTool, capped, cleanEnv, connectHttp, openDb, prng, SEED, startServer, tempDir, writeOverlay, type CallOutcome, type ServerProc } from "./helpers.js";
 import { chaosOverlay, COST, OPENAI_KEY, pool, RESERVE_MAX, runArgs, scriptFake, tally } from "./budget-load.js";
+
+/** The settles a killed embedded-store server journaled for this tenant (some may also be stored already). */
+function journaled(journalDir: string, tenant: string): { usd: number; n: number } {
+  const out = { usd: 0, n: 0 };
+  if (!existsSync(journalDir)) return out;
+  for (const f of readdirSync(journalDir)) {
+    for (const line of readFileSync(join(journalDir, f), "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as { tenant: string; actualUsd: number };
+      if (e.tenant === tenant) {
+        out.usd += e.actualUsd;
+        out.n++;
+      }
+    }
+  }
+  return out;
+}
 
 const pgUrl = await postgresUrl();
 if (!pgUrl) console.warn("[heavy] PostgreSQL not reachable: the PostgreSQL half of kill -9 is skipped");
@@ -79,10 +97,18 @@ describe.each([
     const crashed = await budgetState(db, tenant);
     const [lease] = await db.query<{ ms: unknown }>("SELECT coalesce(max(extract(epoch FROM expires_at - now()) * 1000), 0) AS ms FROM sb_reservations WHERE tenant = $1 AND settled_at IS NULL", [tenant]);
     await db.close();
-    expect(crashed.settledUsd).toBeGreaterThanOrEqual(before.answeredUsd - 1e-9);
+    // The embedded store writes settles a few ms behind the answer, journaling each one first; what
+    // the kill caught in between is in the journal and is applied when the next server opens the store.
+    const journal = backend === "pglite" ? journaled(`${join(dir, "data")}.journal`, tenant) : { usd: 0, n: 0 };
+    expect(crashed.settledUsd + journal.usd).toBeGreaterThanOrEqual(before.answeredUsd - 1e-9);
     expect(crashed.settledUsd).toBeLessThanOrEqual(CEILING + 1e-9);
-    expect(crashed.open).toBeGreaterThanOrEqual(HANGING);
-    expect(crashed.reservedUsd).toBeGreaterThan(0);
+    // PostgreSQL holds every call in flight as an open reservation. The embedded store writes its
+    // reservations behind too, so a kill may beat some of them to disk: nothing is lost by that,
+    // since the process that held them died with them and a reaper would only have released them.
+    if (backend === "postgres") {
+      expect(crashed.open).toBeGreaterThanOrEqual(HANGING);
+      expect(crashed.reservedUsd).toBeGreaterThan(0);
+    }
 
     // 4. Restart on the same store once the leases have run out (the one wait on the clock: a lease is
     //    time); the reaper runs as the store opens, and says so.
@@ -91,7 +117,8 @@ describe.each([
     const second = await startServer({ env, overlayFile });
     procs.push(second);
     const c2 = await connectHttp(second.url, token, "after-restart");
-    const reapedLine = second.waitForLog(/"released":\d+[^\n]*lease ran out/, 120_000);
+    // What the crash left open is reaped, or settled from the journal first (then nothing may be left to reap).
+    const reapedLine = second.waitForLog(crashed.open > journal.n ? /"released":\d+[^\n]*lease ran out/ : /"settles":\d+[^\n]*journaled before a crash/, 120_000);
     // One call also opens the store if the server opens it lazily.
     const firstAfter = await callTool(c2, "run_llm", runArgs(0, " after restart"));
     await reapedLine;
@@ -108,11 +135,13 @@ describe.each([
     console.log(
       `crash-restart(${backend}): ${JSON.stringify(before.codes)} before kill -9, settled $${crashed.settledUsd.toFixed(6)} (answered $${before.answeredUsd.toFixed(6)}), ${crashed.open} open → ${final.reaped} reaped; after restart ${JSON.stringify(afterTally.codes)}, settled $${final.settledUsd.toFixed(6)} of $${CEILING}, seed ${SEED}, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
-    expect(final.reaped).toBeGreaterThanOrEqual(crashed.open);
+    // Open at the crash: reaped, or settled from the journal (an answered call whose settle was not stored yet).
+    expect(final.reaped + journal.n).toBeGreaterThanOrEqual(crashed.open);
     expect(final.open).toBe(0);
     expect(final.reservedUsd).toBeCloseTo(0, 8);
-    // Settled spend intact: what the first server settled plus what the second one answered.
-    expect(final.settledUsd).toBeCloseTo(crashed.settledUsd + afterTally.answeredUsd, 6);
+    // Settled spend intact: every answer of the first server (stored or journaled) plus what the second one answered.
+    expect(final.settledUsd).toBeGreaterThanOrEqual(before.answeredUsd + afterTally.answeredUsd - 1e-9);
+    if (!journal.n) expect(final.settledUsd).toBeCloseTo(crashed.settledUsd + afterTally.answeredUsd, 6);
     expect(afterTally.codes.ok ?? 0).toBeGreaterThan(0);
     expect(Object.keys(afterTally.codes).filter((k) => k !== "ok" && k !== "budget_exceeded")).toEqual([]);
     expect(afterTally.codes.budget_exceeded ?? 0).toBeGreaterThan(0);
