@@ -4,11 +4,6 @@ import { ConfigError } from "./config/load.js";
 import { SwitchboardError } from "./errors.js";
 import { Runtime } from "./runtime.js";
 import { err, out } from "./cli/output.js";
-import { runRoute } from "./cli/route.js";
-import { runEval } from "./cli/eval.js";
-import { runConfigValidate } from "./cli/config.js";
-import { runReport } from "./cli/report.js";
-import { runSimulate } from "./cli/simulate.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right model and provider.
@@ -86,24 +81,34 @@ async function main(argv: string[]): Promise<number> {
         });
         return -1;
       }
-      const { createServer } = await import("./server.js");
-      const { serveStdio } = await import("./stdio.js");
+      const [{ createServer }, { serveStdio }] = await Promise.all([import("./server.js"), import("./stdio.js")]);
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
       await serveStdio(server, runtime);
       return -1; // keeps running
     }
-    case "route":
+    // Each command loads its own code: serving never pays for the others.
+    case "route": {
+      const { runRoute } = await import("./cli/route.js");
       return runRoute(new Runtime({ overlayFile: values.config }), rest.join(" "), values);
-    case "eval":
+    }
+    case "eval": {
       if (!rest[0]) throw new UsageError("eval needs a JSONL file: switchboard eval FILE.jsonl");
+      const { runEval } = await import("./cli/eval.js");
       return runEval(new Runtime({ overlayFile: values.config }), rest[0], values);
-    case "report":
+    }
+    case "report": {
+      const { runReport } = await import("./cli/report.js");
       return runReport(new Runtime({ overlayFile: values.config, store: {} }), values);
-    case "simulate":
+    }
+    case "simulate": {
+      const { runSimulate } = await import("./cli/simulate.js");
       return runSimulate(new Runtime({ overlayFile: values.config }), values);
-    case "config":
+    }
+    case "config": {
       if (rest[0] !== "validate") throw new UsageError("unknown config command; use: switchboard config validate [FILE]");
+      const { runConfigValidate } = await import("./cli/config.js");
       return runConfigValidate(rest[1] ?? values.config);
+    }
     default:
       throw new UsageError(`unknown command "${command}"; commands: serve, route, eval, report, simulate, config validate`);
   }

@@ -1,8 +1,14 @@
-import Anthropic from "@anthropic-ai/sdk";
+import { createRequire } from "node:module";
+import type Anthropic from "@anthropic-ai/sdk";
 import type { MessageCreateParams, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { StreamIncompleteError } from "./errors.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
+
+const require = createRequire(import.meta.url);
+let sdk: typeof Anthropic | undefined;
+/** The SDK loads with the first adapter built (before any attempt's clock starts), never at start-up. */
+const loadSdk = (): typeof Anthropic => (sdk ??= (require("@anthropic-ai/sdk") as typeof import("@anthropic-ai/sdk")).default);
 
 /** Anthropic's Messages API through the official SDK, SDK retries off. */
 export class AnthropicAdapter implements LlmAdapter {
@@ -10,7 +16,8 @@ export class AnthropicAdapter implements LlmAdapter {
   private readonly client: Anthropic;
 
   constructor(opts: { apiKey: string; baseURL: string }) {
-    this.client = new Anthropic({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn" });
+    const AnthropicSdk = loadSdk();
+    this.client = new AnthropicSdk({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn" });
   }
 
   async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {

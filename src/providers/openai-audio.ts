@@ -1,4 +1,5 @@
-import OpenAI, { toFile } from "openai";
+import { createRequire } from "node:module";
+import type OpenAI from "openai";
 import { sdkLogger } from "./sdk-logger.js";
 
 export interface Transcript {
@@ -10,16 +11,21 @@ export interface Transcript {
   segments: Array<{ start: number; end: number; text: string }>;
 }
 
+const require = createRequire(import.meta.url);
+/** The SDK loads with the first transcriber built, never at start-up. */
+const loadSdk = (): typeof import("openai") => require("openai") as typeof import("openai");
+
 /** OpenAI speech to text. Whisper gives segments (verbose_json); the 4o models give text only. */
 export class OpenAITranscriber {
   private readonly client: OpenAI;
 
   constructor(opts: { apiKey: string; baseUrl: string }) {
-    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logger: sdkLogger, logLevel: "warn" });
+    const { default: OpenAISdk } = loadSdk();
+    this.client = new OpenAISdk({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logger: sdkLogger, logLevel: "warn" });
   }
 
   async transcribe(req: { data: Buffer; name: string; mimeType: string; model: string; language?: string; prompt?: string }, signal: AbortSignal): Promise<Transcript> {
-    const file = await toFile(req.data, req.name, { type: req.mimeType });
+    const file = await loadSdk().toFile(req.data, req.name, { type: req.mimeType });
     const verbose = req.model.startsWith("whisper");
     const res = (await this.client.audio.transcriptions.create(
       {

@@ -1,8 +1,14 @@
-import OpenAI from "openai";
+import { createRequire } from "node:module";
+import type OpenAI from "openai";
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { StreamIncompleteError } from "./errors.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
+
+const require = createRequire(import.meta.url);
+let sdk: typeof OpenAI | undefined;
+/** The SDK loads with the first adapter built (before any attempt's clock starts), never at start-up. */
+const loadSdk = (): typeof OpenAI => (sdk ??= (require("openai") as typeof import("openai")).default);
 
 /**
  * OpenAI and every OpenAI-compatible endpoint (OpenRouter, DeepSeek, Gemini's compatibility
@@ -16,7 +22,8 @@ export class OpenAIAdapter implements LlmAdapter {
     readonly provider: string,
     opts: { apiKey: string | undefined; baseURL: string; headers?: Record<string, string> },
   ) {
-    this.client = new OpenAI({
+    const OpenAISdk = loadSdk();
+    this.client = new OpenAISdk({
       // Local servers take any key; the SDK insists on one.
       apiKey: opts.apiKey ?? "not-needed",
       baseURL: opts.baseURL,

@@ -1,7 +1,16 @@
-import Replicate, { type Prediction } from "replicate";
+import { createRequire } from "node:module";
+import type Replicate from "replicate";
+import type { Prediction } from "replicate";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderFailure } from "./errors.js";
 import { normalizeHttpError } from "./http-error.js";
+
+const require = createRequire(import.meta.url);
+/** The SDK loads with the first adapter built, never at start-up. */
+const loadSdk = (): typeof Replicate => {
+  const mod = require("replicate") as typeof Replicate | { default: typeof Replicate };
+  return "default" in mod ? mod.default : mod;
+};
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 
@@ -10,7 +19,8 @@ export class ReplicateAdapter {
   private readonly client: Replicate;
 
   constructor(opts: { token: string; baseUrl: string }) {
-    this.client = new Replicate({ auth: opts.token, baseUrl: opts.baseUrl, useFileOutput: false });
+    const ReplicateSdk = loadSdk();
+    this.client = new ReplicateSdk({ auth: opts.token, baseUrl: opts.baseUrl, useFileOutput: false });
   }
 
   async upload(data: Buffer, name: string, mimeType: string, signal: AbortSignal): Promise<string> {

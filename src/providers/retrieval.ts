@@ -1,4 +1,5 @@
-import OpenAI from "openai";
+import { createRequire } from "node:module";
+import type OpenAI from "openai";
 import type { TavilyClient, TavilySearchOptions } from "@tavily/core";
 import { normalizeHttpError } from "./http-error.js";
 import { sdkLogger } from "./sdk-logger.js";
@@ -72,6 +73,10 @@ export function tavilyError(err: unknown): unknown {
   return status ? Object.assign(new Error(m), { name: "HttpError", status }) : err;
 }
 
+const require = createRequire(import.meta.url);
+/** The OpenAI SDK loads with the first Perplexity adapter built, never at start-up. */
+const loadOpenAiSdk = (): typeof OpenAI => (require("openai") as typeof import("openai")).default;
+
 type PerplexityResponse = OpenAI.Chat.Completions.ChatCompletion & {
   citations?: string[];
   search_results?: Array<{ title?: string; url: string; date?: string; snippet?: string }>;
@@ -83,7 +88,8 @@ export class PerplexityAdapter implements RetrievalAdapter {
   private readonly client: OpenAI;
 
   constructor(opts: { apiKey: string; baseUrl: string }, private readonly model: string) {
-    this.client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logger: sdkLogger, logLevel: "warn" });
+    const OpenAISdk = loadOpenAiSdk();
+    this.client = new OpenAISdk({ apiKey: opts.apiKey, baseURL: opts.baseUrl, maxRetries: 0, logger: sdkLogger, logLevel: "warn" });
   }
 
   async retrieve(q: RetrievalQuery, signal: AbortSignal): Promise<RetrievalResult> {
