@@ -1,10 +1,13 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import { z } from "zod";
 import { Runtime } from "./runtime.js";
 import { registerTools } from "./tools/index.js";
 import { registerConfigResources } from "./resources/config-resources.js";
 import { registerStatusResource } from "./resources/status.js";
 import { registerUsageResource } from "./resources/usage.js";
+import { registerToolDocsResource } from "./resources/tool-docs.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -17,18 +20,33 @@ const INSTRUCTIONS =
   "Switchboard routes agent jobs to the right model and provider. Call route_task with the user's prompt " +
   "to get the model to use, its fallbacks, the estimated cost and a one-line reason; call run_llm to route and run the call " +
   "with retries, circuit breakers and fallbacks. Read switchboard://config/routing-table for the copilot modes, " +
-  "switchboard://config/models for the catalog and switchboard://status for provider health.";
+  "switchboard://config/models for the catalog, switchboard://status for provider health, and " +
+  "switchboard://docs/tools/{name} for a tool's full input and output schemas.";
+
+/**
+ * The SDK's own (Ajv) validator, built on first use. The SDK builds one in every server's
+ * constructor, about a millisecond, though a server only uses it to check elicitation answers;
+ * stateless HTTP builds a server per request.
+ */
+class LazyJsonSchemaValidator implements jsonSchemaValidator {
+  private inner: AjvJsonSchemaValidator | undefined;
+  getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+    this.inner ??= new AjvJsonSchemaValidator();
+    return this.inner.getValidator<T>(schema);
+  }
+}
 
 export function createServer(opts: ServerOptions = {}): { server: McpServer; runtime: Runtime } {
   const runtime = opts.runtime ?? new Runtime();
   const server = new McpServer(
     { name: "switchboard", title: "Switchboard", version: PACKAGE_VERSION },
-    { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: new LazyJsonSchemaValidator() },
   );
   registerTools(server, runtime);
   registerConfigResources(server, runtime);
   registerStatusResource(server, runtime);
   registerUsageResource(server, runtime);
+  registerToolDocsResource(server, runtime);
   if (opts.benchEcho) {
     server.registerTool(
       "echo",

@@ -47,22 +47,126 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
    * answers a wrong value with the valid ones.
    */
   listedEnums?(cfg: SwitchboardConfig): Record<string, { values: string[]; description: string }>;
+  /**
+   * Arguments another tool's listing already describes (run_llm's routing arguments, described on
+   * route_task): listed here by type and enum only, without descriptions, bounds or nested fields,
+   * so agents do not carry the same text twice. This tool's description should name the other tool.
+   */
+  describedOn?: { tool: string; fields: readonly string[] };
   /** Content blocks beyond the JSON mirror: resource links to saved files, small inline media. */
   content?(out: z.infer<z.ZodObject<O>>, runtime: Runtime): ContentBlock[];
 }
 
+/** A JSON Schema object, as tools/list carries it. */
+export type JsonSchema = Record<string, unknown>;
+
+const toJson = (schema: z.ZodType, io: "input" | "output") => tidy(z.toJSONSchema(schema, { io, unrepresentable: "any" })) as JsonSchema;
+
 /**
- * The SDK would answer a wrong-typed argument with a plain-text error. Agents do better with
- * the same structured error every other failure has, so the SDK gets lenient fields that list
- * the real JSON Schema, and the strict parse happens here.
+ * A schema as listed: without the draft's `$schema` (every tool would repeat it), the safe-integer
+ * bounds zod gives every `.int()`, and the `propertyNames: string` / `additionalProperties: {}` of a
+ * record, none of which says anything a client can act on.
  */
-function lenient(schema: z.ZodType, listedEnum?: { values: string[]; description: string }): z.ZodType {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  delete json.$schema;
-  if (listedEnum) Object.assign(json, { enum: listedEnum.values, description: listedEnum.description });
-  // Optional even when required: a missing argument must reach the strict parse and get the
-  // structured error, not the SDK's text. The listed schema still says what is required.
-  return z.any().meta(json).optional();
+function tidy(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(tidy);
+  if (!isRecord(json)) return json;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(json)) {
+    if (k === "$schema" || (k === "maximum" && v === Number.MAX_SAFE_INTEGER) || (k === "minimum" && v === Number.MIN_SAFE_INTEGER)) continue;
+    // What JSON already means: keys are strings, and any value is allowed unless said otherwise.
+    if ((k === "propertyNames" && isRecord(v) && v.type === "string" && Object.keys(v).length === 1) || (k === "additionalProperties" && isRecord(v) && !Object.keys(v).length)) continue;
+    // A `properties` map is named schemas, not keywords: tidy each, drop none.
+    out[k] = k === "properties" && isRecord(v) ? Object.fromEntries(Object.entries(v).map(([name, p]) => [name, tidy(p)])) : tidy(v);
+  }
+  return out;
+}
+
+/**
+ * The listed input schema: every argument with its type, constraints, enum and description, the
+ * required ones, and no others. Modes come from the config in force (`listedEnums`). `full` is
+ * the documentation's version: nested objects closed too, and nothing left to another tool.
+ */
+export function inputJson(def: AnyToolDefinition, cfg: SwitchboardConfig, opts: { full?: boolean } = {}): JsonSchema {
+  const enums = def.listedEnums?.(cfg) ?? {};
+  const input = def.input as z.ZodRawShape;
+  const elsewhere = new Set(opts.full ? [] : (def.describedOn?.fields ?? []));
+  const properties = Object.fromEntries(
+    Object.entries(input).map(([k, v]) => {
+      const own = toJson(v as z.ZodType, "input");
+      const json = opts.full ? own : openNested(own);
+      const listed = Object.hasOwn(enums, k) ? enums[k] : undefined;
+      const field = listed ? { ...json, enum: listed.values, description: listed.description } : json;
+      return [k, elsewhere.has(k) ? typeAndEnum(field) : field];
+    }),
+  );
+  const required = Object.entries(input)
+    .filter(([, v]) => !(v as z.ZodType).safeParse(undefined).success)
+    .map(([k]) => k);
+  return { type: "object", properties, ...(required.length ? { required } : {}), additionalProperties: false };
+}
+
+/**
+ * The listed output schema: the top-level fields and their types. Which are always there, enums,
+ * nested fields and descriptions are left to switchboard://docs/tools/{name} (`outputJson`): every
+ * agent carries tools/list in its context, and the field names and the tool's description say what
+ * comes back. Only looser than the real shape, so every result still validates against it.
+ */
+export function listedOutputJson(def: AnyToolDefinition): JsonSchema {
+  const props = (outputJson(def).properties ?? {}) as Record<string, JsonSchema>;
+  return { type: "object", properties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, typeOnly(v)])) };
+}
+
+/** The full output schema, nested fields and their descriptions included. */
+export function outputJson(def: AnyToolDefinition): JsonSchema {
+  return toJson(z.object(def.output as z.ZodRawShape), "output");
+}
+
+/** A schema reduced to its type and enum. */
+function typeAndEnum(v: JsonSchema): JsonSchema {
+  if (Array.isArray(v.anyOf)) return { anyOf: (v.anyOf as JsonSchema[]).map(typeAndEnum) };
+  return { ...(v.type !== undefined ? { type: v.type } : {}), ...(v.enum ? { enum: v.enum } : {}) };
+}
+
+/** A schema reduced to its type. */
+function typeOnly(v: JsonSchema): JsonSchema {
+  if (Array.isArray(v.anyOf)) return { anyOf: (v.anyOf as JsonSchema[]).map(typeOnly) };
+  return v.type !== undefined ? { type: v.type } : {};
+}
+
+/**
+ * An argument's schema without `additionalProperties: false` on its nested objects: the strict
+ * parse refuses an unknown key anywhere (with a did-you-mean), and the listing says so once, on
+ * the arguments object.
+ */
+function openNested(v: unknown): JsonSchema {
+  if (Array.isArray(v)) return v.map(openNested) as unknown as JsonSchema;
+  if (!isRecord(v)) return v as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "additionalProperties" && x === false) continue;
+    out[k] = k === "properties" && isRecord(x) ? Object.fromEntries(Object.entries(x).map(([name, p]) => [name, openNested(p)])) : openNested(x);
+  }
+  return out;
+}
+
+/**
+ * The hints a client needs: not those MCP assumes when a tool says nothing, nor, for a read-only
+ * tool, the destructive and idempotent hints (meaningful only for tools that modify).
+ */
+const DEFAULT_HINTS: Record<string, boolean> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+const listedHints = (a: ToolAnnotations): ToolAnnotations =>
+  Object.fromEntries(Object.entries(a).filter(([k, v]) => DEFAULT_HINTS[k] !== v && !(a.readOnlyHint && (k === "destructiveHint" || k === "idempotentHint"))));
+
+/**
+ * What the SDK is given for a listed schema: an object schema that lists as `json` and, when the
+ * SDK parses with it, only checks that it has an object. Arguments get the strict parse here (the
+ * SDK would answer a wrong-typed one with plain text; agents do better with the structured error
+ * every other failure has); results are typed by the definition's output shape at compile time,
+ * and clients validate them against the listed schema.
+ */
+function listedSchema(json: JsonSchema): Listed {
+  // `$schema: undefined` keeps the draft URL out of the listing.
+  return z.looseObject({}).meta({ additionalProperties: undefined, ...json, $schema: undefined });
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>) {
@@ -74,29 +178,30 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def
 export type AnyToolDefinition = ToolDefinition<any, any>;
 
 /**
- * The strict parser and the listed schema of a definition, built once: converting every tool's
+ * The strict parser and the listed schemas of a definition, built once: converting every tool's
  * schema to JSON Schema is most of the cost of a new MCP session, and HTTP opens one per client.
  */
-type Listed = z.ZodObject<z.ZodRawShape, z.core.$loose>;
+type Listed = z.ZodObject<Record<string, never>, z.core.$loose>;
+interface Built {
+  version: string;
+  strict: z.ZodObject;
+  input: Listed;
+  output: Listed;
+}
 /** Per definition, for the config version in force (enums listed from config change on reload). */
-const schemaCache = new WeakMap<object, { version: string; strict: z.ZodObject; listed: Listed }>();
+const schemaCache = new WeakMap<object, Built>();
 
-function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>, runtime: Runtime): { strict: z.ZodObject<I, z.core.$strict>; listed: Listed } {
+function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>, runtime: Runtime): Built & { strict: z.ZodObject<I, z.core.$strict> } {
   const hit = schemaCache.get(def);
-  if (hit && (!def.listedEnums || hit.version === runtime.configVersion)) return hit as unknown as { strict: z.ZodObject<I, z.core.$strict>; listed: Listed };
-  const enums = def.listedEnums?.(runtime.config) ?? {};
-  const strict = z.strictObject(def.input);
-  // Loose, so unknown keys survive the SDK's parse and reach the strict check (typo hints);
-  // the listed schema still tells clients that extra keys are not accepted.
-  const required = Object.entries(def.input)
-    .filter(([, v]) => !(v as z.ZodType).safeParse(undefined).success)
-    .map(([k]) => k);
-  const listed = z
-    .looseObject(Object.fromEntries(Object.entries(def.input).map(([k, v]) => [k, lenient(v as z.ZodType, Object.hasOwn(enums, k) ? enums[k] : undefined)])))
-    .meta({ additionalProperties: false, ...(required.length ? { required } : {}) });
-  const built = { version: runtime.configVersion, strict, listed };
+  if (hit && (!def.listedEnums || hit.version === runtime.configVersion)) return hit as Built & { strict: z.ZodObject<I, z.core.$strict> };
+  const built: Built = {
+    version: runtime.configVersion,
+    strict: z.strictObject(def.input),
+    input: listedSchema(inputJson(def, runtime.config)),
+    output: hit?.output ?? listedSchema(listedOutputJson(def)),
+  };
   schemaCache.set(def, built);
-  return built;
+  return built as Built & { strict: z.ZodObject<I, z.core.$strict> };
 }
 
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
@@ -104,16 +209,16 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   runtime: Runtime,
   def: ToolDefinition<I, O>,
 ): void {
-  const { strict, listed } = schemasOf(def, runtime);
+  const { strict, input, output } = schemasOf(def, runtime);
   guardToolCalls(server);
-  server.registerTool(
+  const registered = server.registerTool(
     def.name,
     {
       title: def.title,
       description: def.description,
-      inputSchema: listed,
-      outputSchema: def.output,
-      annotations: { title: def.title, ...def.annotations },
+      inputSchema: input,
+      outputSchema: output,
+      annotations: listedHints(def.annotations),
     },
     async (raw: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
       const t0 = performance.now();
@@ -190,6 +295,8 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       }
     },
   );
+  // Tasks are not supported, which is what a tool without `execution` means: not listed on every tool.
+  registered.execution = undefined;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -8,8 +8,8 @@ export const generativeFillTool = mediaTool({
   job: "generativeFill",
   input: {
     image: imageInput,
-    mask: z.string().min(1).describe("Mask image, same size as the image; white areas are repainted (URL or allowed local path)."),
-    prompt: z.string().min(1).max(2000).describe("What to paint into the masked area."),
+    mask: z.string().min(1).describe("Same-size mask, white is repainted (URL or path)."),
+    prompt: z.string().min(1).max(2000).describe("What to paint there."),
   },
   toInputs: (a) => ({ image: a.image, mask: a.mask, prompt: a.prompt }),
 });

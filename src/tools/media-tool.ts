@@ -4,7 +4,7 @@ import { defineTool } from "./define-tool.js";
 import { servedFields, servedOutput } from "./served-output.js";
 
 /** Inputs every media tool takes besides its own. */
-export const imageInput = z.string().min(1).describe("The image: an http(s) URL, or a path to a local file inside an allowed folder (files.allowedInputDirs).");
+export const imageInput = z.string().min(1).describe("URL, or a path in files.allowedInputDirs.");
 const common = {
   tenant: z.string().optional(),
   requestId: z.string().max(200).optional(),
@@ -12,7 +12,7 @@ const common = {
 
 const savedFile = z.object({ path: z.string(), uri: z.string(), mimeType: z.string(), bytes: z.number(), sourceUrl: z.string().optional() });
 const mediaOutput = {
-  files: z.array(savedFile).describe("Saved results; also returned as resource links (and inline when small)."),
+  files: z.array(savedFile).describe("Saved results, also sent as resource links."),
   predictionId: z.string(),
   ...servedOutput,
 };
@@ -22,7 +22,7 @@ export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: 
   return defineTool({
     name: spec.name,
     title: spec.title,
-    description: `${spec.description} Runs on Replicate (model chain from config jobs.media.${spec.job}) with retries and fallbacks; progress is reported while it runs, and cancelling stops the prediction. Needs REPLICATE_API_TOKEN.`,
+    description: `${spec.description} Runs on Replicate (chain: jobs.media.${spec.job}) with fallbacks; needs REPLICATE_API_TOKEN.`,
     input: { ...spec.input, ...common },
     output: mediaOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -6,12 +6,12 @@ export const recordFeedbackTool = defineTool({
   name: "record_feedback",
   title: "Record feedback on a routed call",
   description:
-    "Tell Switchboard how a call went: a rating (1-5, or thumbs up/down), the model the user would rather have used, and a note. " +
-    "Link it with the requestId from the call's decision (one of your own calls; others are refused with not_found). Ratings and preferred models steer later routing for the tenant and user.",
+    "Rate one of your calls (by the requestId in its decision), name the model the user would rather have had, or add a note; " +
+    "steers later routing for the tenant and user.",
   input: {
-    requestId: z.string().min(1).max(200).describe("The requestId of the call (in every result's decision)."),
+    requestId: z.string().min(1).max(200).describe("From the call's decision."),
     rating: z.union([z.number().min(1).max(5), z.enum(["up", "down"])]).optional().describe("1 (bad) to 5 (great), or up/down."),
-    preferredModel: z.string().optional().describe("provider:model the user would rather have used."),
+    preferredModel: z.string().optional().describe("A provider:model."),
     note: z.string().max(4000).optional(),
     tenant: z.string().optional(),
     user: z.string().optional(),

@@ -7,15 +7,14 @@ export const researchTool = defineTool({
   name: "research",
   title: "Research a question with cited sources",
   description:
-    "Search the web (Perplexity or Tavily, falling back from one to the other), then have the routed model answer with numbered " +
-    "citations [n]. kind: web (general), deep (Tavily advanced depth), finance or news (Tavily topics). When no LLM is available, " +
-    "the sources come back with a note instead of failing.",
+    "Search the web (Perplexity or Tavily, each falling back to the other), then have the routed model answer with numbered " +
+    "citations [n]. Without an LLM the sources come back with a note.",
   input: {
     question: z.string().min(3).max(4000).describe("What to research."),
-    kind: z.enum(["web", "deep", "finance", "news"]).default("web").describe("Retrieval kind; each maps to a provider chain in config (jobs.retrieval)."),
-    maxSources: z.number().int().min(1).max(20).optional().describe("How many sources to use (default from config)."),
+    kind: z.enum(["web", "deep", "finance", "news"]).default("web").describe("deep: Tavily advanced; finance, news: Tavily topics."),
+    maxSources: z.number().int().min(1).max(20).optional().describe("Sources to use."),
     recencyDays: z.number().int().min(1).max(3650).optional().describe("Only sources from the last N days."),
-    includeDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).max(20).optional().describe("Restrict the search to these domains."),
+    includeDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).max(20).optional().describe("Search only these."),
     tenant: z.string().optional(),
     user: z.string().optional(),
     requestId: z.string().max(200).optional(),

@@ -6,10 +6,9 @@ export const routeTaskTool = defineTool({
   name: "route_task",
   title: "Route a task to a model",
   description:
-    "Decide which model and provider should handle a task, and explain why, without calling any model. " +
-    "Give the prompt (or messages) and any constraints you know (mode, tenant, latency, tools, attachments, cost priorities). " +
-    "Returns the chosen provider:model with ordered fallbacks, the task type and complexity, cost tier, estimated tokens and cost, " +
-    "the internal and MCP tools the mode uses, and a one-sentence reason with the alternatives considered. Fast (well under a millisecond of routing), offline and free.",
+    "Pick the model and provider for a task and say why, without calling any model (offline, free, sub-millisecond). Give the " +
+    "prompt or messages and any constraints you know. Returns provider:model, fallbacks, task, complexity, cost tier and estimate, " +
+    "a one-line reason, alternatives, and `action`: the call that runs it. Fields: switchboard://docs/tools/route_task.",
   input: routingInput,
   listedEnums: modeEnum,
   output: decisionShape,

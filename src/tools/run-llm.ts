@@ -12,26 +12,33 @@ const jsonSchemaObject = z.record(z.string(), z.unknown());
 
 export const runLlmInput = {
   ...routingInput,
-  system: z.string().optional().describe("System instructions for the model."),
-  temperature: z.number().min(0).max(2).optional().describe("Sampling temperature (not sent to APIs that no longer take one)."),
+  system: z.string().optional().describe("System instructions."),
+  temperature: z.number().min(0).max(2).optional().describe("Sampling temperature (dropped where an API takes none)."),
   responseFormat: z
     .discriminatedUnion("type", [
       z.strictObject({ type: z.literal("text") }),
       z.strictObject({ type: z.literal("json") }),
-      z.strictObject({ type: z.literal("json_schema"), schema: jsonSchemaObject.describe("JSON Schema the answer must match."), name: z.string().optional() }),
+      z.strictObject({ type: z.literal("json_schema"), schema: jsonSchemaObject, name: z.string().optional() }),
     ])
     .optional()
-    .describe("Ask for JSON ({type:'json'}) or JSON matching a schema ({type:'json_schema', schema}). An answer that does not parse or match is retried once on a stronger model."),
+    // Listed as one object (a oneOf of three is most of run_llm's schema); the strict parse still checks the union.
+    .meta({
+      oneOf: undefined,
+      type: "object",
+      properties: { type: { enum: ["text", "json", "json_schema"] }, schema: { type: "object", description: "JSON Schema, for json_schema." }, name: { type: "string" } },
+      required: ["type"],
+    })
+    .describe("JSON, or JSON matching a schema; an answer that fails is retried once on a stronger model."),
   functionTools: z
     .array(
       z.strictObject({
         name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
         description: z.string().optional(),
-        parameters: jsonSchemaObject.describe("JSON Schema of the arguments."),
+        parameters: jsonSchemaObject.describe("JSON Schema."),
       }),
     )
     .optional()
-    .describe("Functions the model may call. Its calls come back in toolCalls (not executed); only models with tool calling are chosen."),
+    .describe("Functions the model may call; calls come back in toolCalls, not run."),
 };
 
 const usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number() });
@@ -52,12 +59,12 @@ export const runLlmTool = defineTool({
   name: "run_llm",
   title: "Run an LLM call on the routed model",
   description:
-    "Route the task like route_task, then call the chosen model and return its answer. If the provider fails, Switchboard " +
-    "retries, skips broken providers and falls back down the chain by itself; an answer that is empty, refused, cut off or not the " +
-    "requested JSON is retried once on a stronger model. Only when every option is spent does it return a structured error " +
-    "(code, message, hint, retryable, attempts). Streams progress notifications when you pass a progressToken.",
+    "Route like route_task (same arguments, described there), then call the chosen model and return its answer. Retries and " +
+    "falls back down the chain by itself; an empty, refused, cut-off or wrong-JSON answer is retried once on a stronger model. " +
+    "Fails only when all options are spent, with a structured error (code, message, hint, retryable, attempts).",
   input: runLlmInput,
   listedEnums: modeEnum,
+  describedOn: { tool: "route_task", fields: Object.keys(routingInput) },
   output: runLlmOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: runLlm,

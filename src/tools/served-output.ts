@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decisionSchema, decisionSummary } from "../routing/decision-schema.js";
+import { decisionSummary, decisionSummarySchema } from "../routing/decision-schema.js";
 import type { Served } from "../jobs/served.js";
 
 /** One try in a failover chain, as every model-running tool reports it. */
@@ -16,9 +16,8 @@ export const attemptOutput = z.object({
 export const servedOutput = {
   model: z.string().describe("The provider:model (or service) that served the call."),
   provider: z.string(),
-  // Listed compactly (every agent carries tools/list in its context): the summary's other fields
-  // (task, tier, tools, MCP tools, routedModel) come through as listed on run_llm's output.
-  decision: decisionSchema.pick({ requestId: true, mode: true, reason: true }).loose().describe("The routing decision's summary (as in run_llm's output)."),
+  // Listed as an object (tools/list declares top-level fields only); switchboard://docs/tools/{name} has its fields.
+  decision: decisionSummarySchema.describe("The routing decision's summary, with the requestId for record_feedback."),
   attempts: z.array(attemptOutput).describe("Every try in order: retries, skips (open circuit, no credentials), escalations."),
   costUsd: z.number(),
   latencyMs: z.number(),

@@ -8,8 +8,8 @@ export const styleTransferTool = mediaTool({
   job: "styleTransfer",
   input: {
     image: imageInput,
-    styleImage: z.string().min(1).optional().describe("Reference image whose style to apply (URL or allowed local path)."),
-    prompt: z.string().max(2000).optional().describe("The style in words, e.g. 'watercolour, soft light'."),
+    styleImage: z.string().min(1).optional().describe("Style reference (URL or allowed path)."),
+    prompt: z.string().max(2000).optional().describe("The style in words."),
   },
   toInputs: (a) => ({ image: a.image, ...(a.styleImage ? { styleImage: a.styleImage } : {}), ...(a.prompt ? { prompt: a.prompt } : {}) }),
 });

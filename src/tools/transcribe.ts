@@ -7,12 +7,11 @@ export const transcribeTool = defineTool({
   name: "transcribe",
   title: "Transcribe audio",
   description:
-    "Turn speech into text with segments (start/end seconds) through OpenAI's transcription API (model chain from config " +
-    "jobs.transcription: Whisper gives segments, the 4o models text only). Audio by http(s) URL or an allowed local path. Needs OPENAI_API_KEY.",
+    "Speech to text with timed segments through OpenAI (chain: jobs.transcription; the 4o models give text only). Needs OPENAI_API_KEY.",
   input: {
-    audio: z.string().min(1).describe("The audio: an http(s) URL, or a path to a local file inside an allowed folder."),
-    language: z.string().regex(/^[a-z]{2}$/).optional().describe("ISO-639-1 language of the audio, if known (improves accuracy)."),
-    prompt: z.string().max(1000).optional().describe("Words or names to expect (spelling hints)."),
+    audio: z.string().min(1).describe("URL, or a path in files.allowedInputDirs."),
+    language: z.string().regex(/^[a-z]{2}$/).optional().describe("ISO-639-1 code, if known."),
+    prompt: z.string().max(1000).optional().describe("Words or names to expect."),
     tenant: z.string().optional(),
     requestId: z.string().max(200).optional(),
   },

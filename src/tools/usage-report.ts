@@ -7,10 +7,10 @@ export const usageReportTool = defineTool({
   name: "usage_report",
   title: "Usage and spend report",
   description:
-    "Spend by model, mode and day; latency p50/p95; success, fallback and override rates; classifier confidence; errors by code; " +
-    "experiment arms compared (cost, latency, success, rating). Scoped to one tenant.",
+    "One tenant's spend by model, mode and day; latency p50/p95; success, fallback and override rates; errors by code; " +
+    "experiment arms compared.",
   input: {
-    tenant: z.string().optional().describe("Tenant to report on (default: the default tenant)."),
+    tenant: z.string().optional().describe("Default: the default tenant."),
     days: z.number().int().min(1).max(366).default(30).describe("How many days back."),
   },
   output: { report: z.object({}).passthrough() },

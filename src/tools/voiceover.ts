@@ -8,13 +8,13 @@ export const voiceoverTool = defineTool({
   name: "voiceover",
   title: "Speak text as a voiceover",
   description:
-    "Turn text into speech with ElevenLabs (model chain from config jobs.voice, with retries and fallbacks) and save the audio " +
-    "in the output folder; returns a resource link with duration and size, and the audio inline when small. Needs ELEVENLABS_API_KEY.",
+    "Speak text with ElevenLabs (chain: jobs.voice, with fallbacks) and save the audio; returns a resource link with " +
+    "duration and size. Needs ELEVENLABS_API_KEY.",
   input: {
     text: z.string().min(1).max(10000).describe("What to say."),
-    voice: z.string().min(1).optional().describe("ElevenLabs voice id (default from config jobSettings.voice.defaultVoice)."),
-    model: z.string().optional().describe("Voice model, e.g. elevenlabs:eleven_flash_v2_5 (default: the configured chain)."),
-    outputFormat: z.string().regex(/^(mp3|pcm|wav|ulaw|alaw|opus)_\d+(_\d+)?$/).optional().describe("ElevenLabs output format, e.g. mp3_44100_128 or pcm_16000."),
+    voice: z.string().min(1).optional().describe("ElevenLabs voice id."),
+    model: z.string().optional().describe("Voice model, e.g. elevenlabs:eleven_flash_v2_5."),
+    outputFormat: z.string().regex(/^(mp3|pcm|wav|ulaw|alaw|opus)_\d+(_\d+)?$/).optional().describe("e.g. mp3_44100_128 or pcm_16000."),
     tenant: z.string().optional(),
     requestId: z.string().max(200).optional(),
   },

@@ -94,8 +94,13 @@ describe("route_task over MCP answers a job prompt with the tool to call", () =>
     for (const name of ["route_task", "run_llm"]) {
       const mode = (tools.find((t) => t.name === name)!.inputSchema.properties as Record<string, { enum?: string[]; description?: string }>).mode!;
       expect(mode.enum).toEqual(Object.keys(h.runtime.config.modes));
-      expect(mode.description).toMatch(/vision_editing: .*voice_generation: /);
+      // What each mode is for is in the routing table resource (tools/list stays small); route_task points there.
+      if (name === "route_task") expect(mode.description).toContain("switchboard://config/routing-table");
     }
+    const table = await h.client.readResource({ uri: "switchboard://config/routing-table" });
+    const modes = JSON.parse((table.contents[0] as { text: string }).text).modes as Record<string, { description: string }>;
+    expect(modes.vision_editing!.description.length).toBeGreaterThan(10);
+    expect(modes.voice_generation!.description.length).toBeGreaterThan(10);
     // The router still checks the value and answers a wrong one with the valid ones.
     const err = await h.callFail("route_task", { prompt: "hi", mode: "vision_edit" });
     expect(err).toMatchObject({ code: "invalid_request", field: "mode" });
