@@ -1,6 +1,8 @@
 // Load generator for bench/http.mjs, forked as its own process so that neither the server nor the
 // orchestrating parent shares its event loop. Protocol over IPC:
-//   parent -> { type: "level", url, sessions, warmupMs, measureMs }
+//   parent -> { type: "level", url, tool, token, sessions, warmupMs, measureMs }
+//             tool: "route_task" (Switchboard) or "echo" (the baseline), called with the same prompts
+//             (as `prompt`, or as `text`); token: sent as a bearer token to either server.
 //   child  -> { type: "measuring" }          (warm-up over, measured window starts)
 //   child  -> { type: "measured" }           (sessions still open; parent samples the server)
 //   parent -> { type: "continue" }
@@ -36,8 +38,8 @@ const PROMPTS = [
 
 const quantile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
-async function openSession(url) {
-  const transport = new StreamableHTTPClientTransport(new URL("/mcp", url));
+async function openSession(url, token) {
+  const transport = new StreamableHTTPClientTransport(new URL("/mcp", url), token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : undefined);
   const client = new Client({ name: "bench-http", version: "1.0.0" });
   await client.connect(transport);
   return { client, transport };
@@ -49,9 +51,10 @@ async function endSession({ client, transport }) {
   await client.close().catch(() => undefined);
 }
 
-async function runLevel({ url, sessions, warmupMs, measureMs }) {
+async function runLevel({ url, tool = "route_task", token, sessions, warmupMs, measureMs }) {
   const t0 = performance.now();
-  const opened = await Promise.allSettled(Array.from({ length: sessions }, () => openSession(url)));
+  const opened = await Promise.allSettled(Array.from({ length: sessions }, () => openSession(url, token)));
+  const args = tool === "echo" ? (prompt) => ({ text: prompt }) : (prompt) => ({ prompt });
   const connectMs = performance.now() - t0;
   const live = opened.filter((o) => o.status === "fulfilled").map((o) => o.value);
   const connectErrors = opened.filter((o) => o.status === "rejected").map((o) => String(o.reason?.message ?? o.reason));
@@ -78,7 +81,7 @@ async function runLevel({ url, sessions, warmupMs, measureMs }) {
       const measured = start >= measureStart;
       let failed = false;
       try {
-        const r = await s.client.callTool({ name: "route_task", arguments: { prompt: PROMPTS[i % PROMPTS.length] } });
+        const r = await s.client.callTool({ name: tool, arguments: args(PROMPTS[i % PROMPTS.length]) });
         if (r.isError) {
           failed = true;
           noteError("isError: " + JSON.stringify(r.content).slice(0, 160));
@@ -108,6 +111,7 @@ async function runLevel({ url, sessions, warmupMs, measureMs }) {
   latencies.sort((a, b) => a - b);
   const calls = latencies.length + errors;
   return {
+    tool,
     sessions,
     sessionsOpened: live.length,
     connectErrors: connectErrors.length,

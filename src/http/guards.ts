@@ -43,14 +43,23 @@ function hostname(hostHeader: string): string {
  * Origin other than this server's own or a configured one, so no other site can drive it.
  */
 export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: string): RequestHandler {
+  // The allowed names, built once per config in force rather than on every request.
+  let cached: { for: HttpSettings; hosts: Set<string>; any: boolean } | undefined;
+  const allowed = (s: HttpSettings) => {
+    if (cached?.for !== s) {
+      const hosts = new Set([...LOOPBACK_NAMES, ...s.allowedHosts.map((h) => h.toLowerCase())]);
+      if (!isWildcard(boundHost)) hosts.add(boundHost.toLowerCase());
+      cached = { for: s, hosts, any: s.allowedHosts.includes("*") };
+    }
+    return cached;
+  };
   return (req, res, next) => {
     const s = settings();
     const host = req.headers.host;
     if (!host) return refuse(req, res, 400, { code: "invalid_request", message: "missing Host header", hint: "send an HTTP/1.1 request with a Host header.", retryable: false });
     const name = hostname(host);
-    const allowedHosts = new Set([...LOOPBACK_NAMES, ...s.allowedHosts.map((h) => h.toLowerCase())]);
-    if (!isWildcard(boundHost)) allowedHosts.add(boundHost.toLowerCase());
-    if (!s.allowedHosts.includes("*") && !allowedHosts.has(name)) {
+    const { hosts: allowedHosts, any } = allowed(s);
+    if (!any && !allowedHosts.has(name)) {
       return refuse(req, res, 403, {
         code: "forbidden",
         message: `Host "${name}" is not served here (DNS-rebinding protection)`,

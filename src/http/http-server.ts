@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Runtime } from "../runtime.js";
+import type { HttpSettings } from "../config/schema.js";
 import { logger as rootLogger, type Logger } from "../logger.js";
 import { createServer } from "../server.js";
 import { PACKAGE_VERSION } from "../version.js";
@@ -43,9 +44,13 @@ export interface HttpServerHandle {
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
   const { runtime } = opts;
   const log = opts.log ?? rootLogger;
-  const settings = () => {
+  // Read on every request: the --stateless override is merged once per config in force, not per read.
+  let merged: { from: HttpSettings; to: HttpSettings } | undefined;
+  const settings = (): HttpSettings => {
     const s = runtime.config.http;
-    return opts.stateless === undefined ? s : { ...s, stateless: opts.stateless };
+    if (opts.stateless === undefined) return s;
+    if (merged?.from !== s) merged = { from: s, to: { ...s, stateless: opts.stateless } };
+    return merged.to;
   };
   const host = opts.host ?? runtime.config.http.host;
   const port = opts.port ?? runtime.config.http.port;

@@ -9,11 +9,13 @@ import type { Logger } from "../logger.js";
 import type { HttpSettings } from "../config/schema.js";
 import type { ErrorBody } from "../errors.js";
 import { principalOfRequest, refuse } from "./guards.js";
-import { SessionEventStore } from "./event-store.js";
+import { EventBudget, SessionEventStore, type EventBudgetOptions } from "./event-store.js";
 import { malformedRequest, plainlyWellFormed } from "../tools/define-tool.js";
 
 interface Session {
   server: McpServer;
+  /** Streamable sessions' resumable events (a share of the endpoints' EventBudget). */
+  events?: SessionEventStore;
   transport: StreamableHTTPServerTransport | SSEServerTransport;
   kind: "streamable" | "sse";
   /** The token label that opened it: another token cannot use it. */
@@ -46,6 +48,8 @@ export interface McpEndpointOptions {
   newServer: () => McpServer;
   settings: () => HttpSettings;
   log: Logger;
+  /** Bounds on the events kept for resuming streams, for all sessions together (defaults: EVENT_STORE_DEFAULTS). */
+  events?: EventBudgetOptions;
 }
 
 /**
@@ -59,8 +63,11 @@ export class McpEndpoints {
   private readonly pending = new Set<Session>();
   private readonly sweeper: NodeJS.Timeout;
   readonly router: Router;
+  /** What every session's resumable events may hold together. */
+  readonly events: EventBudget;
 
   constructor(private readonly opts: McpEndpointOptions) {
+    this.events = new EventBudget(opts.events);
     this.router = express.Router();
     this.router.post("/mcp", (req, res) => void this.guarded(req, res, () => this.postMcp(req, res)));
     this.router.get("/mcp", (req, res) => void this.guarded(req, res, () => this.sessionRequest(req, res)));
@@ -118,10 +125,11 @@ export class McpEndpoints {
     if (!this.hasRoom(req, res, caller, "session")) return;
     const server = this.opts.newServer();
     const owner = caller.token;
+    const events = new SessionEventStore(this.events);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Resumable streams: a dropped connection resumes with Last-Event-ID instead of losing the call.
-      eventStore: new SessionEventStore(),
+      eventStore: events,
       retryInterval: 1000,
       onsessioninitialized: (sid) => {
         this.pending.delete(session);
@@ -131,10 +139,15 @@ export class McpEndpoints {
       },
     });
     // Held until initialize is answered, so concurrent initializes cannot overshoot a limit.
-    const session: Session = { server, transport, kind: "streamable", owner, tenant: caller.tenant, lastSeen: Date.now(), open: 0, streams: 0 };
+    const session: Session = { server, events, transport, kind: "streamable", owner, tenant: caller.tenant, lastSeen: Date.now(), open: 0, streams: 0 };
     this.pending.add(session);
-    res.on("close", () => this.pending.delete(session));
+    res.on("close", () => {
+      this.pending.delete(session);
+      // An initialize that never became a session (refused, or the client left) keeps nothing.
+      if (!transport.sessionId || !this.sessions.has(transport.sessionId)) events.close();
+    });
     transport.onclose = () => {
+      events.close();
       if (transport.sessionId) this.forget(transport.sessionId, "closed");
     };
     await server.connect(transport);
@@ -346,6 +359,7 @@ export class McpEndpoints {
   }
 
   private sweep(): void {
+    this.events.expire();
     const idleMs = this.opts.settings().sessionIdleMinutes * 60_000;
     const now = Date.now();
     for (const [id, s] of this.sessions) {
@@ -361,6 +375,7 @@ export class McpEndpoints {
     const s = this.sessions.get(id);
     if (!s) return;
     this.forget(id, why);
+    s.events?.close();
     await s.transport.close().catch(() => undefined);
     await s.server.close().catch(() => undefined);
   }

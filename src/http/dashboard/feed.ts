@@ -140,7 +140,8 @@ export class CallFeed {
   /** Records one finished call. */
   push(r: CallRecord): void {
     const tail = (this.head + this.count) % this.capacity;
-    this.ring[tail] = r;
+    // The dashboard never shows prompts: holding thousands of them would only cost memory.
+    this.ring[tail] = r.prompt === undefined ? r : { ...r, prompt: undefined };
     if (this.count < this.capacity) this.count++;
     else this.head = (this.head + 1) % this.capacity;
   }
