@@ -6,6 +6,9 @@ import { Runtime } from "./runtime.js";
 import { err, out } from "./cli/output.js";
 import { PACKAGE_VERSION } from "./version.js";
 
+/** How long after stdio serving starts the store begins to open in the background. */
+const STORE_WARM_DELAY_MS = 1500;
+
 const HELP = `switchboard ${PACKAGE_VERSION}: route agent jobs to the right model and provider.
 
 Usage:
@@ -69,9 +72,9 @@ async function main(argv: string[]): Promise<number> {
       // Flags first: a bad one must fail before the store and watchers hold the process open.
       const port = values.port !== undefined ? parsePort(values.port) : undefined;
       const runtime = new Runtime({ overlayFile: values.config, store: values["no-store"] ? false : {} });
-      runtime.warm();
       if (!values["no-watch"]) runtime.watch();
       if (values.http) {
+        runtime.warm();
         const { serveHttp } = await import("./cli/serve-http.js");
         await serveHttp(runtime, {
           ...(values.host ? { host: values.host } : {}),
@@ -84,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
       const [{ createServer }, { serveStdio }] = await Promise.all([import("./server.js"), import("./stdio.js")]);
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
       await serveStdio(server, runtime);
+      // The store opens once the host has connected and listed the tools, not while it waits for
+      // them: PGlite's start-up takes a second of CPU, on a host that may have two cores. A call
+      // that needs the store before then opens it itself.
+      setTimeout(() => runtime.warm(), STORE_WARM_DELAY_MS).unref();
       return -1; // keeps running
     }
     // Each command loads its own code: serving never pays for the others.
