@@ -1,16 +1,23 @@
-// run_llm overhead and reroute time, against loopback fakes (no network).
+// run_llm overhead against a direct SDK call and against the Portkey gateway, and reroute time, all
+// against loopback fakes (no network).
 import OpenAI from "openai";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { writeFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createServer } from "../dist/server.js";
 import { Runtime } from "../dist/runtime.js";
 import { startBenchFake } from "./fake-openai.mjs";
+import { startPortkey } from "./portkey.mjs";
 
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-const fmt = (n) => (n < 1 ? n.toFixed(3) : n.toFixed(2));
+const median = (xs) => q(xs, 0.5);
+const fmt = (n) => (Math.abs(n) < 1 ? n.toFixed(3) : n.toFixed(2));
+export const rssMbOf = (pid) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
 
 async function connect(env, overlay) {
   const runtime = new Runtime({ env, ...(overlay ? { overlayFile: overlay } : {}) });
@@ -22,36 +29,94 @@ async function connect(env, overlay) {
   return { client, runtime };
 }
 
+/** `switchboard serve` over stdio, its embedded store in a fresh temp folder (or none). */
+export async function spawnServe(env, extraArgs = []) {
+  const dataDir = mkdtempSync(join(tmpdir(), "sb-bench-db-"));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [join(root, "dist/cli.js"), "serve", "--no-watch", ...extraArgs],
+    env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "warn", SWITCHBOARD_DATA_DIR: dataDir, ...env },
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "bench", version: "1" });
+  await client.connect(transport);
+  return {
+    client,
+    pid: transport.pid,
+    close: async () => {
+      await client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const REPEATS = 3;
+const CALLS = 400;
+
+/**
+ * Added latency of one LLM call, side by side in one run: the same request straight through the
+ * OpenAI SDK (the floor), through the Portkey gateway, and as run_llm over stdio with the store and
+ * budgets on (the default) and with --no-store. Interleaved call by call; each figure is the median
+ * over three repeats of that repeat's p50 (or p99) minus the direct call's.
+ */
+async function addedLatency(primary, env, args) {
+  const portkey = await startPortkey();
+  const sdk = new OpenAI({ apiKey: "bench-key", baseURL: primary.url, maxRetries: 0 });
+  const viaPortkey = new OpenAI({ apiKey: "bench-key", baseURL: portkey.url, maxRetries: 0, defaultHeaders: portkey.headers(primary.url) });
+  const body = { model: "gpt-4.1-mini", messages: [{ role: "user", content: args.prompt }], max_completion_tokens: 64 };
+  const withStore = await spawnServe(env);
+  const noStore = await spawnServe(env, ["--no-store"]);
+  const ways = {
+    direct: () => sdk.chat.completions.create(body),
+    portkey: () => viaPortkey.chat.completions.create(body),
+    store: async () => {
+      const r = await withStore.client.callTool({ name: "run_llm", arguments: args });
+      if (r.isError) throw new Error("run_llm failed: " + JSON.stringify(r.content));
+    },
+    noStore: () => noStore.client.callTool({ name: "run_llm", arguments: args }),
+  };
+  const names = Object.keys(ways);
+  for (let i = 0; i < 150; i++) for (const n of names) await ways[n]();
+  const reps = [];
+  for (let rep = 0; rep < REPEATS; rep++) {
+    const t = Object.fromEntries(names.map((n) => [n, []]));
+    for (let i = 0; i < CALLS; i++) {
+      for (const n of names) {
+        const t0 = performance.now();
+        await ways[n]();
+        t[n].push(performance.now() - t0);
+      }
+    }
+    reps.push(Object.fromEntries(names.map((n) => [n, { p50: q(t[n], 0.5), p99: q(t[n], 0.99) }])));
+  }
+  const added = (n, p) => median(reps.map((r) => r[n][p] - r.direct[p]));
+  const out = {
+    portkeyVersion: portkey.version,
+    direct: { p50: median(reps.map((r) => r.direct.p50)), p99: median(reps.map((r) => r.direct.p99)) },
+    ...Object.fromEntries(["portkey", "store", "noStore"].map((n) => [n, { p50: added(n, "p50"), p99: added(n, "p99") }])),
+    rssMb: rssMbOf(withStore.pid),
+  };
+  await withStore.close();
+  await noStore.close();
+  await portkey.close();
+  return out;
+}
+
 export async function benchLlm() {
   const primary = await startBenchFake();
   const backup = await startBenchFake();
   const env = { OPENAI_API_KEY: "bench-key", OPENAI_BASE_URL: primary.url, OPENROUTER_API_KEY: "bench-key", OPENROUTER_BASE_URL: backup.url, SWITCHBOARD_LOG_LEVEL: "warn" };
   const args = { prompt: "What is the capital of Peru?", model: "openai:gpt-4.1-mini", maxOutputTokens: 64 };
 
-  // 1. Added latency: run_llm through MCP vs the same call straight through the SDK.
-  const sdk = new OpenAI({ apiKey: "bench-key", baseURL: primary.url, maxRetries: 0 });
-  const direct = () => sdk.chat.completions.create({ model: "gpt-4.1-mini", messages: [{ role: "user", content: args.prompt }], max_completion_tokens: 64 });
-  const { client } = await connect(env);
-  const viaTool = () => client.callTool({ name: "run_llm", arguments: args });
-  for (let i = 0; i < 200; i++) {
-    await direct();
-    await viaTool();
-  }
-  const d = [];
-  const t = [];
-  for (let i = 0; i < 1000; i++) {
-    let t0 = performance.now();
-    await direct();
-    d.push(performance.now() - t0);
-    t0 = performance.now();
-    await viaTool();
-    t.push(performance.now() - t0);
-  }
+  // 1. Added latency over a direct SDK call, next to the Portkey gateway's.
+  const a = await addedLatency(primary, env, args);
+  const ok = (mine, peer) => (mine <= peer ? "≤ Portkey: ok" : "> Portkey: MISSED");
   console.log(
-    `run_llm vs direct SDK call (loopback fake): p50 ${fmt(q(t, 0.5))} vs ${fmt(q(d, 0.5))} ms (+${fmt(q(t, 0.5) - q(d, 0.5))} ms, ${(q(t, 0.5) / q(d, 0.5)).toFixed(2)}x)  ` +
-      `p99 ${fmt(q(t, 0.99))} vs ${fmt(q(d, 0.99))} ms (+${fmt(q(t, 0.99) - q(d, 0.99))} ms)  (goal: < 2 ms added at p50)`,
+    `LLM call added over a direct SDK call (direct p50 ${fmt(a.direct.p50)} ms, p99 ${fmt(a.direct.p99)} ms; median of ${REPEATS} interleaved repeats of ${CALLS}):\n` +
+      `  Portkey gateway ${a.portkeyVersion}:           +${fmt(a.portkey.p50)} ms p50  +${fmt(a.portkey.p99)} ms p99\n` +
+      `  run_llm over stdio, store + budgets on: +${fmt(a.store.p50)} ms p50  +${fmt(a.store.p99)} ms p99  (goal: p50 ${ok(a.store.p50, a.portkey.p50)}; p99 ${ok(a.store.p99, a.portkey.p99)})  rss ${a.rssMb.toFixed(0)} MB\n` +
+      `  run_llm over stdio, --no-store:         +${fmt(a.noStore.p50)} ms p50  +${fmt(a.noStore.p99)} ms p99`,
   );
-  await client.close();
 
   // 2. Reroute when the primary is down. One try per model so the figure is the reroute itself,
   //    not the retry backoff; the breaker opens after 3 failures and then skips the primary.

@@ -1,15 +1,15 @@
-// `npm run bench`: routing speed in-process and over the stdio transport.
+// `npm run bench`: every speed and memory figure of the footprint work, each next to its floor or a
+// peer measured in the same run (a direct SDK call, the Portkey gateway, a bare echo MCP server).
 // Prompts are the team's own config examples (the product's training set), never the dev set.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
 import { Runtime } from "../dist/runtime.js";
 import { benchLlm } from "./llm.mjs";
 import { benchStore } from "./store.mjs";
 import { benchHttp } from "./http.mjs";
+import { benchStdio } from "./stdio.mjs";
+import { benchStartup } from "./startup.mjs";
+import { benchMemory } from "./memory.mjs";
+import { cpus, loadavg } from "node:os";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quantile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -36,9 +36,7 @@ async function inProcess() {
       times.push(performance.now() - t0);
     }
   }
-  global.gc?.();
-  const rss = process.memoryUsage().rss / 1024 / 1024;
-  return { n: times.length, p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: Math.max(...times), rssMb: rss, prompts: prompts.length };
+  return { n: times.length, p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: Math.max(...times), prompts: prompts.length };
 }
 
 /**
@@ -55,50 +53,18 @@ function jitterFloor(n) {
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
 }
 
-async function overStdio() {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [join(root, "dist/cli.js"), "serve", "--no-watch", "--no-store", "--bench-echo"],
-    env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "warn" },
-    stderr: "ignore",
-  });
-  const client = new Client({ name: "bench", version: "1.0.0" });
-  await client.connect(transport);
-  const prompts = ["Write a Python function that reverses a linked list.", "What is the capital of Peru?", "Plan a 3-day trip to Lisbon on a budget.", "Translate 'good morning' into Japanese.", "Summarize the following article:\n" + "The council met on Tuesday to discuss the budget. ".repeat(30)];
-  const route = (i) => client.callTool({ name: "route_task", arguments: { prompt: prompts[i % prompts.length] } });
-  const echo = (i) => client.callTool({ name: "echo", arguments: { text: prompts[i % prompts.length] } });
-  for (let i = 0; i < 100; i++) {
-    await route(i);
-    await echo(i);
-  }
-  const r = [];
-  const e = [];
-  for (let i = 0; i < 600; i++) {
-    // Interleaved so both see the same machine state.
-    let t0 = performance.now();
-    await route(i);
-    r.push(performance.now() - t0);
-    t0 = performance.now();
-    await echo(i);
-    e.push(performance.now() - t0);
-  }
-  await client.close();
-  return {
-    route: { p50: quantile(r, 0.5), p99: quantile(r, 0.99) },
-    echo: { p50: quantile(e, 0.5), p99: quantile(e, 0.99) },
-  };
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}, node ${process.version}`);
+const only = new Set((process.env.BENCH_ONLY ?? "").split(",").filter(Boolean));
+const want = (name) => !only.size || only.has(name);
+if (want("route")) {
+  const ip = await inProcess();
+  const floor = jitterFloor(ip.n);
+  console.log(`route decision in-process: n=${ip.n} over ${ip.prompts} prompts  p50 ${fmt(ip.p50)} ms  p99 ${fmt(ip.p99)} ms  max ${fmt(ip.max)} ms  (goal: p50 < 0.3 ms)`);
+  console.log(`machine jitter floor (0.3 ms busy loop): p50 ${fmt(floor.p50)} ms  p99 ${fmt(floor.p99)} ms`);
 }
-
-const ip = await inProcess();
-const floor = jitterFloor(ip.n);
-console.log(`route decision in-process: n=${ip.n} over ${ip.prompts} prompts  p50 ${fmt(ip.p50)} ms  p99 ${fmt(ip.p99)} ms  max ${fmt(ip.max)} ms  (goal: p99 < 1 ms)  rss ${ip.rssMb.toFixed(0)} MB`);
-console.log(`machine jitter floor (0.3 ms busy loop): p50 ${fmt(floor.p50)} ms  p99 ${fmt(floor.p99)} ms`);
-const st = await overStdio();
-console.log(
-  `route_task over stdio: p50 ${fmt(st.route.p50)} ms  p99 ${fmt(st.route.p99)} ms | echo: p50 ${fmt(st.echo.p50)} ms  p99 ${fmt(st.echo.p99)} ms | ` +
-    `ratio p50 ${(st.route.p50 / st.echo.p50).toFixed(2)}x  p99 ${(st.route.p99 / st.echo.p99).toFixed(2)}x  (goal: within 1.5x)`,
-);
-
-await benchLlm();
-await benchStore();
-await benchHttp();
+if (want("stdio")) await benchStdio();
+if (want("startup")) await benchStartup();
+if (want("llm")) await benchLlm();
+if (want("memory")) await benchMemory();
+if (want("store")) await benchStore();
+if (want("http")) await benchHttp();
