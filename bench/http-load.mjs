@@ -8,6 +8,7 @@
 //   parent -> { type: "continue" }
 //   child  -> { type: "result", ... }        (sessions ended with DELETE /mcp and closed)
 //   parent -> { type: "exit" }
+import { setMaxListeners } from "node:events";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
@@ -35,6 +36,10 @@ const PROMPTS = [
   "Summarize the key points of the GDPR right to erasure for a product manager.",
   "Write a bash one-liner that finds the ten largest files under the current directory.",
 ];
+
+// The SDK's HTTP client adds an abort listener per request to its session's signal and keeps it
+// until the session closes; thousands of calls per session are this generator's normal load.
+setMaxListeners(0);
 
 const quantile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
