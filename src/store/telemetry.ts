@@ -37,6 +37,13 @@ const COLUMNS = [
   "latency_ms", "input_tokens", "output_tokens", "cost_usd", "tools", "mcp_tools", "outcome", "experiment", "arm", "overridden", "prompt", "reason",
 ];
 
+/** Each column's type, for reading the batch back out of its JSON. */
+const TYPES: Record<string, string> = {
+  confidence: "real", attempts: "integer", fallbacks: "integer", latency_ms: "integer", input_tokens: "integer", output_tokens: "integer",
+  cost_usd: "numeric", tools: "text[]", mcp_tools: "text[]", at: "timestamptz", overridden: "boolean",
+};
+const INSERT_SQL = `INSERT INTO sb_calls (${COLUMNS.join(", ")}) SELECT ${COLUMNS.join(", ")} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS.map((c) => `${c} ${TYPES[c] ?? "text"}`).join(", ")})`;
+
 /** Text PostgreSQL can store: NUL and unpaired surrogates become U+FFFD (the tool boundary rejects them; this is the last guard). */
 export function storableText(s: string): string {
   // eslint-disable-next-line no-control-regex
@@ -90,15 +97,14 @@ export class TelemetryWriter {
     }
   }
 
+  /**
+   * One statement whatever the batch size: the rows go as one JSON parameter. A VALUES list with
+   * 25 parameters per row gave PostgreSQL a new, large statement to plan for every batch size, and
+   * the embedded store's heap grew by hundreds of MB under load (it never shrinks).
+   */
   private async insert(db: Db, batch: CallRecord[]): Promise<void> {
-    const params: unknown[] = [];
-    const values = batch.map((r) => {
-      const vals = row(r);
-      const base = params.length;
-      params.push(...vals);
-      return `(${vals.map((_, i) => `$${base + i + 1}`).join(", ")})`;
-    });
-    await db.query(`INSERT INTO sb_calls (${COLUMNS.join(", ")}) VALUES ${values.join(", ")}`, params);
+    const rows = batch.map((r) => Object.fromEntries(row(r).map((v, i) => [COLUMNS[i]!, v])));
+    await db.query(INSERT_SQL, [JSON.stringify(rows)]);
   }
 
   /** Writes everything buffered so far; resolves when it is stored (or dropped after an error). */
