@@ -91,7 +91,9 @@ async function initInChildProcess(pgliteUrl: string, dataDir: string): Promise<v
 /** Runs PGlite in a worker until it answers `ready` (or fails). */
 async function startWorker(workerData: Record<string, unknown>): Promise<import("node:worker_threads").Worker> {
   const { Worker } = await import("node:worker_threads");
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+  // Every query leaves short-lived garbage in the worker; V8 would let its young generation grow to
+  // tens of MB before collecting it (and keep the pages). A small one is scavenged often, cheaply.
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   worker.unref();
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: { ready?: boolean; fatal?: string }) => {
