@@ -185,7 +185,7 @@ export class Budgets {
         this.local.reserve(id, ceilings, amount);
         this.behind(RESERVE_SQL, args);
       }
-      return this.answer(id, ceilings, { ok: got.ok, couldFit: got.couldFit, refusedAt: got.refusedAt, settled: got.settled, reserved: got.reserved });
+      return this.answer(id, ceilings, got);
     }
     const [row] = await this.db.query<{ ok: boolean; could_fit: boolean; refused_at: number | null; settled: unknown; reserved: unknown }>(
       RESERVE_SQL,
@@ -197,19 +197,14 @@ export class Budgets {
 
   private answer(id: string, ceilings: Ceiling[], got: { ok: boolean; couldFit: boolean; refusedAt: number; settled: number[]; reserved: number[] }) {
     const { settled, reserved } = got;
-    let pressure: Pressure = { ratio: 0 };
-    ceilings.forEach((c, i) => {
-      const ratio = c.limitUsd > 0 ? ((settled[i] ?? 0) + (reserved[i] ?? 0)) / c.limitUsd : 1;
-      if (ratio > pressure.ratio) pressure = { ratio, ceiling: c };
-    });
-    if (got.ok) return { ok: true as const, id, pressure };
+    if (got.ok) return { ok: true as const, id, pressure: pressureOf(ceilings, settled, reserved) };
     const k = got.refusedAt;
     return { ok: false as const, couldFit: got.couldFit, ceiling: ceilings[k]!, settled: settled[k] ?? 0, reserved: reserved[k] ?? 0 };
   }
 
   /**
    * Writes behind the embedded store's in-memory check, in order on its one connection. A write
-   * that still fails after the retries leaves the disk short of what memory holds: logged loudly.
+   * that fails leaves the disk short of what memory holds (the journal keeps its settles): logged loudly.
    */
   private behind(sql: string, params: unknown[]): void {
     this.writes.push({ sql, params });
@@ -367,13 +362,8 @@ export class Budgets {
       "SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
       [ceilings.map((c) => c.scope), ceilings.map((c) => c.period)],
     );
-    let best: Pressure = { ratio: 0 };
-    for (const c of ceilings) {
-      const row = rows.find((r) => r.scope === c.scope && r.period === c.period);
-      const ratio = c.limitUsd > 0 ? (num(row?.settled_usd) + num(row?.reserved_usd)) / c.limitUsd : 1;
-      if (ratio > best.ratio) best = { ratio, ceiling: c };
-    }
-    return best;
+    const rowOf = (c: Ceiling) => rows.find((r) => r.scope === c.scope && r.period === c.period);
+    return pressureOf(ceilings, ceilings.map((c) => num(rowOf(c)?.settled_usd)), ceilings.map((c) => num(rowOf(c)?.reserved_usd)));
   }
 
   async spent(scope: string, period: string): Promise<{ settledUsd: number; reservedUsd: number }> {
@@ -381,6 +371,16 @@ export class Budgets {
     const [row] = await this.db.query<{ settled_usd: unknown; reserved_usd: unknown }>("SELECT settled_usd, reserved_usd FROM sb_spend WHERE scope = $1 AND period = $2", [scope, period]);
     return { settledUsd: num(row?.settled_usd), reservedUsd: num(row?.reserved_usd) };
   }
+}
+
+/** The highest share of any ceiling spent or reserved (settled[i] + reserved[i] against ceilings[i]). */
+function pressureOf(ceilings: Ceiling[], settled: number[], reserved: number[]): Pressure {
+  let best: Pressure = { ratio: 0 };
+  ceilings.forEach((c, i) => {
+    const ratio = c.limitUsd > 0 ? ((settled[i] ?? 0) + (reserved[i] ?? 0)) / c.limitUsd : 1;
+    if (ratio > best.ratio) best = { ratio, ceiling: c };
+  });
+  return best;
 }
 
 function exceeded(got: { ceiling: Ceiling; settled: number; reserved: number }, amount: number, waitedMs: number): SwitchboardError {
