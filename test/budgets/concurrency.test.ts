@@ -4,17 +4,14 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { openDb, type Db } from "../../src/store/db.js";
 import { Budgets } from "../../src/budgets/ledger.js";
-import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { SwitchboardError } from "../../src/errors.js";
 import { postgresUrl, storeBackends } from "../store/pg-available.js";
+import { ledgerConfig } from "../helpers/budget-config.js";
 
 const pgUrl = await postgresUrl();
 
 /** A tenant with daily and monthly ceilings, under huge global ones: every call locks four rows. */
-function configFor(tenant: string, dailyUsd: number, waitMs = 3000) {
-  return () =>
-    ({ tenants: { [tenant]: { budget: { dailyUsd, monthlyUsd: dailyUsd * 10 } } }, budgets: { global: { dailyUsd: 1e9, monthlyUsd: 1e10 }, degradeAt: 0.8, inputMargin: 1.25, waitMs } }) as unknown as SwitchboardConfig;
-}
+const configFor = (tenant: string, dailyUsd: number, waitMs = 3000) => ledgerConfig(tenant, { dailyUsd, monthlyUsd: dailyUsd * 10, global: { dailyUsd: 1e9, monthlyUsd: 1e10 }, waitMs });
 
 /** A seeded generator: the same shares of cost every run. */
 function seeded(seed: number) {

@@ -5,6 +5,7 @@ import { Budgets } from "../../src/budgets/ledger.js";
 import type { SwitchboardConfig } from "../../src/config/schema.js";
 import { SwitchboardError } from "../../src/errors.js";
 import { postgresUrl, storeBackends } from "../store/pg-available.js";
+import { ledgerConfig } from "../helpers/budget-config.js";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
@@ -12,9 +13,7 @@ const pgUrl = await postgresUrl();
 if (!pgUrl) console.warn("[budgets] PostgreSQL not reachable at SWITCHBOARD_TEST_DATABASE_URL or 127.0.0.1:5432: the postgres half is skipped");
 
 /** A config with one tenant and a $1 daily ceiling; tenants are unique per test so a shared database stays clean. */
-function configFor(tenant: string, dailyUsd = 1, global: { dailyUsd?: number } = {}) {
-  return () => ({ tenants: { [tenant]: { budget: { dailyUsd } } }, budgets: { global, degradeAt: 0.8, inputMargin: 1.25 } }) as unknown as SwitchboardConfig;
-}
+const configFor = (tenant: string, dailyUsd = 1, global: { dailyUsd?: number } = {}) => ledgerConfig(tenant, { dailyUsd, global });
 
 const backends = storeBackends(pgUrl);
 

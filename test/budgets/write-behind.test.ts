@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { openDb, type Db } from "../../src/store/db.js";
 import { Budgets } from "../../src/budgets/ledger.js";
 import { SettleJournal } from "../../src/budgets/settle-journal.js";
-import type { SwitchboardConfig } from "../../src/config/schema.js";
+import { ledgerConfig } from "../helpers/budget-config.js";
 
-const configFor = (tenant: string, dailyUsd?: number) => () =>
-  ({ tenants: { [tenant]: { budget: dailyUsd === undefined ? {} : { dailyUsd } } }, budgets: { global: {}, degradeAt: 0.8, inputMargin: 1.25 } }) as unknown as SwitchboardConfig;
+const configFor = (tenant: string, dailyUsd?: number) => ledgerConfig(tenant, dailyUsd === undefined ? {} : { dailyUsd });
 
 const dirs: string[] = [];
 const tempDir = () => {
