@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { shippedNodeArgs } from "./node-args.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -105,7 +106,7 @@ async function healthSessions(server) {
 function startServer(kind, stateless) {
   const args =
     kind === "switchboard"
-      ? [join(root, "dist/cli.js"), "serve", "--http", "--port", "0", "--no-watch", ...(process.env.BENCH_HTTP_STORE === "off" ? ["--no-store"] : []), ...(stateless ? ["--stateless"] : [])]
+      ? [...shippedNodeArgs(), join(root, "dist/cli.js"), "serve", "--http", "--port", "0", "--no-watch", ...(process.env.BENCH_HTTP_STORE === "off" ? ["--no-store"] : []), ...(stateless ? ["--stateless"] : [])]
       : [fileURLToPath(import.meta.url), "--echo-server", ...(stateless ? ["--stateless"] : [])];
   const dataDir = kind === "switchboard" ? mkdtempSync(join(tmpdir(), "switchboard-bench-")) : undefined;
   const child = spawn(process.execPath, args, {

@@ -12,6 +12,7 @@ import { createServer } from "../dist/server.js";
 import { Runtime } from "../dist/runtime.js";
 import { startBenchFake } from "./fake-openai.mjs";
 import { startPortkey } from "./portkey.mjs";
+import { shippedNodeArgs } from "./node-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -34,7 +35,7 @@ export async function spawnServe(env, extraArgs = []) {
   const dataDir = mkdtempSync(join(tmpdir(), "sb-bench-db-"));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [join(root, "dist/cli.js"), "serve", "--no-watch", ...extraArgs],
+    args: [...shippedNodeArgs(), join(root, "dist/cli.js"), "serve", "--no-watch", ...extraArgs],
     env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "warn", SWITCHBOARD_DATA_DIR: dataDir, ...env },
     stderr: "ignore",
   });

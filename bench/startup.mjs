@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { shippedNodeArgs } from "./node-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const GOAL = 2;
@@ -44,7 +45,7 @@ async function once(kind) {
     SWITCHBOARD_DATA_DIR: join(home, "data", "switchboard"),
     SWITCHBOARD_LOG_LEVEL: "warn",
   };
-  const args = kind === "switchboard" ? [join(root, "dist/cli.js"), "serve", "--no-watch"] : [join(root, "bench/echo-server.mjs")];
+  const args = kind === "switchboard" ? [...shippedNodeArgs(), join(root, "dist/cli.js"), "serve", "--no-watch"] : [join(root, "bench/echo-server.mjs")];
   const transport = new StdioClientTransport({ command: process.execPath, args, env, cwd: home, stderr: "ignore" });
   const client = new Client({ name: "bench-startup", version: "1.0.0" });
   try {

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
+import { shippedNodeArgs } from "./node-args.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, "..");
@@ -54,7 +55,7 @@ export async function benchStdio(opts = {}) {
   const home = mkdtempSync(join(tmpdir(), "switchboard-bench-stdio-"));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [...(opts.nodeArgs ?? []), join(root, "dist/cli.js"), "serve", "--no-watch", "--bench-echo"],
+    args: [...(opts.nodeArgs ?? shippedNodeArgs()), join(root, "dist/cli.js"), "serve", "--no-watch", "--bench-echo"],
     // A clean environment: no provider keys, no user config, the store in the temporary directory.
     env: { PATH: process.env.PATH ?? "", HOME: home, XDG_DATA_HOME: join(home, ".local", "share"), SWITCHBOARD_DATA_DIR: join(home, "data"), SWITCHBOARD_LOG_LEVEL: "warn" },
     stderr: "ignore",

@@ -217,7 +217,9 @@ async function smokeTest(dir, manifest) {
     SWITCHBOARD_LOG_LEVEL: "warn",
     ...defaultHostEnv(manifest),
   };
-  const child = spawn(process.execPath, [join(dir, "dist", "cli.js"), "serve", "--no-watch"], { cwd: scratch, env, stdio: ["pipe", "pipe", "pipe"] });
+  // The manifest's own command line, as Claude Desktop runs it (node flags included).
+  const args = manifest.server.mcp_config.args.map((a) => a.replace("${__dirname}", dir));
+  const child = spawn(process.execPath, [...args, "--no-watch"], { cwd: scratch, env, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   const pending = new Map();

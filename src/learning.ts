@@ -30,16 +30,27 @@ export class LearnedPreferences implements PreferenceAdjuster {
   private agg: Aggregates = { chosen: new Map(), calls: new Map(), ratings: new Map(), outcomes: new Map() };
   private timer: NodeJS.Timeout | undefined;
   lastRefresh = 0;
+  /** What `changes` said at the last refresh. */
+  private seen: number | undefined;
 
+  /**
+   * `changes` counts what this process has written to the store; when only this process writes
+   * (the embedded store), an unchanged count means the figures are still right, and the store is
+   * left asleep. Undefined (PostgreSQL: other processes write) means always refresh.
+   */
   constructor(
     private readonly db: () => Promise<Db>,
     private readonly config: () => SwitchboardConfig,
     private readonly log: Logger,
+    private readonly changes: () => number | undefined = () => undefined,
   ) {}
 
   start(everyMs = 30000): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), everyMs);
+    this.timer = setInterval(() => {
+      const now = this.changes();
+      if (now === undefined || now !== this.seen) void this.refresh();
+    }, everyMs);
     this.timer.unref();
   }
 
@@ -49,6 +60,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
 
   async refresh(): Promise<void> {
     try {
+      const seen = this.changes();
       const db = await this.db();
       const since = new Date(Date.now() - this.config().learning.windowDays * 86400_000).toISOString();
       const agg: Aggregates = { chosen: new Map(), calls: new Map(), ratings: new Map(), outcomes: new Map() };
@@ -83,6 +95,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
       }
       this.agg = agg;
       this.lastRefresh = Date.now();
+      this.seen = seen;
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "learning refresh failed; keeping the last figures");
     }

@@ -52,7 +52,7 @@ export class Runtime {
       ? new Store({ ...opts.store, ...(opts.store.databaseUrl || !env.DATABASE_URL?.trim() ? {} : { databaseUrl: env.DATABASE_URL.trim() }) }, log)
       : undefined;
     const store = this.store;
-    this.learning = store ? new LearnedPreferences(() => store.db(), () => this.loaded.config, log) : undefined;
+    this.learning = store ? new LearnedPreferences(() => store.db(), () => this.loaded.config, log, () => store.writes()) : undefined;
   }
 
   get config() {

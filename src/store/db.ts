@@ -81,11 +81,19 @@ const PGLITE_OPTIONS = {
 async function initInChildProcess(pgliteUrl: string, dataDir: string): Promise<void> {
   const { execFile } = await import("node:child_process");
   const script = `import(${JSON.stringify(pgliteUrl)}).then(async ({ PGlite }) => { const pg = await PGlite.create(${JSON.stringify(dataDir)}, ${JSON.stringify(PGLITE_OPTIONS)}); await pg.close(); })`;
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ["--liftoff-only", "--input-type=module", "-e", script], { timeout: 300_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(`cannot create the PGlite store in ${dataDir}: ${String(stderr).trim().split("\n").at(-1) || err.message}`)) : resolve(),
-    ),
-  );
+  // A server that exits meanwhile (its client went away) takes the half-made folder's writer with it.
+  let child: import("node:child_process").ChildProcess | undefined;
+  const stop = () => child?.kill();
+  process.once("exit", stop);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child = execFile(process.execPath, ["--liftoff-only", "--input-type=module", "-e", script], { timeout: 300_000 }, (err, _out, stderr) =>
+        err ? reject(new Error(`cannot create the PGlite store in ${dataDir}: ${String(stderr).trim().split("\n").at(-1) || err.message}`)) : resolve(),
+      );
+    });
+  } finally {
+    process.off("exit", stop);
+  }
 }
 
 /** Runs PGlite in a worker until it answers `ready` (or fails). */
@@ -107,29 +115,33 @@ async function startWorker(workerData: Record<string, unknown>): Promise<import(
   return worker;
 }
 
+/**
+ * How long the embedded store stays open with nothing to do. Closing its worker gives PGlite's
+ * ~75 MB back to the OS (a server that sits idle between an agent's bursts of calls, as one under
+ * Claude Desktop does, keeps only its own memory); reopening takes ~0.3 s of the worker's CPU.
+ */
+export const PGLITE_IDLE_CLOSE_MS = 20_000;
+
 class PgliteDb implements Db {
   readonly kind = "pglite" as const;
   private readonly pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private lock: Promise<unknown> = Promise.resolve();
+  private worker: import("node:worker_threads").Worker | undefined;
+  /** Operations queued or running: the store sleeps only when this is 0 for `idleMs`. */
+  private busy = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** How many times the worker was closed for being idle. */
+  sleeps = 0;
+  private sleepWaiters: Array<() => void> = [];
 
-  private constructor(private readonly worker: import("node:worker_threads").Worker) {
-    worker.on("message", (m: { id?: number; rows?: unknown[]; error?: { message: string; code?: string } }) => {
-      const p = m.id === undefined ? undefined : this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id!);
-      // Idle, the worker must not keep the process alive; busy, it must.
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else p.resolve(m.rows ?? []);
-    });
-    worker.on("error", (err) => {
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    });
-  }
+  private constructor(
+    private readonly workerData: Record<string, unknown>,
+    private readonly idleMs: number,
+  ) {}
 
-  static async open(dataDir: string | undefined): Promise<PgliteDb> {
+  static async open(dataDir: string | undefined, idleMs = PGLITE_IDLE_CLOSE_MS): Promise<PgliteDb> {
     const { createRequire } = await import("node:module");
     const { pathToFileURL } = await import("node:url");
     const pgliteUrl = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
@@ -145,20 +157,45 @@ class PgliteDb implements Db {
     // its optimizing one, it takes ~40 MB less memory and its first seconds of queries run faster
     // (the optimizer's background compile is what they waited on). Only WebAssembly is affected.
     setFlagsFromString("--liftoff-only");
-    const worker = await startWorker({ pgliteUrl, dataDir, options });
-    return new PgliteDb(worker);
+    // An in-memory database lives in its worker: that one never sleeps.
+    const db = new PgliteDb({ pgliteUrl, dataDir, options }, dataDir ? idleMs : 0);
+    await db.exclusive(async () => undefined);
+    return db;
   }
 
-  private send<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.post<R>({ sql, params });
+  /** Starts the worker if it is not running (first use, or after it slept). */
+  private async awake(): Promise<import("node:worker_threads").Worker> {
+    if (this.worker) return this.worker;
+    if (this.closed) throw new Error("the store is closed");
+    const worker = await startWorker(this.workerData);
+    worker.on("message", (m: { id?: number; rows?: unknown[]; error?: { message: string; code?: string } }) => {
+      const p = m.id === undefined ? undefined : this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id!);
+      // Idle, the worker must not keep the process alive; busy, it must.
+      if (this.pending.size === 0) worker.unref();
+      if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+      else p.resolve(m.rows ?? []);
+    });
+    const lost = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on("error", lost);
+    worker.on("exit", (code) => lost(new Error(`the embedded store's worker exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
   }
 
   private post<R>(message: Record<string, unknown>): Promise<R[]> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error("the embedded store's worker is not running"));
     const id = this.nextId++;
     return new Promise<R[]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, ...message });
+      worker.ref();
+      worker.postMessage({ id, ...message });
     });
   }
 
@@ -167,31 +204,73 @@ class PgliteDb implements Db {
     return errors.map((e) => (e ? Object.assign(new Error(e.message), { code: e.code }) : undefined));
   }
 
-  /** One connection: everything runs one at a time, a transaction's statements together. */
+  /**
+   * One connection: everything runs one at a time, a transaction's statements together, with the
+   * worker started first if it slept. When nothing has run for `idleMs`, the worker is closed.
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
+    this.busy++;
+    clearTimeout(this.idleTimer);
+    const step = async () => {
+      await this.awake();
+      return fn();
+    };
+    const run = this.lock.then(step, step);
+    this.lock = run.catch(() => undefined);
+    void this.lock.then(() => {
+      if (--this.busy === 0 && this.idleMs > 0 && !this.closed) {
+        this.idleTimer = setTimeout(() => void this.sleep(), this.idleMs);
+        this.idleTimer.unref();
+      }
+    });
+    return run;
+  }
+
+  /** Closes the worker if nothing came meanwhile; the next query starts a new one. */
+  private sleep(): Promise<void> {
+    const run = this.lock.then(async () => {
+      if (this.busy > 0 || !this.worker) return;
+      await this.stopWorker();
+      this.sleeps++;
+      for (const w of this.sleepWaiters.splice(0)) w();
+    });
     this.lock = run.catch(() => undefined);
     return run;
   }
 
+  /** Lets PGlite write everything out and close, then ends its thread. */
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.post({ close: true }).catch(() => undefined);
+    this.worker = undefined;
+    await worker.terminate();
+  }
+
+  /** Whether the worker (and PGlite's memory) is up right now. */
+  get awakeNow(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Resolves the next time the worker is closed for being idle. */
+  nextSleep(): Promise<void> {
+    return new Promise((resolve) => this.sleepWaiters.push(resolve));
+  }
+
   query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.exclusive(() => this.send<R>(sql, params));
+    return this.exclusive(() => this.post<R>({ sql, params }));
   }
 
   transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T> {
-    return this.exclusive(() => inTransaction(<R>(sql: string, params: unknown[] = []) => this.send<R>(sql, params), fn));
+    return this.exclusive(() => inTransaction(<R>(sql: string, params: unknown[] = []) => this.post<R>({ sql, params }), fn));
   }
 
   async close(): Promise<void> {
-    await this.exclusive(async () => {
-      const id = this.nextId++;
-      await new Promise<void>((resolve) => {
-        this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
-        this.worker.ref();
-        this.worker.postMessage({ id, close: true });
-      });
-    });
-    await this.worker.terminate();
+    clearTimeout(this.idleTimer);
+    const run = this.lock.then(() => this.stopWorker());
+    this.lock = run.catch(() => undefined);
+    this.closed = true;
+    await run;
   }
 }
 
@@ -232,10 +311,13 @@ class PostgresDb implements Db {
 
 /**
  * Opens the store: PostgreSQL when a URL is given (several Switchboard processes share it),
- * otherwise embedded PGlite in `dataDir` (in memory when dataDir is ":memory:"). Applies migrations.
+ * otherwise embedded PGlite in `dataDir` (in memory when dataDir is ":memory:"; on disk, its worker
+ * closes after `idleCloseMs` without queries and reopens on the next). Applies migrations.
  */
-export async function openDb(opts: { databaseUrl?: string; dataDir?: string }): Promise<Db> {
-  const db = opts.databaseUrl ? await PostgresDb.open(opts.databaseUrl) : await PgliteDb.open(opts.dataDir === ":memory:" ? undefined : (opts.dataDir ?? defaultDataDir()));
+export async function openDb(opts: { databaseUrl?: string; dataDir?: string; idleCloseMs?: number }): Promise<Db> {
+  const db = opts.databaseUrl
+    ? await PostgresDb.open(opts.databaseUrl)
+    : await PgliteDb.open(opts.dataDir === ":memory:" ? undefined : (opts.dataDir ?? defaultDataDir()), opts.idleCloseMs);
   await migrate(db);
   return db;
 }

@@ -7,6 +7,8 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** PGlite folder, or ":memory:"; default: the user's data folder. */
   dataDir?: string;
+  /** The embedded store closes after this long without queries (default PGLITE_IDLE_CLOSE_MS). */
+  idleCloseMs?: number;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface StoreOptions {
 export class Store {
   private dbPromise: Promise<Db> | undefined;
   readonly telemetry: TelemetryWriter;
+  private feedbackWrites = 0;
 
   constructor(
     private readonly opts: StoreOptions,
@@ -69,7 +72,16 @@ export class Store {
        RETURNING request_id`,
       [f.requestId, f.tenant, f.user ?? null, f.rating ?? null, f.preferredModel ?? null, f.note ?? null],
     );
+    if (rows.length) this.feedbackWrites++;
     return rows.length > 0;
+  }
+
+  /**
+   * How many rows this process has written: with the embedded store it is the only writer, so an
+   * unchanged count means nothing new to read. Undefined for PostgreSQL, where others write too.
+   */
+  writes(): number | undefined {
+    return this.opts.databaseUrl ? undefined : this.telemetry.written + this.feedbackWrites;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LearnedPreferences } from "../../src/learning.js";
+import { loadConfig } from "../../src/config/load.js";
+import { logger } from "../../src/logger.js";
+import type { Db } from "../../src/store/db.js";
+
+/** A store that answers every query with no rows and counts them. */
+function countingDb(): { db: Db; queries: () => number } {
+  let n = 0;
+  const db = {
+    kind: "pglite",
+    query: async () => {
+      n++;
+      return [];
+    },
+  } as unknown as Db;
+  return { db, queries: () => n };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe("learning's background refresh", () => {
+  const config = loadConfig({}).config;
+
+  it("leaves the embedded store alone while this process has written nothing new", async () => {
+    vi.useFakeTimers();
+    const { db, queries } = countingDb();
+    let writes = 10;
+    const learning = new LearnedPreferences(async () => db, () => config, logger, () => writes);
+    learning.start(1000);
+    await vi.advanceTimersByTimeAsync(0);
+    const first = queries();
+    expect(first).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(queries()).toBe(first);
+    writes = 11;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(queries()).toBe(2 * first);
+    learning.stop();
+  });
+
+  it("always refreshes when other processes write too (no count: PostgreSQL)", async () => {
+    vi.useFakeTimers();
+    const { db, queries } = countingDb();
+    const learning = new LearnedPreferences(async () => db, () => config, logger);
+    learning.start(1000);
+    await vi.advanceTimersByTimeAsync(0);
+    const first = queries();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(queries()).toBe(4 * first);
+    learning.stop();
+  });
+});
