@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
-import { ProviderFailure } from "../providers/errors.js";
+import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
@@ -17,6 +17,8 @@ export interface LlmCallSpec {
   functionTools?: FunctionTool[];
   maxOutputTokens?: number;
   modelPreferences?: ModelPreferences;
+  /** Sequences that end the answer. */
+  stop?: string[];
 }
 
 export interface LlmCallResult {
@@ -35,6 +37,12 @@ export interface LlmCallContext {
   signal: AbortSignal;
   /** Streams when set: called with the characters received so far. */
   onProgress?: (streamedChars: number, message: string) => void;
+  /**
+   * Streams when set: each piece of the answer as it arrives, with the model sending it. Once a
+   * piece has been handed over, the answer cannot change hands: a failure after it ends the call
+   * (no retry, fallback or escalation would repeat what the caller already has).
+   */
+  onText?: (piece: string, model: string) => void;
   /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
   reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
 }
@@ -45,17 +53,23 @@ function candidatesFor(decision: Decision, sampling: SamplingAdapter | undefined
 }
 
 /** Whether any model of the decision's chain (or the client's) can be called here. */
-export function llmAvailable(runtime: Runtime, server: McpServer, decision: Decision): boolean {
-  if (SamplingAdapter.supported(server.server)) return true;
+export function llmAvailable(runtime: Runtime, server: McpServer | undefined, decision: Decision): boolean {
+  if (server && SamplingAdapter.supported(server.server)) return true;
   return candidatesFor(decision, undefined).some((id) => !!runtime.providers.adapter(providerOf(id)));
 }
 
-/** Runs one LLM call down the decision's chain with retries, breakers, fallbacks and escalation. */
-export async function callLlm(runtime: Runtime, server: McpServer, decision: Decision, spec: LlmCallSpec, ctx: LlmCallContext): Promise<LlmCallResult> {
+/**
+ * Runs one LLM call down the decision's chain with retries, breakers, fallbacks and escalation.
+ * `server` is the MCP session the call came through (its client may sample); none over the
+ * OpenAI- and Anthropic-compatible endpoints.
+ */
+export async function callLlm(runtime: Runtime, server: McpServer | undefined, decision: Decision, spec: LlmCallSpec, ctx: LlmCallContext): Promise<LlmCallResult> {
   const cfg = runtime.config;
   const latency = cfg.router.latencyClasses[decision.latency];
-  const sampling = SamplingAdapter.supported(server.server) ? new SamplingAdapter(server.server, samplingPreferences(decision, spec.modelPreferences)) : undefined;
+  const sampling = server && SamplingAdapter.supported(server.server) ? new SamplingAdapter(server.server, samplingPreferences(decision, spec.modelPreferences)) : undefined;
   let streamed = 0;
+  /** Characters handed to `ctx.onText`: from the first, the answer is committed to its model. */
+  let relayed = 0;
   let reported = 0;
   let lastSent = -1;
   // MCP progress must increase: a status message between attempts still moves it forward.
@@ -85,7 +99,8 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
       callable: (id) => (id === SAMPLING_MODEL ? !!sampling : !!runtime.providers.adapter(providerOf(id))),
       eligible: (id) => tenantAllows(cfg.tenants[decision.tenant]!, id),
       check: (r) => answerProblem(r, spec.responseFormat),
-      escalate: (failed, usable) => (unreserved = strongerModel(cfg, decision.taskType ?? cfg.modes[decision.mode]!.defaultTaskType, failed, usable)),
+      escalate: (failed, usable) => (relayed ? undefined : (unreserved = strongerModel(cfg, decision.taskType ?? cfg.modes[decision.mode]!.defaultTaskType, failed, usable))),
+      stopAfterFailure: () => relayed > 0,
       call: async (id, signal) => {
         if (id === unreserved && ctx.reserveEscalation) {
           unreserved = undefined;
@@ -106,14 +121,21 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
           ...(spec.temperature !== undefined ? { temperature: spec.temperature } : {}),
           ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
           ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
+          ...(spec.stop?.length ? { stop: spec.stop } : {}),
         };
         const progress = ctx.onProgress;
+        const onText = ctx.onText;
         if (progress) send(`calling ${id}`);
-        return adapter.chat(req, {
+        const answer = adapter.chat(req, {
           signal,
-          ...(progress
+          ...(progress || onText
             ? {
                 onDelta: (piece: string) => {
+                  if (onText) {
+                    relayed += piece.length;
+                    onText(piece, id);
+                  }
+                  if (!progress) return;
                   streamed += piece.length;
                   // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
                   if (streamed - reported >= 200) {
@@ -123,6 +145,13 @@ export async function callLlm(runtime: Runtime, server: McpServer, decision: Dec
                 },
               }
             : {}),
+        });
+        if (!onText) return answer;
+        return answer.catch((err: unknown) => {
+          if (!relayed) throw err;
+          // Part of this answer is already with the caller: no retry and no other model may follow it.
+          const f = toProviderFailure(err, { provider: providerOf(id), secrets: runtime.providers.secrets(), cancelled: signal.aborted });
+          throw new ProviderFailure(f.code, `${f.message} (after ${relayed} characters of the answer had been sent)`, false);
         });
       },
     },

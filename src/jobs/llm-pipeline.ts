@@ -42,7 +42,8 @@ export interface LlmOutcome extends Served {
   problem?: string;
 }
 
-export async function runLlmPipeline(runtime: Runtime, server: McpServer, given: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
+/** `server`: the MCP session the call came through, or undefined over the compatible HTTP APIs. */
+export async function runLlmPipeline(runtime: Runtime, server: McpServer | undefined, given: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
   // An LLM is what the caller asked for: a prompt that reads like a media or voice job still gets an answer.
   const job = { ...given, route: { ...given.route, needs: { ...given.route.needs, llm: true } } };
   const routed = job.decision ?? route(runtime, job.route);

@@ -76,9 +76,7 @@ export class AnthropicAdapter implements LlmAdapter {
   }
 
   private body(req: ChatRequest): Omit<MessageCreateParams, "stream"> {
-    const messages: MessageParam[] = req.messages
-      .filter((m) => m.role !== "system")
-      .map((m) => ({ role: m.role === "assistant" ? "assistant" : "user", content: m.content }));
+    const messages = anthropicMessages(req.messages);
     const systemParts = [req.system, ...req.messages.filter((m) => m.role === "system").map((m) => m.content)].filter(Boolean);
     // Anthropic has no JSON mode: ask for it in the system prompt; the quality gate checks the result.
     if (req.responseFormat && req.responseFormat.type !== "text") {
@@ -89,12 +87,56 @@ export class AnthropicAdapter implements LlmAdapter {
       );
     }
     const body: Omit<MessageCreateParams, "stream"> = { model: req.model, max_tokens: req.maxOutputTokens, messages };
+    if (req.stop?.length) body.stop_sequences = req.stop;
     if (systemParts.length) body.system = systemParts.join("\n\n");
     // (Current Messages API versions take no temperature; it is not sent.)
     if (req.tools?.length) {
       body.tools = req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: { type: "object", ...t.parameters } as Anthropic.Tool.InputSchema }));
     }
     return body;
+  }
+}
+
+/**
+ * Turns into Anthropic's shape: an assistant's tool calls become tool_use blocks, tool results
+ * tool_result blocks in a user turn, and consecutive turns of one role are merged (the API wants
+ * them alternating, and several tool results answer one assistant turn together).
+ */
+function anthropicMessages(list: ChatRequest["messages"]): MessageParam[] {
+  type Block = Anthropic.ContentBlockParam;
+  const out: Array<{ role: "user" | "assistant"; content: Block[] }> = [];
+  for (const m of list) {
+    if (m.role === "system") continue;
+    const role = m.role === "assistant" ? "assistant" : "user";
+    const blocks: Block[] = [];
+    if (m.role === "tool" && m.toolCallId) blocks.push({ type: "tool_result", tool_use_id: m.toolCallId, content: m.content });
+    else if (m.content) blocks.push({ type: "text", text: m.content });
+    for (const url of m.role === "user" ? (m.images ?? []) : []) blocks.push(imageBlock(url));
+    for (const c of m.role === "assistant" ? (m.toolCalls ?? []) : []) blocks.push({ type: "tool_use", id: c.id, name: c.name, input: parseArguments(c.arguments) });
+    if (!blocks.length) continue;
+    const last = out.at(-1);
+    if (last?.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  }
+  // A plain text turn goes as a string, as it always did.
+  return out.map((m) => (m.content.length === 1 && m.content[0]!.type === "text" ? { role: m.role, content: m.content[0]!.text } : m));
+}
+
+/** An image as Anthropic takes it: base64 from a data: URL, else the URL itself. */
+function imageBlock(url: string): Anthropic.ImageBlockParam {
+  const m = /^data:(image\/(?:png|jpeg|gif|webp));base64,(.*)$/s.exec(url);
+  return m
+    ? { type: "image", source: { type: "base64", media_type: m[1] as "image/png", data: m[2]! } }
+    : { type: "image", source: { type: "url", url } };
+}
+
+/** A tool call's JSON arguments as an object (Anthropic's tool_use takes the object, not the text). */
+function parseArguments(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text || "{}");
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  } catch {
+    return { arguments: text };
   }
 }
 

@@ -97,11 +97,20 @@ export class OpenAIAdapter implements LlmAdapter {
     const messages: ChatCompletionMessageParam[] = [];
     if (req.system) messages.push({ role: "system", content: req.system });
     for (const m of req.messages) {
-      if (m.role === "tool") messages.push({ role: "user", content: m.content });
-      else messages.push({ role: m.role, content: m.content });
+      if (m.role === "tool") messages.push(m.toolCallId ? { role: "tool", tool_call_id: m.toolCallId, content: m.content } : { role: "user", content: m.content });
+      else if (m.role === "assistant" && m.toolCalls?.length) {
+        messages.push({
+          role: "assistant",
+          content: m.content || null,
+          tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
+        });
+      } else if (m.role === "user" && m.images?.length) {
+        messages.push({ role: "user", content: [...(m.content ? [{ type: "text" as const, text: m.content }] : []), ...m.images.map((url) => ({ type: "image_url" as const, image_url: { url } }))] });
+      } else messages.push({ role: m.role, content: m.content });
     }
     const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
     if (req.temperature !== undefined) body.temperature = req.temperature;
+    if (req.stop?.length) body.stop = req.stop;
     if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
     if (req.responseFormat?.type === "json_schema") {
       body.response_format = { type: "json_schema", json_schema: { name: req.responseFormat.name ?? "response", schema: req.responseFormat.schema } };

@@ -3,6 +3,12 @@
 export interface LlmMessage {
   role: "system" | "user" | "assistant" | "tool";
   content: string;
+  /** An assistant turn's calls of the caller's functions (the OpenAI and Anthropic APIs carry them back). */
+  toolCalls?: ToolCall[];
+  /** A tool turn: the id of the call it answers. Without one, the result is sent as user text. */
+  toolCallId?: string;
+  /** A user turn's images: https URLs or data: URLs. */
+  images?: string[];
 }
 
 export interface FunctionTool {
@@ -30,6 +36,8 @@ export interface ChatRequest {
   temperature?: number;
   responseFormat?: ResponseFormat;
   tools?: FunctionTool[];
+  /** Sequences that end the answer. */
+  stop?: string[];
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "refusal" | "other";

@@ -37,6 +37,8 @@ export interface ChainTarget<T> {
    * open, not tried yet.
    */
   escalate?(failedModel: string, usable: (id: string) => boolean): string | undefined;
+  /** Whether a failure ends the chain at once (part of an answer already went to the caller). */
+  stopAfterFailure?(): boolean;
 }
 
 export interface ChainOptions<T = ChatResult> {
@@ -115,6 +117,7 @@ export async function runChain<T = ChatResult>(candidates: readonly string[], o:
       const failure = toProviderFailure(err, { provider: providerOf(id), secrets: reporting.secrets, cancelled: signal.aborted });
       if (failure.code === "cancelled" || signal.aborted) throw cancelled(attempts, signal.aborted ? undefined : failure.message);
       last = failure;
+      if (target.stopAfterFailure?.()) throw exhausted(attempts, failure, reporting);
       // Escalation is one retry on a stronger model; if that fails, the first answer stands.
       if (held && id === held.target) return standing(held);
       queue = reorder(queue, failure.code, id, { models: o.cfg.models, contentFiltered: f.contentFiltered, interactive: limits.interactive, tried, callable: target.callable, eligible });

@@ -1,0 +1,154 @@
+import type { Request, Response } from "express";
+import { providerOf } from "../../config/catalog.js";
+import { SwitchboardError, closest, type ErrorBody, type ErrorCode } from "../../errors.js";
+import type { Served } from "../../jobs/served.js";
+import type { Runtime } from "../../runtime.js";
+import type { Principal } from "../../auth.js";
+import { callRecord } from "../../tools/call-record.js";
+
+/**
+ * What the OpenAI- and Anthropic-compatible endpoints share: who is calling, which model a
+ * request names, the HTTP status of each Switchboard error, the `x-switchboard-*` headers and
+ * the call's telemetry record. Each API's own wire shapes live in its own file.
+ */
+
+/** The prefix that names a routing mode as a model: `switchboard/<mode>`. */
+export const MODE_PREFIX = "switchboard/";
+/** Model names that mean "route this request". */
+const AUTO = new Set(["auto", "switchboard", "switchboard/auto", "router"]);
+
+/**
+ * The tenant a request acts for: its token's. An admin token may name one in
+ * `x-switchboard-tenant`; a tenant token naming another tenant is refused.
+ */
+export function tenantOf(runtime: Runtime, principal: Principal | undefined, req: Request): string {
+  const cfg = runtime.config;
+  const asked = req.get("x-switchboard-tenant")?.trim();
+  const own = principal && !principal.admin ? principal.tenant : undefined;
+  if (asked && own && asked !== own) {
+    throw new SwitchboardError({ code: "forbidden", message: `this token acts for tenant ${own}, not ${asked}`, hint: "drop x-switchboard-tenant or use that tenant's token.", retryable: false });
+  }
+  const tenant = own ?? asked ?? cfg.router.defaultTenant;
+  if (!Object.hasOwn(cfg.tenants, tenant)) {
+    throw new SwitchboardError({ code: "invalid_request", message: `unknown tenant "${tenant}"`, hint: "name a tenant from the config in x-switchboard-tenant.", retryable: false, field: "x-switchboard-tenant", validValues: Object.keys(cfg.tenants) });
+  }
+  return tenant;
+}
+
+/** How a request's `model` is honoured: routed, routed within a mode, or the caller's explicit choice. */
+export type ModelChoice = { kind: "auto" } | { kind: "mode"; mode: string } | { kind: "model"; id: string; hint?: boolean };
+
+/** Every `model` value the endpoints accept: auto, a mode per LLM mode, and each catalog model. */
+export function modelIds(runtime: Runtime): string[] {
+  const cfg = runtime.config;
+  const modes = Object.entries(cfg.modes)
+    .filter(([, m]) => m.job === "llm")
+    .map(([name]) => `${MODE_PREFIX}${name}`);
+  return ["auto", ...modes, ...Object.keys(cfg.models)];
+}
+
+/**
+ * Reads a request's `model`. A catalog id (`provider:model`) is an explicit choice; a bare
+ * provider model name that one catalog entry carries (`gpt-4.1-mini`) is the same choice; an
+ * unknown name is a 404 listing what is valid. `known` lets an API treat ids of its own family
+ * (Claude Code's `claude-…`) as hints rather than errors.
+ */
+export function readModel(runtime: Runtime, model: string | undefined, known?: (name: string) => ModelChoice | undefined): ModelChoice {
+  const cfg = runtime.config;
+  const name = (model ?? "").trim();
+  if (!name || AUTO.has(name.toLowerCase())) return { kind: "auto" };
+  if (name.startsWith(MODE_PREFIX)) {
+    const mode = name.slice(MODE_PREFIX.length);
+    if (Object.hasOwn(cfg.modes, mode) && cfg.modes[mode]!.job === "llm") return { kind: "mode", mode };
+  }
+  if (Object.hasOwn(cfg.models, name)) return { kind: "model", id: name };
+  const bare = Object.keys(cfg.models).filter((id) => id.slice(providerOf(id).length + 1) === name);
+  if (bare.length === 1) return { kind: "model", id: bare[0]! };
+  const hinted = known?.(name);
+  if (hinted) return hinted;
+  const valid = modelIds(runtime);
+  const near = closest(name, valid);
+  throw new SwitchboardError({
+    code: "not_found",
+    message: `model "${name}" is not known here${near ? ` (did you mean ${near}?)` : ""}`,
+    hint: `send "auto" to let Switchboard route, "${MODE_PREFIX}<mode>" to route within a mode, or a catalog id; GET /v1/models lists them.`,
+    retryable: false,
+    field: "model",
+    validValues: valid,
+  });
+}
+
+/** The HTTP status of each Switchboard error code, as LLM gateways answer them. */
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "invalid_request":
+    case "context_length_exceeded":
+    case "content_filtered":
+      return 400;
+    case "unauthorized":
+      return 401;
+    case "forbidden":
+      return 403;
+    case "not_found":
+      return 404;
+    case "budget_exceeded":
+    case "rate_limited":
+      return 429;
+    case "timeout":
+      return 504;
+    case "no_provider_configured":
+      return 503;
+    case "provider_unavailable":
+    case "auth_failed":
+      return 502;
+    case "cancelled":
+      return 499;
+    case "internal":
+      return 500;
+  }
+}
+
+/** Seconds a 429 should tell the client to wait: until the ceiling resets, or a short pause. */
+export function retryAfterSeconds(body: ErrorBody, now = Date.now()): number | undefined {
+  if (body.code === "budget_exceeded" && body.ceiling) return Math.max(1, Math.ceil((Date.parse(body.ceiling.resetsAt) - now) / 1000));
+  if (body.code === "rate_limited") return 1;
+  return undefined;
+}
+
+/** Any error as Switchboard's structured error; anything unexpected is `internal`, its text kept out. */
+export function asSwitchboardError(err: unknown): SwitchboardError {
+  if (err instanceof SwitchboardError) return err;
+  return new SwitchboardError({ code: "internal", message: "Switchboard failed while serving this request", hint: "retry; if it persists, report it with the x-switchboard-request-id header.", retryable: true });
+}
+
+/** Header text: one line, printable ASCII, bounded (a reason is for people, not for parsing). */
+const headerText = (s: string, max = 200) => s.replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, max);
+
+/** The `x-switchboard-*` headers: request id, the model chosen and why. */
+export function decisionHeaders(served: Partial<Served>, model?: string): Record<string, string> {
+  const d = served.decision;
+  const h: Record<string, string> = {};
+  if (d) {
+    h["x-switchboard-request-id"] = d.requestId;
+    h["x-switchboard-mode"] = d.mode;
+    h["x-switchboard-reason"] = headerText(d.reason);
+  }
+  const m = model ?? served.model ?? d?.model;
+  if (m) h["x-switchboard-model"] = m;
+  return h;
+}
+
+/** Records the call like a tool call: telemetry, metrics and the dashboard's feed. */
+export function recordCompatCall(runtime: Runtime, tool: string, args: { tenant: string; user?: string; model?: string }, served: Partial<Served>, outcome: string, t0: number): void {
+  if (!runtime.observed) return;
+  runtime.recordCall(callRecord(tool, args, served, outcome, Math.round(performance.now() - t0), runtime.config));
+}
+
+/** Ends a call when its client goes away (closed the connection before the answer finished). */
+export function abortOnDisconnect(res: Response): AbortController {
+  const abort = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return abort;
+}

@@ -1,0 +1,211 @@
+import { z } from "zod";
+import { invalidRequest, type ErrorBody } from "../../errors.js";
+import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
+import type { FunctionTool, LlmMessage, ResponseFormat, ToolCall } from "../../providers/types.js";
+import type { Attachment } from "../../routing/types.js";
+import type { ModelChoice } from "./common.js";
+
+/**
+ * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
+ * whole or as chunks. Fields Switchboard has no use for (n > 1 aside) are accepted and ignored,
+ * as OpenAI-compatible servers do, so clients that always send them keep working.
+ */
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() });
+const imagePart = z.object({ type: z.literal("image_url"), image_url: z.union([z.string(), z.object({ url: z.string() })]) });
+const otherPart = z.object({ type: z.string() }).loose();
+const content = z.union([z.string(), z.array(z.union([textPart, imagePart, otherPart])), z.null()]).optional();
+
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal("function").optional(),
+  function: z.object({ name: z.string(), arguments: z.string().default("") }),
+});
+
+const message = z.discriminatedUnion("role", [
+  z.object({ role: z.enum(["system", "developer"]), content }).loose(),
+  z.object({ role: z.literal("user"), content }).loose(),
+  z.object({ role: z.literal("assistant"), content, tool_calls: z.array(toolCall).optional() }).loose(),
+  z.object({ role: z.literal("tool"), content, tool_call_id: z.string() }).loose(),
+  z.object({ role: z.literal("function"), content, name: z.string() }).loose(),
+]);
+
+const tool = z.object({
+  type: z.literal("function"),
+  function: z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "1-64 letters, digits, _ or -"), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export const chatRequestSchema = z
+  .object({
+    model: z.string().optional(),
+    messages: z.array(message).min(1, "at least one message"),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    tools: z.array(tool).optional(),
+    tool_choice: z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })]).optional(),
+    response_format: z
+      .union([
+        z.object({ type: z.literal("text") }),
+        z.object({ type: z.literal("json_object") }),
+        z.object({ type: z.literal("json_schema"), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }).loose() }),
+      ])
+      .optional(),
+    n: z.literal(1).nullish(),
+    user: z.string().optional(),
+  })
+  .loose();
+
+export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
+
+/** Reads the body, or throws invalid_request naming the field (OpenAI's `param`). */
+export function parseChatRequest(body: unknown): ChatRequestBody {
+  const parsed = chatRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = issue.path.join(".");
+  const n = issue.code === "invalid_value" && param === "n" ? " (Switchboard returns one choice per request)" : "";
+  throw invalidRequest(`${param || "body"}: ${issue.message}${n}`, "send an OpenAI Chat Completions request body (model, messages, ...).", { field: param || "body" });
+}
+
+type Content = ChatRequestBody["messages"][number]["content"];
+
+/** A message's text: its string, or its text parts joined. */
+function textOf(c: Content): string {
+  if (typeof c === "string") return c;
+  return (c ?? []).flatMap((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? [(p as { text: string }).text] : [])).join("\n");
+}
+
+/** A message's images, as URLs (https or data:). */
+function imagesOf(c: Content): string[] {
+  if (!Array.isArray(c)) return [];
+  return c.flatMap((p) => {
+    if (p.type !== "image_url") return [];
+    const u = (p as { image_url: string | { url: string } }).image_url;
+    return [typeof u === "string" ? u : u.url];
+  });
+}
+
+function toMessage(m: ChatRequestBody["messages"][number]): LlmMessage {
+  const text = textOf(m.content);
+  switch (m.role) {
+    case "system":
+    case "developer":
+      return { role: "system", content: text };
+    case "assistant": {
+      const calls: ToolCall[] = (m.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+      return { role: "assistant", content: text, ...(calls.length ? { toolCalls: calls } : {}) };
+    }
+    case "tool":
+      return { role: "tool", content: text, toolCallId: m.tool_call_id };
+    case "function":
+      return { role: "tool", content: `${m.name}: ${text}` };
+    default: {
+      const images = imagesOf(m.content);
+      return { role: "user", content: text, ...(images.length ? { images } : {}) };
+    }
+  }
+}
+
+function formatOf(f: ChatRequestBody["response_format"]): ResponseFormat | undefined {
+  if (!f || f.type === "text") return undefined;
+  if (f.type === "json_object") return { type: "json" };
+  const s = f.json_schema;
+  return s.schema ? { type: "json_schema", schema: s.schema, ...(s.name ? { name: s.name } : {}) } : { type: "json" };
+}
+
+/** The LLM job a request asks for: what the router reads and what the model is sent. */
+export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenant: string }): LlmJob {
+  const messages = body.messages.map(toMessage);
+  const attachments: Attachment[] = messages.flatMap((m) => (m.images ?? []).map(() => ({ kind: "image" as const })));
+  const functionTools: FunctionTool[] =
+    body.tool_choice === "none" ? [] : (body.tools ?? []).map((t) => ({ name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), parameters: t.function.parameters ?? { type: "object", properties: {} } }));
+  const format = formatOf(body.response_format);
+  const maxOutputTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const stop = body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop;
+  return {
+    route: {
+      messages,
+      tenant: who.tenant,
+      ...(body.user ? { user: body.user } : {}),
+      ...(choice.kind === "mode" ? { mode: choice.mode } : {}),
+      ...(choice.kind === "model" ? { model: choice.id } : {}),
+      ...(maxOutputTokens ? { maxOutputTokens } : {}),
+      ...(attachments.length ? { attachments } : {}),
+      needs: { toolCalling: functionTools.length > 0, json: !!format },
+    },
+    call: {
+      messages,
+      ...(body.temperature != null ? { temperature: body.temperature } : {}),
+      ...(format ? { responseFormat: format } : {}),
+      ...(functionTools.length ? { functionTools } : {}),
+      ...(maxOutputTokens ? { maxOutputTokens } : {}),
+      ...(stop?.length ? { stop } : {}),
+    },
+  };
+}
+
+const FINISH: Record<string, string> = { stop: "stop", length: "length", tool_calls: "tool_calls", content_filter: "content_filter", refusal: "content_filter", other: "stop" };
+
+const toolCallsOut = (calls: ToolCall[]) => calls.map((c, index) => ({ index, id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
+
+function usageOut(u: LlmOutcome["usage"]) {
+  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens, prompt_tokens_details: { cached_tokens: u.cachedInputTokens } };
+}
+
+/** The whole answer: a `chat.completion` object. */
+export function completionBody(run: LlmOutcome, created: number) {
+  const r = run.result;
+  return {
+    id: `chatcmpl-${run.decision.requestId}`,
+    object: "chat.completion",
+    created,
+    model: run.model,
+    system_fingerprint: null,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: r.toolCalls.length && !r.text ? null : r.text, refusal: null, ...(r.toolCalls.length ? { tool_calls: toolCallsOut(r.toolCalls).map(({ index: _i, ...c }) => c) } : {}) },
+        logprobs: null,
+        finish_reason: FINISH[r.finishReason] ?? "stop",
+      },
+    ],
+    usage: usageOut(r.usage),
+  };
+}
+
+/** One streamed chunk (`chat.completion.chunk`). */
+export function chunkBody(id: string, model: string, created: number, delta: Record<string, unknown>, finish: string | null = null) {
+  return { id, object: "chat.completion.chunk", created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+}
+
+/** The chunks that close a stream: tool calls (sent whole), the finish reason, and usage when asked for. */
+export function closingChunks(run: LlmOutcome, id: string, created: number, includeUsage: boolean): unknown[] {
+  const r = run.result;
+  const out: unknown[] = [];
+  if (r.toolCalls.length) out.push(chunkBody(id, run.model, created, { tool_calls: toolCallsOut(r.toolCalls) }));
+  out.push(chunkBody(id, run.model, created, {}, FINISH[r.finishReason] ?? "stop"));
+  if (includeUsage) out.push({ id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: null, choices: [], usage: usageOut(r.usage) });
+  return out;
+}
+
+const TYPE: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error" };
+
+/** A Switchboard error in OpenAI's shape, Switchboard's code and hint kept. */
+export function openAiError(body: ErrorBody, status: number) {
+  return {
+    error: {
+      message: body.message,
+      type: TYPE[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"),
+      param: body.field ?? null,
+      code: body.code,
+      hint: body.hint ?? null,
+      retryable: body.retryable,
+      ...(body.validValues ? { valid_values: body.validValues } : {}),
+      ...(body.ceiling ? { ceiling: body.ceiling } : {}),
+    },
+  };
+}
