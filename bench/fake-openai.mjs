@@ -1,8 +1,9 @@
 // A minimal OpenAI-compatible chat endpoint for benchmarks: fixed answer, or 503 while `down`.
+// Streamed requests get the answer in five chunks, `state.chunkGapMs` apart (the first at once).
 import { createServer } from "node:http";
 
 export async function startBenchFake() {
-  const state = { down: false, requests: 0 };
+  const state = { down: false, requests: 0, chunkGapMs: 0 };
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -13,7 +14,8 @@ export async function startBenchFake() {
         res.end(JSON.stringify({ error: { message: "overloaded", type: "server_error", param: null, code: null } }));
         return;
       }
-      const { model } = JSON.parse(body || "{}");
+      const { model, stream } = JSON.parse(body || "{}");
+      if (stream) return streamAnswer(res, model, state.chunkGapMs);
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
@@ -30,4 +32,24 @@ export async function startBenchFake() {
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address();
   return { url: `http://127.0.0.1:${port}/v1`, state, close: () => new Promise((r) => server.close(r)) };
+}
+
+const PIECES = ["Lima ", "is ", "the capital ", "of ", "Peru."];
+
+function streamAnswer(res, model, gapMs) {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const base = { id: "chatcmpl-bench", object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, system_fingerprint: null };
+  const send = (choices, extra = {}) => res.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
+  send([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+  let i = 0;
+  const next = () => {
+    if (i < PIECES.length) {
+      send([{ index: 0, delta: { content: PIECES[i++] }, logprobs: null, finish_reason: null }]);
+      return gapMs ? setTimeout(next, gapMs) : next();
+    }
+    send([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }]);
+    send([], { usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 } });
+    res.end("data: [DONE]\n\n");
+  };
+  next();
 }

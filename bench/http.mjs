@@ -29,7 +29,7 @@ const LEVELS = [1, 16, 64];
 const THROUGHPUT_GOAL = 0.9;
 const RSS_GOAL_MB = 250;
 // The load's token is a tenant's (auth on, like a deployed server); the admin one reads /metrics.
-const TOKEN = "bench-" + randomUUID();
+export const TOKEN = "bench-" + randomUUID();
 const ADMIN_TOKEN = "bench-admin-" + randomUUID();
 const fmt = (n) => (n === undefined ? "-" : n < 1 ? n.toFixed(3) : n.toFixed(2));
 const pct = (x) => (x === undefined ? "-" : `${Math.round(x * 100)}%`);
@@ -102,16 +102,20 @@ async function healthSessions(server) {
   }
 }
 
-/** Starts a server on a free port and resolves once its "serving over HTTP" line names the URL. */
-function startServer(kind, stateless) {
+/**
+ * Starts a server on a free port and resolves once its "serving over HTTP" line names the URL.
+ * `env`: more environment for Switchboard (provider keys and base URLs). Its token is `TOKEN`.
+ * `nodeArgs`: node's flags for Switchboard (default: as it ships; e.g. --cpu-prof to profile it).
+ */
+export function startServer(kind, stateless, env = {}, nodeArgs = shippedNodeArgs()) {
   const args =
     kind === "switchboard"
-      ? [...shippedNodeArgs(), join(root, "dist/cli.js"), "serve", "--http", "--port", "0", "--no-watch", ...(process.env.BENCH_HTTP_STORE === "off" ? ["--no-store"] : []), ...(stateless ? ["--stateless"] : [])]
+      ? [...nodeArgs, join(root, "dist/cli.js"), "serve", "--http", "--port", "0", "--no-watch", ...(process.env.BENCH_HTTP_STORE === "off" ? ["--no-store"] : []), ...(stateless ? ["--stateless"] : [])]
       : [fileURLToPath(import.meta.url), "--echo-server", ...(stateless ? ["--stateless"] : [])];
   const dataDir = kind === "switchboard" ? mkdtempSync(join(tmpdir(), "switchboard-bench-")) : undefined;
   const child = spawn(process.execPath, args, {
     // Info level for the URL line; Switchboard also logs each session opened and ended, nothing per call.
-    env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_TOKENS: `default=${TOKEN}`, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN, ...(dataDir ? { SWITCHBOARD_DATA_DIR: dataDir } : {}) },
+    env: { PATH: process.env.PATH ?? "", SWITCHBOARD_LOG_LEVEL: "info", SWITCHBOARD_TOKENS: `default=${TOKEN}`, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN, ...(dataDir ? { SWITCHBOARD_DATA_DIR: dataDir } : {}), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const log = { opened: 0, ended: 0, warnings: [], exited: new Promise((r) => child.once("exit", (code, signal) => r({ code, signal }))) };
@@ -138,7 +142,7 @@ function startServer(kind, stateless) {
   });
 }
 
-async function stopServer({ child, log, dataDir }) {
+export async function stopServer({ child, log, dataDir }) {
   child.kill("SIGTERM");
   const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
   const exit = await log.exited;

@@ -13,6 +13,7 @@ import { Runtime } from "../dist/runtime.js";
 import { startBenchFake } from "./fake-openai.mjs";
 import { startPortkey } from "./portkey.mjs";
 import { shippedNodeArgs } from "./node-args.mjs";
+import { interleaved } from "./interleave.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -76,20 +77,7 @@ async function addedLatency(primary, env, args) {
     },
     noStore: () => noStore.client.callTool({ name: "run_llm", arguments: args }),
   };
-  const names = Object.keys(ways);
-  for (let i = 0; i < 150; i++) for (const n of names) await ways[n]();
-  const reps = [];
-  for (let rep = 0; rep < REPEATS; rep++) {
-    const t = Object.fromEntries(names.map((n) => [n, []]));
-    for (let i = 0; i < CALLS; i++) {
-      for (const n of names) {
-        const t0 = performance.now();
-        await ways[n]();
-        t[n].push(performance.now() - t0);
-      }
-    }
-    reps.push(Object.fromEntries(names.map((n) => [n, { p50: q(t[n], 0.5), p99: q(t[n], 0.99) }])));
-  }
+  const reps = await interleaved(ways, { repeats: REPEATS, calls: CALLS, warmup: 150 });
   const added = (n, p) => median(reps.map((r) => r[n][p] - r.direct[p]));
   const out = {
     portkeyVersion: portkey.version,

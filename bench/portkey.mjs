@@ -33,6 +33,8 @@ export async function startPortkey() {
   });
   child.stdout.resume();
   child.stderr.resume();
+  // PORTKEY_DEBUG=1 shows the gateway's own log (it explains its 500s).
+  if (process.env.PORTKEY_DEBUG) { child.stderr.on("data", (d) => process.stderr.write(d)); child.stdout.on("data", (d) => process.stderr.write(d)); }
   return {
     version,
     url: `http://127.0.0.1:${port}/v1`,

@@ -3,6 +3,7 @@
 // Prompts are the team's own config examples (the product's training set), never the dev set.
 import { Runtime } from "../dist/runtime.js";
 import { benchLlm } from "./llm.mjs";
+import { benchCompat } from "./compat.mjs";
 import { benchStore } from "./store.mjs";
 import { benchHttp } from "./http.mjs";
 import { benchStdio } from "./stdio.mjs";
@@ -65,6 +66,7 @@ if (want("route")) {
 if (want("stdio")) await benchStdio();
 if (want("startup")) await benchStartup();
 if (want("llm")) await benchLlm();
+if (want("compat")) await benchCompat();
 if (want("memory")) await benchMemory();
 if (want("store")) await benchStore();
 if (want("http")) await benchHttp();

@@ -4,7 +4,7 @@ import { SwitchboardError } from "../errors.js";
 import { logger } from "../logger.js";
 import type { Db } from "../store/db.js";
 import { LocalSpend } from "./local-spend.js";
-import { SettleJournal } from "./settle-journal.js";
+import { SettleJournal, type JournalEntry } from "./settle-journal.js";
 
 export interface Ceiling {
   scope: string;
@@ -49,8 +49,25 @@ const NO_CEILINGS = "no-ceilings";
 /** One statement each (migrations.ts): one round trip per phase of a call. */
 const RESERVE_SQL = "SELECT * FROM sb_reserve($1, $2, $3::text[], $4::text[], $5::numeric[], $6, $7)";
 const SETTLE_SQL = "SELECT sb_settle($1, $2)";
-/** How long the embedded store's budget writes gather before they are sent together. */
-const WRITE_BEHIND_MS = 5;
+/** How long the embedded store's settles gather before they are written together (the journal holds them meanwhile). */
+const WRITE_BEHIND_MS = 20;
+/**
+ * The embedded store's write of a batch of settled calls, in one statement: each call's settled
+ * reservation, and its real cost added to each ceiling row it counted against. A call already
+ * written (a journal replayed twice) is skipped, so its cost is never added twice.
+ */
+const SETTLED_SQL = `WITH s AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant text, "amountUsd" numeric, "actualUsd" numeric, keys text[])
+  ), ins AS (
+    INSERT INTO sb_reservations (id, tenant, amount_usd, periods, expires_at, settled_at, actual_usd)
+    SELECT id, tenant, "amountUsd", keys, now(), now(), "actualUsd" FROM s
+    ON CONFLICT (id) DO NOTHING
+    RETURNING periods, actual_usd
+  ), d AS (
+    SELECT split_part(k, '|', 1) AS scope, substr(k, strpos(k, '|') + 1) AS period, sum(actual_usd) AS total
+    FROM ins, unnest(periods) AS k GROUP BY 1, 2
+  )
+  UPDATE sb_spend sp SET settled_usd = sp.settled_usd + d.total FROM d WHERE sp.scope = d.scope AND sp.period = d.period`;
 const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
@@ -100,9 +117,13 @@ const LOCK_SPEND = `SELECT scope, period, settled_usd, reserved_usd FROM sb_spen
 export class Budgets {
   /** Settles sent and not yet written. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** With the embedded store (one writer: this process), spend is checked in memory and written behind. */
+  /**
+   * With the embedded store (one writer: this process), spend is checked and reserved in memory
+   * and only settled calls are written, behind the answer. A reservation never needs the disk:
+   * if the process dies, its calls in flight die with it, and so should their holds.
+   */
   private readonly local: LocalSpend | undefined;
-  private readonly writes: Array<{ sql: string; params: unknown[] }> = [];
+  private readonly settled: JournalEntry[] = [];
   /** With the embedded store on disk: settles are journaled before the answer, stored a moment later. */
   private readonly journal: SettleJournal | undefined;
   private readonly ready: Promise<void>;
@@ -181,10 +202,7 @@ export class Budgets {
     if (this.local) {
       await this.local.load(ceilings);
       const got = this.local.check(ceilings, amount);
-      if (got.ok) {
-        this.local.reserve(id, ceilings, amount);
-        this.behind(RESERVE_SQL, args);
-      }
+      if (got.ok) this.local.reserve(id, ceilings, amount, Date.now() + leaseMs);
       return this.answer(id, ceilings, got);
     }
     const [row] = await this.db.query<{ ok: boolean; could_fit: boolean; refused_at: number | null; settled: unknown; reserved: unknown }>(
@@ -203,31 +221,18 @@ export class Budgets {
   }
 
   /**
-   * Writes behind the embedded store's in-memory check, in order on its one connection. A write
-   * that fails leaves the disk short of what memory holds (the journal keeps its settles): logged loudly.
+   * Writes the settled calls gathered so far in one statement, behind the answers. A write that
+   * fails leaves the disk short of what memory holds; the journal keeps the settles for the next start.
    */
-  private behind(sql: string, params: unknown[]): void {
-    this.writes.push({ sql, params });
-    // Gathered for a few milliseconds, then sent in one message: every hand-off to the store's
-    // worker thread costs a context switch, which on a busy 2-core host is most of a call's overhead.
-    this.flushTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
-  }
-
   private flushWrites(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const batch = this.writes.splice(0);
+    const batch = this.settled.splice(0);
     if (!batch.length) return;
     const segment = this.journal?.seal();
-    void this.track(this.db.batch(batch)).then(
-      (errors) => {
-        const failed = errors.filter(Boolean);
-        // Stored: the journal's copy can go. Otherwise it stays, to be replayed at the next start.
-        if (!failed.length) this.journal?.done(segment);
-        if (failed.length) logger.error({ failed: failed.length, err: String(failed[0]?.message) }, "budget writes to the embedded store failed; this process still enforces the ceiling, the stored spend may be short");
-      },
-      (err: unknown) => logger.error({ err: String((err as Error)?.message ?? err) }, "budget writes to the embedded store failed; this process still enforces the ceiling, the stored spend may be short"),
-    );
+    const failed = (err: unknown) =>
+      logger.error({ settles: batch.length, err: String((err as Error)?.message ?? err) }, "budget settles could not be written to the embedded store; this process still enforces the ceiling, and the journal keeps them for the next start");
+    void this.track(this.db.query(SETTLED_SQL, [JSON.stringify(batch)])).then(() => this.journal?.done(segment), failed);
   }
 
   /** Readers of spend wait for writes already sent (a pool may run a read on another connection first). */
@@ -250,9 +255,16 @@ export class Budgets {
     if (r.id === NO_CEILINGS) return Promise.resolve(actual);
     if (this.local) {
       const open = this.local.openReservation(r.id);
-      if (open) this.journal?.append({ id: r.id, tenant: r.tenant, keys: open.keys, amountUsd: open.amount, actualUsd: actual });
+      if (open) {
+        const entry = { id: r.id, tenant: r.tenant, keys: open.keys, amountUsd: open.amount, actualUsd: actual };
+        this.journal?.append(entry);
+        this.settled.push(entry);
+        // Gathered for a moment, then written in one statement: every hand-off to the store's worker
+        // thread costs a context switch, and each statement PostgreSQL's WebAssembly runs costs CPU
+        // that a busy 2-core host takes from the calls themselves.
+        this.flushTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
+      }
       this.local.settle(r.id, actual);
-      this.behind(SETTLE_SQL, [r.id, actual]);
       this.wake();
       return Promise.resolve(actual);
     }
@@ -304,7 +316,8 @@ export class Budgets {
         return { ids: rows.map((r) => r.id), by };
       }),
     );
-    const n = reaped ? reaped.ids.length : 0;
+    // The embedded store's own reservations are held in memory, and reaped there.
+    const n = (reaped ? reaped.ids.length : 0) + (this.local?.reapExpired(Date.now()) ?? 0);
     if (reaped) this.local?.reaped(reaped.ids, reaped.by);
     if (n) {
       logger.warn({ released: n }, "budget reservations whose lease ran out were released (their calls did not settle: a crash or a lost store)");
@@ -355,9 +368,15 @@ export class Budgets {
 
   /** The highest share of any ceiling already spent or reserved: the trigger for degraded routing. */
   async pressure(tenant: string): Promise<Pressure> {
-    await this.settledAll();
     const ceilings = this.ceilings(tenant);
     if (!ceilings.length) return { ratio: 0 };
+    if (this.local) {
+      await this.ready;
+      await this.local.load(ceilings);
+      const got = this.local.check(ceilings, 0);
+      return pressureOf(ceilings, got.settled, got.reserved);
+    }
+    await this.settledAll();
     const rows = await this.db.query<{ scope: string; period: string; settled_usd: unknown; reserved_usd: unknown }>(
       "SELECT scope, period, settled_usd, reserved_usd FROM sb_spend WHERE (scope, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
       [ceilings.map((c) => c.scope), ceilings.map((c) => c.period)],
@@ -367,6 +386,14 @@ export class Budgets {
   }
 
   async spent(scope: string, period: string): Promise<{ settledUsd: number; reservedUsd: number }> {
+    if (this.local) {
+      // Memory is the truth for the one writer; the disk is a moment behind it.
+      await this.ready;
+      const c = { scope, period, limitUsd: Infinity };
+      await this.local.load([c]);
+      const got = this.local.check([c], 0);
+      return { settledUsd: usd(got.settled[0]!), reservedUsd: usd(got.reserved[0]!) };
+    }
     await this.settledAll();
     const [row] = await this.db.query<{ settled_usd: unknown; reserved_usd: unknown }>("SELECT settled_usd, reserved_usd FROM sb_spend WHERE scope = $1 AND period = $2", [scope, period]);
     return { settledUsd: num(row?.settled_usd), reservedUsd: num(row?.reserved_usd) };

@@ -22,15 +22,15 @@ export interface LocalCheck {
 
 /**
  * The embedded store has one writer, this process, so its spend rows can be held in memory and
- * checked there: a reservation is decided without waiting for the database, and the same change
- * is written behind it, in order (sb_reserve, sb_settle), through the store's single connection.
- * Each method here mirrors what those statements do to the rows, so memory and disk agree.
+ * checked there: a reservation is decided without waiting for the database, and only settled
+ * spend is written, behind the answer (the ledger's SETTLED_SQL). Each method here mirrors what
+ * sb_reserve and sb_settle do to the rows, so memory holds what PostgreSQL would.
  */
 export class LocalSpend {
   private readonly rows = new Map<string, { settled: number; reserved: number }>();
   private readonly loading = new Map<string, Promise<void>>();
-  /** Open reservations: what a settle releases, and whether it was reaped first. */
-  private readonly open = new Map<string, { keys: string[]; amount: number }>();
+  /** Open reservations: what a settle releases, and when its lease runs out. */
+  private readonly open = new Map<string, { keys: string[]; amount: number; expiresAt: number }>();
 
   constructor(private readonly db: Db) {}
 
@@ -68,10 +68,25 @@ export class LocalSpend {
     return { ok: refusedAt < 0, couldFit, refusedAt, settled, reserved };
   }
 
-  reserve(id: string, ceilings: Ceiling[], amount: number): void {
+  reserve(id: string, ceilings: Ceiling[], amount: number, expiresAt: number): void {
     const keys = ceilings.map(keyOf);
     for (const k of keys) this.rows.get(k)!.reserved += amount;
-    this.open.set(id, { keys, amount });
+    this.open.set(id, { keys, amount, expiresAt });
+  }
+
+  /** As the reaper, for reservations held here: releases those whose lease ran out (a call that hung). */
+  reapExpired(now: number): number {
+    let n = 0;
+    for (const [id, r] of this.open) {
+      if (r.expiresAt > now || this.reapedIds.has(id)) continue;
+      for (const k of r.keys) {
+        const row = this.rows.get(k);
+        if (row) row.reserved = Math.max(0, row.reserved - r.amount);
+      }
+      this.reapedIds.add(id);
+      n++;
+    }
+    return n;
   }
 
   /** The rows and amount of a reservation still open here. */

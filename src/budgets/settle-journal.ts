@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../store/db.js";
 
@@ -18,23 +18,31 @@ const SEGMENT = /^budget-settles\.\d+\.jsonl$/;
 /**
  * The embedded store writes its budget changes a few milliseconds behind the answer. So that a
  * crash in that window loses no settled spend, each settle is first appended to this journal (a
- * synchronous append to the OS, which survives a killed process). When a batch of writes is sent,
+ * synchronous write to the OS, which survives a killed process; the file stays open between
+ * appends, so each costs one system call). When a batch of writes is sent,
  * the live journal becomes a numbered segment; once the batch is stored, the segment is deleted.
  * At start, segments left by a crash are replayed, idempotently.
  */
 export class SettleJournal {
   private seq = 0;
+  /** The live file, open for appending since the last seal. */
+  private fd: number | undefined;
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
   append(e: JournalEntry): void {
-    appendFileSync(join(this.dir, LIVE), JSON.stringify(e) + "\n");
+    this.fd ??= openSync(join(this.dir, LIVE), "a");
+    writeSync(this.fd, JSON.stringify(e) + "\n");
   }
 
   /** Seals what has been appended so far into a segment; returns its path, or undefined when empty. */
   seal(): string | undefined {
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
     const live = join(this.dir, LIVE);
     if (!existsSync(live)) return undefined;
     const seg = join(this.dir, `budget-settles.${Date.now()}${String(this.seq++).padStart(4, "0")}.jsonl`);

@@ -296,6 +296,11 @@ const httpSchema = z.strictObject({
     .default({}),
   tokens: z.array(tokenSchema).default([]),
   /**
+   * Model names clients send to /v1 (for example Claude Code's claude-… ids) pinned to a catalog
+   * id, `switchboard/<mode>` or `auto`. Unpinned Claude ids are routing hints, never a 404.
+   */
+  modelAliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /**
    * "on" (default): bearer auth is on whenever a token is configured, and a reload can never drop
    * every token. "off": no auth, even with tokens; the only way to turn auth off on a server that has it.
    */
@@ -417,6 +422,8 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
       chain.forEach((id, i) => needModel(["jobs", kind, job, i], id, kind === "llm" ? llms : all, kind === "llm" ? "LLM model" : "model or service"));
     }
   }
+  const aliasTargets = ["auto", ...Object.entries(cfg.modes).filter(([, m]) => m.job === "llm").map(([n]) => `switchboard/${n}`), ...llms];
+  for (const [alias, target] of Object.entries(cfg.http.modelAliases)) needModel(["http", "modelAliases", alias], target, aliasTargets, "alias target (a catalog LLM id, switchboard/<mode> or auto)");
   for (const [name, task] of Object.entries(cfg.tasks)) {
     if (!modes.includes(task.mode)) issue(["tasks", name, "mode"], `unknown mode "${task.mode}"; valid: ${modes.join(", ")}`);
     task.preferredModels.forEach((id, i) => needModel(["tasks", name, "preferredModels", i], id, llms, "LLM model"));

@@ -10,6 +10,7 @@ import { TokenTable } from "../auth.js";
 import { authGuard, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
 import { McpEndpoints } from "./mcp-endpoints.js";
 import { openAiRouter } from "./compat/openai-routes.js";
+import { anthropicRouter } from "./compat/anthropic-routes.js";
 import { createMetrics } from "./metrics.js";
 import { CallFeed } from "./dashboard/feed.js";
 import { dashboardRouter } from "./dashboard/routes.js";
@@ -38,7 +39,7 @@ export interface HttpServerHandle {
 
 /**
  * One HTTP server for agents and people: Streamable HTTP at /mcp, legacy SSE at /sse and
- * /messages, the OpenAI-compatible API at /v1, /healthz, /metrics (Prometheus) and /dashboard. Host and Origin are checked on
+ * /messages, the OpenAI- and Anthropic-compatible APIs at /v1, /healthz, /metrics (Prometheus) and /dashboard. Host and Origin are checked on
  * everything but /healthz; bearer tokens, when configured, guard everything but /healthz and
  * the dashboard's static shell.
  */
@@ -88,8 +89,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     metrics.render().then((text) => res.set("Content-Type", metrics.contentType).send(text), next);
   });
   app.use(["/mcp", "/sse", "/messages"], authGuard(tokens), express.json({ limit: settings().maxBodyBytes, type: () => true }));
-  // OpenAI-compatible API: any OpenAI client gets routing, failover and budgets at this base URL.
-  app.use("/v1", openAiRouter({ runtime, tokens, maxBodyBytes: () => settings().maxBodyBytes, log }));
+  // OpenAI- and Anthropic-compatible APIs: any such client gets routing, failover and budgets at this base URL.
+  const compat = { runtime, tokens, maxBodyBytes: () => settings().maxBodyBytes, log };
+  app.use("/v1", openAiRouter(compat), anthropicRouter(compat));
   app.use(endpoints.router);
   app.get("/", (_req, res) => res.redirect(302, "/dashboard/"));
   app.use((req, res) => refuse(req, res, 404, { code: "invalid_request", message: `nothing at ${req.method} ${req.path}`, hint: "MCP clients connect to /mcp (Streamable HTTP) or /sse (legacy); people open /dashboard.", retryable: false }));

@@ -10,11 +10,6 @@ export interface Db {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T>;
-  /**
-   * Runs independent statements in order, each on its own (autocommit); resolves with each one's
-   * error or undefined. The embedded store sends them to its worker in one message.
-   */
-  batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>>;
   close(): Promise<void>;
 }
 
@@ -56,12 +51,6 @@ const WORKER_SOURCE = `
   const pg = await PGlite.create(workerData.dataDir, workerData.options);
   parentPort.on("message", async (m) => {
     if (m.close) { await pg.close(); parentPort.postMessage({ id: m.id, rows: [] }); return; }
-    if (m.batch) {
-      const errors = [];
-      for (const st of m.batch) { try { await pg.query(st.sql, st.params); errors.push(null); } catch (e) { errors.push({ message: String(e && e.message || e), code: e && e.code }); } }
-      parentPort.postMessage({ id: m.id, rows: errors });
-      return;
-    }
     try { parentPort.postMessage({ id: m.id, rows: (await pg.query(m.sql, m.params)).rows }); }
     catch (e) { parentPort.postMessage({ id: m.id, error: { message: String(e && e.message || e), code: e && e.code } }); }
   });
@@ -199,11 +188,6 @@ class PgliteDb implements Db {
     });
   }
 
-  async batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>> {
-    const errors = await this.exclusive(() => this.post<{ message: string; code?: string } | null>({ batch: statements.map((st) => ({ sql: st.sql, params: st.params ?? [] })) }));
-    return errors.map((e) => (e ? Object.assign(new Error(e.message), { code: e.code }) : undefined));
-  }
-
   /**
    * One connection: everything runs one at a time, a transaction's statements together, with the
    * worker started first if it slept. When nothing has run for `idleMs`, the worker is closed.
@@ -296,12 +280,6 @@ class PostgresDb implements Db {
     } finally {
       client.release();
     }
-  }
-
-  async batch(statements: Array<{ sql: string; params?: unknown[] }>): Promise<Array<Error | undefined>> {
-    const out: Array<Error | undefined> = [];
-    for (const st of statements) out.push(await this.pool.query(st.sql, st.params ?? []).then(() => undefined, (e: Error) => e));
-    return out;
   }
 
   close(): Promise<void> {

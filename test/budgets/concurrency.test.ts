@@ -100,7 +100,8 @@ describe.each(backends)("budget concurrency on %s", (_name, open, available) => 
     // Another ledger on the same store may reap it first: run ours until it is gone.
     for (let i = 0; i < 1000 && (await b.spent(c.scope, c.period)).reservedUsd > 0.1 + 1e-9; i++) await b.reap();
     expect(await b.spent(c.scope, c.period)).toEqual({ settledUsd: 0.15, reservedUsd: 0.1 });
-    expect(await openReservations(db, tenant)).toBe(1);
+    // The embedded store holds reservations in memory only (a crash ends their calls too).
+    expect(await openReservations(db, tenant)).toBe(db.kind === "pglite" ? 0 : 1);
     // The call was only slow: its real cost is still recorded, once.
     await b.settle(lost, 0.25);
     await b.settle(lost, 0.25);

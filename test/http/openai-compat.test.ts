@@ -2,60 +2,29 @@
 // behind Switchboard: plain and streamed answers, tools, JSON schemas, every error class,
 // failures before and after the first token, a client leaving mid-stream, tenants and budgets.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import OpenAI from "openai";
-import YAML from "yaml";
-import { Runtime } from "../../src/runtime.js";
-import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
 import type { CallRecord } from "../../src/store/telemetry.js";
-import { captureLogger } from "../helpers/capture-logger.js";
-import { fakeEnv, requestsFor, SECRETS, startFakes, type Fakes } from "../helpers/llm-fakes.js";
+import { requestsFor, SECRETS } from "../helpers/llm-fakes.js";
 import { expectNoSecrets } from "../helpers/mcp-harness.js";
-import { RUN_LLM_OVERLAY } from "../helpers/run-llm.js";
-import { deepMerge } from "../../src/config/load.js";
+import { startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-server.js";
 
-const TOKENS = { default: "tok-default-1234567890", acme: "tok-acme-1234567890", capped: "tok-capped-1234567890", admin: "tok-admin-1234567890" };
 const MINI = "openai:gpt-4.1-mini";
 
-let fakes: Fakes;
-let runtime: Runtime;
-let handle: HttpServerHandle;
-const records: CallRecord[] = [];
+let server: CompatServer;
+let fakes: CompatServer["fakes"];
+let runtime: CompatServer["runtime"];
+let records: CallRecord[];
 
 function client(token: string = TOKENS.default, headers: Record<string, string> = {}): OpenAI {
-  return new OpenAI({ apiKey: token, baseURL: `${handle.url}/v1`, maxRetries: 0, defaultHeaders: headers });
+  return new OpenAI({ apiKey: token, baseURL: `${server.handle.url}/v1`, maxRetries: 0, defaultHeaders: headers });
 }
 
 beforeAll(async () => {
-  fakes = await startFakes();
-  const dir = mkdtempSync(join(tmpdir(), "sb-openai-compat-"));
-  const overlayFile = join(dir, "overlay.yaml");
-  writeFileSync(overlayFile, YAML.stringify(deepMerge(RUN_LLM_OVERLAY, { tenants: { capped: { budget: { dailyUsd: 0.0000001 } } } })));
-  runtime = new Runtime({
-    overlayFile,
-    store: { dataDir: ":memory:" },
-    env: {
-      ...fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
-      SWITCHBOARD_TOKENS: `default=${TOKENS.default},acme=${TOKENS.acme},capped=${TOKENS.capped}`,
-      SWITCHBOARD_ADMIN_TOKEN: TOKENS.admin,
-    },
-  });
-  runtime.onCall((r) => records.push(r));
-  handle = await startHttpServer({ runtime, port: 0, log: captureLogger().log });
+  server = await startCompatServer();
+  ({ fakes, runtime, records } = server);
 }, 60_000);
-
-afterEach(() => {
-  fakes.reset();
-  records.length = 0;
-});
-
-afterAll(async () => {
-  await handle?.close();
-  await runtime?.close();
-  await fakes?.close();
-});
+afterEach(() => server.reset());
+afterAll(() => server?.close());
 
 describe("POST /v1/chat/completions with the openai SDK", () => {
   it("answers a plain request on the routed model, says which and why in headers, and records the call", async () => {
@@ -236,7 +205,7 @@ describe("errors in OpenAI's shape, each with Switchboard's code and hint", () =
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe("unauthorized");
     // The SDK will not send a request without a key; curl will.
-    const res = await fetch(`${handle.url}/v1/chat/completions`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "hi" }] }) });
+    const res = await fetch(`${server.handle.url}/v1/chat/completions`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "hi" }] }) });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect(((await res.json()) as { error: { code: string; hint: string } }).error).toMatchObject({ code: "unauthorized", hint: expect.stringMatching(/token/) });

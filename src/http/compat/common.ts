@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import type { TokenTable } from "../../auth.js";
 import { providerOf } from "../../config/catalog.js";
 import { SwitchboardError, closest, type ErrorBody, type ErrorCode } from "../../errors.js";
 import type { Served } from "../../jobs/served.js";
@@ -35,8 +36,35 @@ export function tenantOf(runtime: Runtime, principal: Principal | undefined, req
   return tenant;
 }
 
+/**
+ * The caller's principal from its Switchboard token, sent as the API key: `Authorization: Bearer`
+ * (OpenAI clients) or `x-api-key` (Anthropic clients). A missing or unknown token is `unauthorized`.
+ */
+export function authenticate(tokens: TokenTable, req: Request): Principal | undefined {
+  const apiKey = req.get("x-api-key")?.trim();
+  const auth = tokens.authenticate(req.get("authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined));
+  if (auth.ok) return auth.principal;
+  throw new SwitchboardError({
+    code: "unauthorized",
+    message: auth.reason === "missing" ? "no API key: send Switchboard's bearer token" : "this API key is not a Switchboard token",
+    hint: "set the client's API key (Authorization: Bearer …, or x-api-key) to a token from http.tokens or SWITCHBOARD_TOKENS.",
+    retryable: false,
+  });
+}
+
+/** Answers an error in the API's own shape, with its status, Retry-After and the decision headers. */
+export function sendError(res: Response, err: SwitchboardError, shape: (body: ErrorBody, status: number) => unknown, served: Partial<Served> = {}): void {
+  if (res.headersSent) return;
+  const status = statusOf(err.body.code);
+  const retryAfter = retryAfterSeconds(err.body);
+  res.status(status).set(decisionHeaders(served));
+  if (status === 401) res.set("WWW-Authenticate", 'Bearer realm="switchboard"');
+  if (retryAfter !== undefined) res.set("Retry-After", String(retryAfter));
+  res.json(shape(err.body, status));
+}
+
 /** How a request's `model` is honoured: routed, routed within a mode, or the caller's explicit choice. */
-export type ModelChoice = { kind: "auto" } | { kind: "mode"; mode: string } | { kind: "model"; id: string; hint?: boolean };
+export type ModelChoice = { kind: "auto" } | { kind: "mode"; mode: string } | { kind: "model"; id: string };
 
 /** Every `model` value the endpoints accept: auto, a mode per LLM mode, and each catalog model. */
 export function modelIds(runtime: Runtime): string[] {
@@ -55,7 +83,9 @@ export function modelIds(runtime: Runtime): string[] {
  */
 export function readModel(runtime: Runtime, model: string | undefined, known?: (name: string) => ModelChoice | undefined): ModelChoice {
   const cfg = runtime.config;
-  const name = (model ?? "").trim();
+  const given = (model ?? "").trim();
+  // One hop: an alias names a catalog id, a mode or auto (checked when the config loads).
+  const name = Object.hasOwn(cfg.http.modelAliases, given) ? cfg.http.modelAliases[given]! : given;
   if (!name || AUTO.has(name.toLowerCase())) return { kind: "auto" };
   if (name.startsWith(MODE_PREFIX)) {
     const mode = name.slice(MODE_PREFIX.length);

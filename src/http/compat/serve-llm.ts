@@ -1,0 +1,80 @@
+import type { Request, Response } from "express";
+import type { TokenTable } from "../../auth.js";
+import type { ErrorBody, SwitchboardError } from "../../errors.js";
+import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
+import type { Served } from "../../jobs/served.js";
+import type { Logger } from "../../logger.js";
+import type { Runtime } from "../../runtime.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, recordCompatCall, sendError, tenantOf, type ModelChoice } from "./common.js";
+
+/** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
+export interface AnswerStream {
+  /** Whether anything was sent: from then on a failure is an error event, not an HTTP status. */
+  readonly started: boolean;
+  text(served: Partial<Served>, model: string, piece: string): void;
+  finish(run: LlmOutcome): void;
+  fail(err: SwitchboardError): void;
+}
+
+/** What one compatible API plugs into the shared request cycle. */
+export interface CompatApi<B> {
+  /** The call's name in telemetry and metrics. */
+  tool: string;
+  errorShape(body: ErrorBody, status: number): unknown;
+  parse(body: unknown): B;
+  model(b: B): string | undefined;
+  user(b: B): string | undefined;
+  /** Model names of the API's own family to accept as hints (Claude ids on /v1/messages). */
+  known?(name: string): ModelChoice | undefined;
+  job(b: B, choice: ModelChoice, who: { tenant: string }): LlmJob;
+  /** Notes on what the request asked for and cannot have (the `x-switchboard-notes` header). */
+  notes?(b: B): string[];
+  /** The stream to answer in, or undefined for a whole answer. */
+  stream(b: B, res: Response): AnswerStream | undefined;
+  body(run: LlmOutcome): unknown;
+}
+
+/**
+ * One LLM request through a compatible API: the token's tenant, the body, the model it names,
+ * then the one LLM pipeline (routing, budget, failover, escalation), answered whole or streamed
+ * as it arrives, and recorded like a tool call. Any failure is answered in the API's own shape.
+ */
+export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: Request, res: Response, log: Logger): Promise<void> {
+  const t0 = performance.now();
+  let served: Partial<Served> = {};
+  let who: { tenant: string; user?: string; model?: string } = { tenant: runtime.config.router.defaultTenant };
+  let stream: AnswerStream | undefined;
+  try {
+    const principal = authenticate(tokens, req);
+    const body = api.parse(req.body);
+    const user = api.user(body);
+    who = { tenant: tenantOf(runtime, principal, req), ...(user ? { user } : {}) };
+    const choice = readModel(runtime, api.model(body), api.known);
+    if (choice.kind === "model") who.model = choice.id;
+    const notes = api.notes?.(body) ?? [];
+    if (notes.length) res.set("x-switchboard-notes", notes.join("; "));
+    const abort = abortOnDisconnect(res);
+    stream = api.stream(body, res);
+    const s = stream;
+    const run = await runLlmPipeline(runtime, undefined, api.job(body, choice, who), {
+      signal: abort.signal,
+      onDecision: (decision) => (served = { decision }),
+      ...(s ? { onText: (piece: string, model: string) => s.text(served, model, piece) } : {}),
+    });
+    served = run;
+    if (s) s.finish(run);
+    else res.set(decisionHeaders(run)).json(api.body(run));
+    recordCompatCall(runtime, api.tool, who, run, "ok", t0);
+  } catch (err) {
+    const e = asSwitchboardError(err);
+    if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.path }, `${api.tool} failed`);
+    recordCompatCall(runtime, api.tool, who, served, e.body.code, t0);
+    if (stream?.started) stream.fail(e);
+    else sendError(res, e, api.errorShape, served);
+  }
+}
+
+/** Server-sent events to the client; headers (with the decision's) go with the first event. */
+export function openEventStream(res: Response, served: Partial<Served>, model: string): void {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no", ...decisionHeaders(served, model) });
+}

@@ -1,0 +1,61 @@
+// Switchboard's HTTP server with the LLM provider fakes behind it, tokens for three tenants and an
+// admin, and a store in memory (budgets on): what the OpenAI- and Anthropic-compatible endpoint
+// tests drive with the official SDKs.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import YAML from "yaml";
+import { deepMerge } from "../../src/config/load.js";
+import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
+import { Runtime } from "../../src/runtime.js";
+import type { CallRecord } from "../../src/store/telemetry.js";
+import { captureLogger } from "./capture-logger.js";
+import { fakeEnv, startFakes, type Fakes } from "./llm-fakes.js";
+import { RUN_LLM_OVERLAY } from "./run-llm.js";
+
+/** `capped` has a ceiling no call fits under. */
+export const TOKENS = { default: "tok-default-1234567890", acme: "tok-acme-1234567890", capped: "tok-capped-1234567890", admin: "tok-admin-1234567890" };
+
+export interface CompatServer {
+  fakes: Fakes;
+  runtime: Runtime;
+  handle: HttpServerHandle;
+  /** Every call record since the last reset. */
+  records: CallRecord[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startCompatServer(overlay: Record<string, unknown> = {}): Promise<CompatServer> {
+  const fakes = await startFakes();
+  const dir = mkdtempSync(join(tmpdir(), "sb-compat-"));
+  const overlayFile = join(dir, "overlay.yaml");
+  writeFileSync(overlayFile, YAML.stringify(deepMerge(deepMerge(RUN_LLM_OVERLAY, { tenants: { capped: { budget: { dailyUsd: 0.0000001 } } } }), overlay)));
+  const runtime = new Runtime({
+    overlayFile,
+    store: { dataDir: ":memory:" },
+    env: {
+      ...fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
+      SWITCHBOARD_TOKENS: `default=${TOKENS.default},acme=${TOKENS.acme},capped=${TOKENS.capped}`,
+      SWITCHBOARD_ADMIN_TOKEN: TOKENS.admin,
+    },
+  });
+  const records: CallRecord[] = [];
+  runtime.onCall((r) => records.push(r));
+  const handle = await startHttpServer({ runtime, port: 0, log: captureLogger().log });
+  return {
+    fakes,
+    runtime,
+    handle,
+    records,
+    reset: () => {
+      fakes.reset();
+      records.length = 0;
+    },
+    close: async () => {
+      await handle.close();
+      await runtime.close();
+      await fakes.close();
+    },
+  };
+}

@@ -1,0 +1,270 @@
+// The Anthropic-compatible endpoint driven by the official `@anthropic-ai/sdk`, routed to either
+// provider fake: plain and streamed messages, tools both ways, token counts, every error class,
+// Claude ids as hints and aliases, and a request in Claude Code's own shape.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import Anthropic from "@anthropic-ai/sdk";
+import { requestsFor, SECRETS } from "../helpers/llm-fakes.js";
+import { expectNoSecrets } from "../helpers/mcp-harness.js";
+import { startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-server.js";
+
+const MINI = "openai:gpt-4.1-mini";
+// A current Claude id, as Claude Code sends it (the SDK warns about deprecated ones).
+const SONNET_ID = "claude-sonnet-5-5";
+/** Pinned by the overlay below: Claude Code's small-model id answered by an OpenAI model. */
+const PINNED_HAIKU = "claude-3-5-haiku-20241022";
+
+let server: CompatServer;
+let fakes: CompatServer["fakes"];
+
+function client(token: string = TOKENS.default): Anthropic {
+  return new Anthropic({ apiKey: token, baseURL: server.handle.url, maxRetries: 0 });
+}
+
+beforeAll(async () => {
+  server = await startCompatServer({ http: { modelAliases: { [PINNED_HAIKU]: MINI } } });
+  fakes = server.fakes;
+}, 60_000);
+afterEach(() => server.reset());
+afterAll(() => server?.close());
+
+const both = (reply: Parameters<CompatServer["fakes"]["openai"]["setDefault"]>[0]) => {
+  fakes.openai.setDefault(reply);
+  fakes.anthropic.setDefault(reply);
+};
+
+describe("POST /v1/messages with the Anthropic SDK", () => {
+  it("answers with a real Claude id as a routing hint (never a 404), in Anthropic's shape", async () => {
+    both({ text: "Lima.", usage: { input: 20, output: 3 } });
+    const { data, response } = await client()
+      .messages.create({ model: SONNET_ID, max_tokens: 200, messages: [{ role: "user", content: "Capital of Peru?" }] })
+      .withResponse();
+    expect(data.type).toBe("message");
+    expect(data.role).toBe("assistant");
+    expect(data.content).toEqual([{ type: "text", text: "Lima." }]);
+    expect(data.stop_reason).toBe("end_turn");
+    expect(data.usage.output_tokens).toBe(3);
+    expect(Object.keys(server.runtime.config.models)).toContain(data.model);
+    expect(response.headers.get("x-switchboard-model")).toBe(data.model);
+    expect(server.records.map((r) => [r.tool, r.outcome])).toEqual([["messages", "ok"]]);
+  });
+
+  it("pins a Claude id through the alias map, and translates the request for the OpenAI model it names", async () => {
+    fakes.openai.setDefault({ text: "Done." });
+    const res = await client().messages.create({
+      model: PINNED_HAIKU,
+      max_tokens: 100,
+      system: [{ type: "text", text: "Be brief." }],
+      stop_sequences: ["END"],
+      messages: [{ role: "user", content: "Say done." }],
+    });
+    expect(res.model).toBe(MINI);
+    const body = requestsFor(fakes.openai, "gpt-4.1-mini")[0]!.body;
+    expect(body.messages[0]).toEqual({ role: "system", content: "Be brief." });
+    expect(body.stop).toEqual(["END"]);
+    expect(fakes.anthropic.requests).toHaveLength(0);
+  });
+
+  it("streams text as it arrives with Anthropic's events, and the final message adds up", async () => {
+    fakes.openai.setDefault({ text: "one two three four five", chunks: 5, usage: { input: 9, output: 5 } });
+    const stream = client().messages.stream({ model: MINI, max_tokens: 100, messages: [{ role: "user", content: "Count." }] });
+    const pieces: string[] = [];
+    const events: string[] = [];
+    stream.on("text", (t) => pieces.push(t));
+    stream.on("streamEvent", (e) => events.push(e.type));
+    const final = await stream.finalMessage();
+    expect(pieces.join("")).toBe("one two three four five");
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(final.content).toEqual([{ type: "text", text: "one two three four five" }]);
+    expect(final.stop_reason).toBe("end_turn");
+    expect(events[0]).toBe("message_start");
+    expect(events.at(-1)).toBe("message_stop");
+  });
+
+  it("returns tool_use blocks and carries tool_result back, whichever provider answers", async () => {
+    const tools: Anthropic.Tool[] = [{ name: "get_weather", description: "Weather for a city", input_schema: { type: "object", properties: { city: { type: "string" } } } }];
+    fakes.openai.enqueue({ reply: { toolCalls: [{ id: "call_7", name: "get_weather", arguments: '{"city":"Lima"}' }], finishReason: "tool_calls" } });
+    const c = client();
+    const first = await c.messages.create({ model: MINI, max_tokens: 100, tools, messages: [{ role: "user", content: "Weather in Lima?" }] });
+    expect(first.stop_reason).toBe("tool_use");
+    expect(first.content).toEqual([{ type: "tool_use", id: "call_7", name: "get_weather", input: { city: "Lima" } }]);
+
+    fakes.openai.setDefault({ text: "19°C." });
+    const second = await c.messages.create({
+      model: MINI,
+      max_tokens: 100,
+      tools,
+      messages: [
+        { role: "user", content: "Weather in Lima?" },
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "call_7", content: '{"celsius":19}' }] },
+      ],
+    });
+    expect(second.content).toEqual([{ type: "text", text: "19°C." }]);
+    const sent = fakes.openai.requests.at(-1)!.body.messages;
+    expect(sent.at(-2)).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_7", function: { name: "get_weather", arguments: '{"city":"Lima"}' } }] });
+    expect(sent.at(-1)).toEqual({ role: "tool", tool_call_id: "call_7", content: '{"celsius":19}' });
+  });
+
+  it("streams tool_use blocks", async () => {
+    fakes.openai.setDefault({ toolCalls: [{ id: "call_3", name: "lookup", arguments: '{"q":"x"}' }], finishReason: "tool_calls" });
+    const final = await client()
+      .messages.stream({ model: MINI, max_tokens: 100, tools: [{ name: "lookup", input_schema: { type: "object" } }], messages: [{ role: "user", content: "Look up x." }] })
+      .finalMessage();
+    expect(final.content).toEqual([{ type: "tool_use", id: "call_3", name: "lookup", input: { q: "x" } }]);
+    expect(final.stop_reason).toBe("tool_use");
+  });
+
+  it("sends images on to an Anthropic model as image blocks", async () => {
+    fakes.anthropic.setDefault({ text: "A red dot." });
+    await client().messages.create({
+      model: "anthropic:claude-haiku-4-5",
+      max_tokens: 50,
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } }, { type: "text", text: "What is this?" }] }],
+    });
+    const content = fakes.anthropic.requests[0]!.body.messages[0].content;
+    expect(content).toEqual([
+      { type: "text", text: "What is this?" },
+      { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+    ]);
+  });
+
+  it("counts input tokens without calling any model", async () => {
+    const c = client();
+    const short = await c.messages.countTokens({ model: SONNET_ID, messages: [{ role: "user", content: "Hello there." }] });
+    const long = await c.messages.countTokens({ model: SONNET_ID, system: "You are terse.", messages: [{ role: "user", content: "Hello there. ".repeat(200) }] });
+    expect(short.input_tokens).toBeGreaterThan(0);
+    expect(long.input_tokens).toBeGreaterThan(short.input_tokens * 20);
+    expect(fakes.openai.requests.length + fakes.anthropic.requests.length).toBe(0);
+  });
+
+  it("ends the stream with an error event when the provider fails after the first token", async () => {
+    fakes.openai.enqueue({ fault: { kind: "stream-cut", afterChunks: 2 }, reply: { text: "alpha beta gamma delta epsilon", chunks: 5 } });
+    fakes.anthropic.setDefault({ text: "must not be used" });
+    const stream = client().messages.stream({ model: MINI, max_tokens: 100, messages: [{ role: "user", content: "Five words." }] });
+    let text = "";
+    stream.on("text", (t) => (text += t));
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toMatch(/after \d+ characters/);
+    expect(text.length).toBeGreaterThan(0);
+    expect(fakes.anthropic.requests).toHaveLength(0);
+  });
+});
+
+describe("GET /v1/models for Anthropic clients", () => {
+  it("lists the same ids in Anthropic's shape", async () => {
+    const ids: string[] = [];
+    for await (const m of client().models.list()) ids.push(m.id);
+    expect(ids[0]).toBe("auto");
+    expect(ids).toContain(MINI);
+  });
+});
+
+describe("errors in Anthropic's shape, each with Switchboard's code and hint", () => {
+  it("401 for an unknown x-api-key", async () => {
+    const err = (await client("nope")
+      .messages.create({ model: SONNET_ID, max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((err.error as { error: { code: string } }).error.code).toBe("unauthorized");
+  });
+
+  it("400 naming the missing field", async () => {
+    const res = await fetch(`${server.handle.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": TOKENS.default, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: SONNET_ID, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { type: string; error: { type: string; param: string; code: string } };
+    expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error", param: "max_tokens", code: "invalid_request" } });
+  });
+
+  it("404 for a model that is neither Claude nor in the catalog, listing the valid ids", async () => {
+    const err = (await client()
+      .messages.create({ model: "gpt-17-ultra", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err.error as { error: { valid_values: string[] } }).error.valid_values).toContain(MINI);
+  });
+
+  it("429 with Retry-After when the tenant's budget is spent, and no key in the body", async () => {
+    const err = (await client(TOKENS.capped)
+      .messages.create({ model: MINI, max_tokens: 4000, messages: [{ role: "user", content: "Write an essay." }] })
+      .catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(Number(err.headers?.get("retry-after"))).toBeGreaterThan(0);
+    expect((err.error as { error: { code: string } }).error.code).toBe("budget_exceeded");
+    expectNoSecrets(err.error, SECRETS);
+  });
+});
+
+describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
+  it("answers a request in Claude Code's shape: cached system blocks, its tools, metadata, a stream", async () => {
+    both({ text: "I'll run the tests first.", chunks: 3 });
+    // The shape Claude Code sends: system blocks with cache_control, tool schemas with $schema and
+    // additionalProperties, a system reminder before the user's words, metadata.user_id, beta headers.
+    const body = {
+      model: SONNET_ID,
+      max_tokens: 32000,
+      temperature: 1,
+      stream: true,
+      metadata: { user_id: "user_4f1c_account__session_9a2b" },
+      system: [
+        { type: "text", text: "You are Claude Code, Anthropic's official CLI for Claude.", cache_control: { type: "ephemeral" } },
+        { type: "text", text: "You are an interactive CLI tool that helps users with software engineering tasks.", cache_control: { type: "ephemeral" } },
+      ],
+      tools: [
+        {
+          name: "Bash",
+          description: "Executes a given bash command in a persistent shell session.",
+          input_schema: { type: "object", properties: { command: { type: "string", description: "The command to execute" }, timeout: { type: "number" } }, required: ["command"], additionalProperties: false, $schema: "http://json-schema.org/draft-07/schema#" },
+        },
+        {
+          name: "Read",
+          description: "Reads a file from the local filesystem.",
+          input_schema: { type: "object", properties: { file_path: { type: "string" } }, required: ["file_path"], additionalProperties: false, $schema: "http://json-schema.org/draft-07/schema#" },
+        },
+        { type: "web_search_20250305", name: "web_search", max_uses: 5 },
+      ],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "<system-reminder>\nAs you answer the user's questions, you can use the following context: ...\n</system-reminder>" },
+            { type: "text", text: "The test in test/parser.test.ts fails after my change; find out why.", cache_control: { type: "ephemeral" } },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`${server.handle.url}/v1/messages?beta=true`, {
+      method: "POST",
+      headers: {
+        "x-api-key": TOKENS.default,
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14",
+        "x-app": "cli",
+        "user-agent": "claude-cli/2.0.14 (external, cli)",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    expect(res.headers.get("x-switchboard-notes")).toMatch(/cache_control dropped.*server tools dropped: web_search/);
+    const events = (await res.text())
+      .split("\n\n")
+      .filter(Boolean)
+      .map((frame) => ({ event: /^event: (.*)$/m.exec(frame)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as Record<string, unknown> }));
+    expect(events[0]!.event).toBe("message_start");
+    expect(events.at(-1)!.event).toBe("message_stop");
+    const text = events.filter((e) => e.event === "content_block_delta").map((e) => (e.data.delta as { text: string }).text).join("");
+    expect(text).toBe("I'll run the tests first.");
+    // The provider got Claude Code's instructions and its client tools (the server tool dropped).
+    const sent = [...fakes.openai.requests, ...fakes.anthropic.requests][0]!.body;
+    expect(JSON.stringify(sent)).toContain("You are Claude Code");
+    expect(JSON.stringify(sent)).toContain("test/parser.test.ts");
+    const names = (sent.tools as Array<{ name?: string; function?: { name: string } }>).map((t) => t.name ?? t.function!.name);
+    expect(names).toEqual(["Bash", "Read"]);
+  });
+});
