@@ -4,7 +4,9 @@ export const quantile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.len
 
 /**
  * Runs `warmup` rounds, then `repeats` repeats of `calls` rounds (each round calls every way once,
- * in order) and returns, per repeat, each way's p50 and p99 in ms.
+ * starting one further along each time, so no way always follows the same one: a peer still busy
+ * after its answer would otherwise slow whichever way comes next) and returns, per repeat, each
+ * way's p50 and p99 in ms.
  */
 export async function interleaved(ways, { repeats, calls, warmup }) {
   const names = Object.keys(ways);
@@ -13,7 +15,8 @@ export async function interleaved(ways, { repeats, calls, warmup }) {
   for (let rep = 0; rep < repeats; rep++) {
     const t = Object.fromEntries(names.map((n) => [n, []]));
     for (let i = 0; i < calls; i++) {
-      for (const n of names) {
+      for (let k = 0; k < names.length; k++) {
+        const n = names[(i + k) % names.length];
         const t0 = performance.now();
         await ways[n]();
         t[n].push(performance.now() - t0);
