@@ -11,7 +11,7 @@ const LAYERS = [
   { name: "jobs", path: "^src/jobs/" },
   { name: "runtime", path: "^src/runtime\\.ts" },
   { name: "budgets", path: "^src/(budgets/|learning\\.ts)" },
-  { name: "routing", path: "^src/(routing|resilience)/" },
+  { name: "routing", path: "^src/(routing|resilience|downstream)/" },
   { name: "providers", path: "^src/(providers|store)/" },
   { name: "foundation", path: "^src/(config/|errors\\.ts|auth\\.ts|logger\\.ts|version\\.ts)" },
 ];

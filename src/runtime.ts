@@ -7,6 +7,7 @@ import type { Decision, RouteInput } from "./routing/types.js";
 import { logger, type Logger } from "./logger.js";
 import { ProviderRegistry } from "./providers/registry.js";
 import { BreakerBoard } from "./resilience/breakers.js";
+import { DownstreamPool } from "./downstream/pool.js";
 import { Store, type StoreOptions } from "./store/store.js";
 import { Budgets } from "./budgets/ledger.js";
 import { LearnedPreferences } from "./learning.js";
@@ -35,6 +36,8 @@ export class Runtime {
   readonly breakers: BreakerBoard;
   /** Telemetry and feedback, when enabled. */
   readonly store: Store | undefined;
+  /** The downstream MCP servers of config/mcp.yaml, connected when a call first needs one. */
+  readonly downstream: DownstreamPool;
   /** Tier 4 of the router: preferences learned from what the store has seen (with a store only). */
   readonly learning: LearnedPreferences | undefined;
   private budgetsRef: Budgets | undefined;
@@ -51,6 +54,7 @@ export class Runtime {
     this.store = opts.store
       ? new Store({ ...opts.store, ...(opts.store.databaseUrl || !env.DATABASE_URL?.trim() ? {} : { databaseUrl: env.DATABASE_URL.trim() }) }, log)
       : undefined;
+    this.downstream = new DownstreamPool(() => this.loaded.config, env, log);
     const store = this.store;
     this.learning = store ? new LearnedPreferences(() => store.db(), () => this.loaded.config, log, () => store.writes()) : undefined;
   }
@@ -189,6 +193,7 @@ export class Runtime {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     this.learning?.stop();
+    await this.downstream.close();
     await this.budgetsRef?.settledAll().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
   }

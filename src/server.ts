@@ -8,6 +8,7 @@ import { registerConfigResources } from "./resources/config-resources.js";
 import { registerStatusResource } from "./resources/status.js";
 import { registerUsageResource } from "./resources/usage.js";
 import { registerToolDocsResource } from "./resources/tool-docs.js";
+import { registerMcpServersResource } from "./resources/mcp-servers.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
@@ -47,6 +48,7 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
   registerStatusResource(server, runtime);
   registerUsageResource(server, runtime);
   registerToolDocsResource(server, runtime);
+  registerMcpServersResource(server, runtime);
   if (opts.benchEcho) {
     server.registerTool(
       "echo",

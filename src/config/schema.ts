@@ -323,6 +323,50 @@ const httpSchema = z.strictObject({
 });
 export const HTTP_DEFAULTS = httpSchema.parse({});
 
+/** A name a downstream server's tools are known by (`<namespace>.<tool>`), also a function-name prefix. */
+const namespaceName = z.string().regex(/^[a-zA-Z0-9_-]{1,32}$/, "1-32 letters, digits, _ or -");
+
+/**
+ * A downstream MCP server, in the shape Claude Desktop's config uses: `command`/`args`/`env` for
+ * stdio, or `url`/`headers` for Streamable HTTP (or legacy SSE). Values may be literal or
+ * `${ENV_VAR}`; neither is ever logged. Servers start from config only, never from tool arguments.
+ */
+const mcpServerSchema = z
+  .strictObject({
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    url: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** For `url`: Streamable HTTP (default) or the legacy HTTP+SSE transport. */
+    transport: z.enum(["streamable-http", "sse"]).default("streamable-http"),
+    /** Its tools are `<namespace>.<tool>`; default: the server's key. */
+    namespace: namespaceName.optional(),
+    /** Tool names allowed ("*" for all). */
+    tools: z.array(z.string().min(1)).default(["*"]),
+    /** Tenants that may see and call it ("*" for all). */
+    tenants: z.array(z.string().min(1)).default(["*"]),
+    connectTimeoutMs: z.number().int().positive().default(15_000),
+    callTimeoutMs: z.number().int().positive().default(30_000),
+    /** Retries of a failed call, only for tools annotated idempotent. */
+    retries: z.number().int().min(0).max(5).default(1),
+    enabled: z.boolean().default(true),
+  })
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), { message: "give exactly one of command (stdio) or url (HTTP)" });
+
+const mcpSchema = z.strictObject({
+  servers: z.record(namespaceName, mcpServerSchema).default({}),
+  /** Model → tool → model rounds a run_llm call may take. */
+  maxToolSteps: z.number().int().min(1).max(64).default(8),
+  /** A server's breaker: opens after this many failed calls in a row, tries again after halfOpenAfterMs. */
+  breaker: z.strictObject({ consecutiveFailures: z.number().int().positive().default(3), halfOpenAfterMs: z.number().int().positive().default(30_000) }).default({ consecutiveFailures: 3, halfOpenAfterMs: 30_000 }),
+  /** Re-expose the downstream tools through Switchboard's own MCP server, namespaced and filtered per tenant. */
+  gateway: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+});
+export type McpServerEntry = z.infer<typeof mcpServerSchema>;
+export type McpSettings = z.infer<typeof mcpSchema>;
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1),
@@ -382,6 +426,7 @@ export const configSchema = z
       .default({ global: {}, degradeAt: 0.8, inputMargin: 1.25, waitMs: 3000, leaseMarginMs: 60000 }),
     jobSettings: jobSettingsSchema,
     http: httpSchema.default(HTTP_DEFAULTS),
+    mcp: mcpSchema.default(mcpSchema.parse({})),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg, ctx));
 
@@ -421,6 +466,13 @@ function crossCheck(cfg: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
     for (const [job, chain] of Object.entries(chains)) {
       chain.forEach((id, i) => needModel(["jobs", kind, job, i], id, kind === "llm" ? llms : all, kind === "llm" ? "LLM model" : "model or service"));
     }
+  }
+  const namespaces = new Map<string, string>();
+  for (const [name, s] of Object.entries(cfg.mcp.servers)) {
+    const ns = s.namespace ?? name;
+    const other = namespaces.get(ns);
+    if (other) issue(["mcp", "servers", name, "namespace"], `namespace "${ns}" is already server ${other}'s; give each server its own`);
+    namespaces.set(ns, name);
   }
   const aliasTargets = ["auto", ...Object.entries(cfg.modes).filter(([, m]) => m.job === "llm").map(([n]) => `switchboard/${n}`), ...llms];
   for (const [alias, target] of Object.entries(cfg.http.modelAliases)) needModel(["http", "modelAliases", alias], target, aliasTargets, "alias target (a catalog LLM id, switchboard/<mode> or auto)");

@@ -15,4 +15,6 @@ export interface Served {
   attempts: Attempt[];
   costUsd: number;
   usage?: Usage;
+  /** Downstream MCP tools the call invoked (`ns.tool`): telemetry's record of tools used. */
+  mcpToolsUsed?: string[];
 }

@@ -43,7 +43,7 @@ export function callRecord(tool: string, args: CallArgs, served: ServedSoFar, ou
     outputTokens: served.usage?.outputTokens ?? 0,
     costUsd: served.costUsd ?? 0,
     tools: d?.tools ?? [],
-    mcpTools: d?.mcpTools ?? [],
+    mcpTools: served.mcpToolsUsed ?? d?.mcpTools ?? [],
     outcome,
     ...(d?.experiment ? { experiment: d.experiment.name, arm: d.experiment.arm } : {}),
     overridden: typeof args.model === "string",

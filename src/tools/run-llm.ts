@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runLlmPipeline } from "../jobs/llm-pipeline.js";
+import { runLlmWithTools } from "../jobs/tool-loop.js";
 import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { stripFences } from "../resilience/quality-gate.js";
 import { decisionSummary, decisionSummarySchema } from "../routing/decision-schema.js";
@@ -52,6 +52,7 @@ export const runLlmOutput = {
   model: z.string().describe("The provider:model that answered."),
   escalated: z.boolean(),
   warnings: z.array(z.string()).describe("Problems Switchboard saw in the answer but could not fix (e.g. JSON that still misses the schema)."),
+  mcpToolCalls: z.array(z.object({ tool: z.string(), outcome: z.string(), latencyMs: z.number() })).describe("Downstream MCP tools called (ns.tool, ok or an error code)."),
   usage,
 };
 
@@ -71,6 +72,7 @@ export const runLlmTool = defineTool({
 });
 
 type Args = z.infer<z.ZodObject<typeof runLlmInput>>;
+const unique = (xs: string[]) => [...new Set(xs)];
 
 async function runLlm(args: Args, ctx: ToolContext) {
   const { runtime, server, extra } = ctx;
@@ -82,7 +84,7 @@ async function runLlm(args: Args, ctx: ToolContext) {
   if (args.prompt?.trim()) messages.push({ role: "user", content: args.prompt });
 
   const wantsProgress = extra._meta?.progressToken !== undefined;
-  const run = await runLlmPipeline(
+  const run = await runLlmWithTools(
     runtime,
     server,
     {
@@ -103,7 +105,7 @@ async function runLlm(args: Args, ctx: ToolContext) {
       ...(wantsProgress ? { onProgress: ctx.status } : {}),
     },
   );
-  ctx.serve(run);
+  ctx.serve({ ...run, ...(run.mcpToolCalls.length ? { mcpToolsUsed: unique(run.mcpToolCalls.map((c) => c.tool)) } : {}) });
 
   const r = run.result;
   const out = {
@@ -115,7 +117,8 @@ async function runLlm(args: Args, ctx: ToolContext) {
     decision: decisionSummary(run.decision),
     attempts: run.attempts,
     escalated: run.escalated,
-    warnings: run.problem ? [run.problem] : [],
+    warnings: [...(run.problem ? [run.problem] : []), ...run.warnings],
+    mcpToolCalls: run.mcpToolCalls,
     usage: r.usage,
     costUsd: run.costUsd,
     latencyMs: Math.round(performance.now() - t0),
