@@ -96,6 +96,8 @@ export class Runtime {
   /** Starts opening the store and, once it is open, the learning refresh; waits for neither. */
   warm(): void {
     void this.store?.warm().then((open) => open && this.learning?.start());
+    // Gateway mode lists the downstream tools to every new session: connect their servers now.
+    if (this.config.mcp.gateway.enabled && this.downstream.configured) void this.downstream.allToolsFor(undefined).catch(() => undefined);
   }
 
   /** Whether anyone wants call records: the store, metrics, the dashboard. */

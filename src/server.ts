@@ -9,10 +9,13 @@ import { registerStatusResource } from "./resources/status.js";
 import { registerUsageResource } from "./resources/usage.js";
 import { registerToolDocsResource } from "./resources/tool-docs.js";
 import { registerMcpServersResource } from "./resources/mcp-servers.js";
+import { registerGatewayTools } from "./tools/gateway.js";
 import { PACKAGE_VERSION } from "./version.js";
 
 export interface ServerOptions {
   runtime?: Runtime;
+  /** The session's tenant (from its token): gateway mode lists only the downstream tools open to it. Undefined: local or admin, all of them. */
+  tenant?: string;
   /** Registers a trivial `echo` tool: the benchmark's baseline for transport overhead. */
   benchEcho?: boolean;
 }
@@ -49,6 +52,7 @@ export function createServer(opts: ServerOptions = {}): { server: McpServer; run
   registerUsageResource(server, runtime);
   registerToolDocsResource(server, runtime);
   registerMcpServersResource(server, runtime);
+  registerGatewayTools(server, runtime, opts.tenant);
   if (opts.benchEcho) {
     server.registerTool(
       "echo",

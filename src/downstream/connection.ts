@@ -12,6 +12,8 @@ export interface ToolOutcome {
   /** "ok", or why not: tool_error, timeout, server_unavailable, circuit_open, not_found, cancelled. */
   code: string;
   attempts: number;
+  /** On success, the tool's result as the server gave it (for the gateway, which passes it on). */
+  result?: { content: unknown[]; structuredContent?: unknown };
 }
 
 export interface ConnectionStatus {
@@ -190,7 +192,8 @@ export class Connection {
         const text = textOf(res as { content?: unknown; structuredContent?: unknown });
         // A tool that reports an error counts against its server like a failed call.
         if (res.isError) throw new ToolError(text);
-        return { ok: true, code: "ok", text };
+        const content = Array.isArray(res.content) ? (res.content as unknown[]) : [];
+        return { ok: true, code: "ok", text, result: { content, ...(res.structuredContent !== undefined ? { structuredContent: res.structuredContent } : {}) } };
       });
     } catch (err) {
       this.failures++;

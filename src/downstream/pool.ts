@@ -52,10 +52,10 @@ export class DownstreamPool {
     return conn;
   }
 
-  /** The servers a tenant may use. */
-  private serversFor(tenant: string): Connection[] {
+  /** The servers a tenant may use (every server for undefined: a local caller, or an admin). */
+  private serversFor(tenant: string | undefined): Connection[] {
     return Object.entries(this.config().mcp.servers)
-      .filter(([, s]) => s.enabled && (s.tenants.includes("*") || s.tenants.includes(tenant)))
+      .filter(([, s]) => s.enabled && (tenant === undefined || s.tenants.includes("*") || s.tenants.includes(tenant)))
       .flatMap(([name]) => this.connection(name) ?? []);
   }
 
@@ -64,7 +64,7 @@ export class DownstreamPool {
    * (connecting them if needed). A server that cannot be reached is reported in `unavailable`,
    * not thrown: the call goes on with what is there.
    */
-  async toolsFor(tenant: string, patterns: string[]): Promise<{ tools: DownstreamTool[]; unavailable: Array<{ server: string; why: string }> }> {
+  async toolsFor(tenant: string | undefined, patterns: string[]): Promise<{ tools: DownstreamTool[]; unavailable: Array<{ server: string; why: string }> }> {
     const servers = this.serversFor(tenant).filter((c) => patterns.some((p) => p === c.namespace || p.startsWith(`${c.namespace}.`)));
     const tools: DownstreamTool[] = [];
     const unavailable: Array<{ server: string; why: string }> = [];
@@ -83,12 +83,17 @@ export class DownstreamPool {
     return { tools, unavailable };
   }
 
-  /** Every tool the tenant may use on every server (the gateway's list). */
-  async allToolsFor(tenant: string): Promise<DownstreamTool[]> {
+  /** Every tool the tenant may use on every server (the gateway's list), connecting servers as needed. */
+  async allToolsFor(tenant: string | undefined): Promise<DownstreamTool[]> {
     return (await this.toolsFor(tenant, this.serversFor(tenant).map((c) => c.namespace))).tools;
   }
 
-  private describe(conn: Connection, t: { name: string; description?: string; inputSchema: Record<string, unknown>; annotations?: Record<string, unknown> }): DownstreamTool {
+  /** The same from what is already listed, without connecting anything. */
+  knownToolsFor(tenant: string | undefined): DownstreamTool[] {
+    return this.serversFor(tenant).flatMap((c) => c.knownTools().map((t) => this.describe(c, t)));
+  }
+
+  private describe(conn: Connection, t: { name: string; description?: string | undefined; inputSchema: Record<string, unknown>; annotations?: Record<string, unknown> | undefined }): DownstreamTool {
     return {
       fn: `${conn.namespace}__${t.name}`.replace(FN_SAFE, "_").slice(0, 64),
       id: `${conn.namespace}.${t.name}`,
@@ -101,7 +106,7 @@ export class DownstreamPool {
   }
 
   /** Calls a downstream tool for a tenant; never throws (an unknown or forbidden tool is `not_found`). */
-  async call(tenant: string, tool: Pick<DownstreamTool, "server" | "tool" | "id">, args: Record<string, unknown>, signal: AbortSignal, onProgress?: () => void): Promise<ToolOutcome> {
+  async call(tenant: string | undefined, tool: Pick<DownstreamTool, "server" | "tool" | "id">, args: Record<string, unknown>, signal: AbortSignal, onProgress?: () => void): Promise<ToolOutcome> {
     const conn = this.serversFor(tenant).find((c) => c.name === tool.server);
     if (!conn) return { ok: false, code: "not_found", text: `${tool.id} is not available to this tenant`, attempts: 0 };
     return conn.call(tool.tool, args, signal, onProgress);

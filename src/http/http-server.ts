@@ -57,7 +57,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const host = opts.host ?? runtime.config.http.host;
   const port = opts.port ?? runtime.config.http.port;
   const tokens = new TokenTable(() => runtime.config, runtime.env);
-  const endpoints = new McpEndpoints({ newServer: () => createServer({ runtime, benchEcho: opts.benchEcho }).server, settings, log });
+  const endpoints = new McpEndpoints({ newServer: (tenant) => createServer({ runtime, benchEcho: opts.benchEcho, ...(tenant ? { tenant } : {}) }).server, settings, log });
   const metrics = createMetrics(runtime, { sessions: () => endpoints.counts() });
   // Serves at once; the last day of calls loads from the store in the background.
   const feed = new CallFeed(runtime, { log });

@@ -45,7 +45,8 @@ type Opening = "session" | "stream" | "sse";
 type LimitError = ErrorBody & { limit: { name: string; value: number; scope: "tenant" | "token" | "server"; tenant?: string; token?: string; held: number } };
 
 export interface McpEndpointOptions {
-  newServer: () => McpServer;
+  /** A server for one session (or one stateless request); `tenant` is its token's, undefined for admins or with auth off. */
+  newServer: (tenant: string | undefined) => McpServer;
   settings: () => HttpSettings;
   log: Logger;
   /** Bounds on the events kept for resuming streams, for all sessions together (defaults: EVENT_STORE_DEFAULTS). */
@@ -123,7 +124,7 @@ export class McpEndpoints {
     }
     const caller = callerOf(res);
     if (!this.hasRoom(req, res, caller, "session")) return;
-    const server = this.opts.newServer();
+    const server = this.opts.newServer(tenantOfSession(res));
     const owner = caller.token;
     const events = new SessionEventStore(this.events);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -177,7 +178,7 @@ export class McpEndpoints {
 
   /** Stateless: a fresh server and transport answer one POST and are dropped with its response. */
   private async stateless(req: Request, res: Response): Promise<void> {
-    const server = this.opts.newServer();
+    const server = this.opts.newServer(tenantOfSession(res));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on("close", () => {
       void transport.close();
@@ -190,7 +191,7 @@ export class McpEndpoints {
   private async openSse(req: Request, res: Response): Promise<void> {
     const caller = callerOf(res);
     if (!this.hasRoom(req, res, caller, "sse")) return;
-    const server = this.opts.newServer();
+    const server = this.opts.newServer(tenantOfSession(res));
     const transport = new SSEServerTransport("/messages", res);
     const session: Session = { server, transport, kind: "sse", owner: caller.token, tenant: caller.tenant, lastSeen: Date.now(), open: 1, streams: 0 };
     this.sessions.set(transport.sessionId, session);
@@ -399,6 +400,12 @@ function malformedRequests(body: unknown): JSONRPCMessage[] {
 
 function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
+}
+
+/** The tenant a session acts for: a tenant token's; undefined for an admin token or with auth off. */
+function tenantOfSession(res: Response): string | undefined {
+  const p = principalOfRequest(res);
+  return p && !p.admin ? p.tenant : undefined;
 }
 
 /** The tenant and token a request counts against; both undefined with auth off. */

@@ -164,7 +164,7 @@ const listedHints = (a: ToolAnnotations): ToolAnnotations =>
  * every other failure has); results are typed by the definition's output shape at compile time,
  * and clients validate them against the listed schema.
  */
-function listedSchema(json: JsonSchema): Listed {
+export function listedSchema(json: JsonSchema): Listed {
   // `$schema: undefined` keeps the draft URL out of the listing.
   return z.looseObject({}).meta({ additionalProperties: undefined, ...json, $schema: undefined });
 }

@@ -10,6 +10,13 @@ import { dirname, join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+import YAML from "yaml";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Runtime } from "../../src/runtime.js";
+import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
+import { captureLogger } from "../helpers/capture-logger.js";
 import { fakeEnv, startFakes, type Fakes } from "../helpers/llm-fakes.js";
 import { startRunLlmHarness, type RunLlmHarness } from "../helpers/run-llm.js";
 
@@ -177,6 +184,71 @@ describe("run_llm with downstream MCP tools", () => {
     abort.abort();
     await expect(call).rejects.toThrow();
     await waitForLine(flakyLog(), "cancelled run-1");
+  }, 60_000);
+});
+
+describe("gateway mode: the downstream tools through Switchboard's own MCP server", () => {
+  let runtime: Runtime;
+  let handle: HttpServerHandle;
+  const clients: Client[] = [];
+  const gwLog = () => join(dir, "gateway.log");
+
+  async function connect(token: string): Promise<Client> {
+    const client = new Client({ name: "gateway-test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${handle.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    const overlayFile = join(dir, "gateway.yaml");
+    writeFileSync(
+      overlayFile,
+      YAML.stringify({
+        mcp: {
+          gateway: { enabled: true },
+          servers: {
+            everything: { command: process.execPath, args: [binOf("@modelcontextprotocol/server-everything"), "stdio"], tools: ["echo"] },
+            waiter: { command: process.execPath, args: [FLAKY], env: { FLAKY_LOG: gwLog() }, tools: ["hang", "echo"] },
+            private: { command: process.execPath, args: [FLAKY], tenants: ["acme"], tools: ["echo"] },
+          },
+        },
+      }),
+    );
+    runtime = new Runtime({ overlayFile, env: { SWITCHBOARD_TOKENS: "default=gw-default-token,acme=gw-acme-token" } });
+    // What serve does at start in gateway mode: connect the servers, so sessions list their tools at once.
+    await runtime.downstream.allToolsFor(undefined);
+    handle = await startHttpServer({ runtime, port: 0, log: captureLogger().log });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await handle?.close();
+    await runtime?.close();
+  });
+
+  it("lists the tools open to the session's tenant, with their schemas, and calls one through", async () => {
+    const c = await connect("gw-default-token");
+    const names = (await c.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["everything__echo", "waiter__hang", "waiter__echo", "route_task", "run_llm"]));
+    expect(names).not.toContain("private__echo");
+    const echo = (await c.listTools()).tools.find((t) => t.name === "everything__echo")!;
+    expect(Object.keys(echo.inputSchema.properties ?? {})).toContain("message");
+    const res = await c.callTool({ name: "everything__echo", arguments: { message: "via the gateway" } });
+    expect(JSON.stringify(res.content)).toContain("via the gateway");
+    const acme = await connect("gw-acme-token");
+    expect((await acme.listTools()).tools.map((t) => t.name)).toContain("private__echo");
+  });
+
+  it("cancelling a call through the gateway cancels it downstream", async () => {
+    const c = await connect("gw-default-token");
+    const abort = new AbortController();
+    const started = waitForLine(gwLog(), "started gw-1");
+    const call = c.callTool({ name: "waiter__hang", arguments: { id: "gw-1" } }, undefined, { signal: abort.signal, timeout: 60_000 });
+    await started;
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    await waitForLine(gwLog(), "cancelled gw-1");
   }, 60_000);
 });
 
