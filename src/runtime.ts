@@ -93,6 +93,11 @@ export class Runtime {
     return this.budgetsRef;
   }
 
+  /** Records the store has failed to write so far: telemetry rows dropped, budget settle batches not stored. */
+  storeWriteFailures(): { telemetry: number; budget: number } {
+    return { telemetry: this.store?.telemetry.dropped ?? 0, budget: this.budgetsRef?.writeFailures ?? 0 };
+  }
+
   /** Starts opening the store and, once it is open, the learning refresh; waits for neither. */
   warm(): void {
     void this.store?.warm().then((open) => open && this.learning?.start());

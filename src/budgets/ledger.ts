@@ -130,6 +130,8 @@ export class Budgets {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
   private lastReap = 0;
+  /** Settle batches the embedded store failed to write (the journal keeps them): a metric. */
+  writeFailures = 0;
 
   constructor(
     private readonly db: Db,
@@ -230,8 +232,10 @@ export class Budgets {
     const batch = this.settled.splice(0);
     if (!batch.length) return;
     const segment = this.journal?.seal();
-    const failed = (err: unknown) =>
+    const failed = (err: unknown) => {
+      this.writeFailures++;
       logger.error({ settles: batch.length, err: String((err as Error)?.message ?? err) }, "budget settles could not be written to the embedded store; this process still enforces the ceiling, and the journal keeps them for the next start");
+    };
     void this.track(this.db.query(SETTLED_SQL, [JSON.stringify(batch)])).then(() => this.journal?.done(segment), failed);
   }
 

@@ -3,6 +3,7 @@ import { ERROR_CODES } from "../errors.js";
 import type { BreakerStatus } from "../resilience/breakers.js";
 import type { Runtime } from "../runtime.js";
 import type { CallRecord } from "../store/telemetry.js";
+import { DECISION_TIERS } from "../routing/decision-schema.js";
 
 export interface MetricsOptions {
   /** Live session counts from the HTTP server, read at scrape time. */
@@ -26,6 +27,7 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const BREAKER_STATE: Record<BreakerStatus["state"], number> = { closed: 0, half_open: 1, open: 2, isolated: 3 };
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
+const TIERS = new Set<string>(DECISION_TIERS);
 
 /**
  * Prometheus metrics for one runtime, on a registry of their own (never the global default), so
@@ -81,6 +83,56 @@ export function createMetrics(runtime: Runtime, opts: MetricsOptions = {}): Metr
     help: "Tokens sent to and received from providers, by direction, provider and model.",
     labelNames: ["direction", "provider", "model"] as const,
     registers,
+  });
+  const decisions = new Counter({
+    name: `${PREFIX}decisions_total`,
+    help: "Routing decisions by tool and the tier that decided; tier default means the classifier was unsure (its share drifting up is the drift signal).",
+    labelNames: ["tool", "tier"] as const,
+    registers,
+  });
+  const overrides = new Counter({
+    name: `${PREFIX}overrides_total`,
+    help: "Calls whose caller named the model instead of taking the router's choice.",
+    labelNames: ["tool"] as const,
+    registers,
+  });
+  const writeFailures = new Counter({
+    name: `${PREFIX}store_write_failures_total`,
+    help: "Records the store failed to write: telemetry rows dropped, budget settles left to the journal.",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const seenFailures = { telemetry: 0, budget: 0 };
+  // Zero from the start, so an alert on its increase has a series to read before the first failure.
+  for (const kind of ["telemetry", "budget"] as const) writeFailures.inc({ kind }, 0);
+  new Gauge({
+    name: `${PREFIX}store_write_failures_seen`,
+    help: "Internal: keeps store_write_failures_total current at each scrape (always 1).",
+    registers,
+    collect() {
+      const now = runtime.storeWriteFailures();
+      for (const kind of ["telemetry", "budget"] as const) {
+        if (now[kind] > seenFailures[kind]) writeFailures.inc({ kind }, now[kind] - seenFailures[kind]);
+        seenFailures[kind] = Math.max(seenFailures[kind], now[kind]);
+      }
+      this.set(1);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}budget_limit_usd`,
+    help: "Spending ceilings in force, by scope (tenant:<name> or global) and period (daily, monthly): the denominator of the burn-rate alert.",
+    labelNames: ["scope", "period"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const c = cfg();
+      for (const [name, t] of Object.entries(c.tenants)) {
+        if (t.budget?.dailyUsd !== undefined) this.set({ scope: `tenant:${name}`, period: "daily" }, t.budget.dailyUsd);
+        if (t.budget?.monthlyUsd !== undefined) this.set({ scope: `tenant:${name}`, period: "monthly" }, t.budget.monthlyUsd);
+      }
+      if (c.budgets.global.dailyUsd !== undefined) this.set({ scope: "global", period: "daily" }, c.budgets.global.dailyUsd);
+      if (c.budgets.global.monthlyUsd !== undefined) this.set({ scope: "global", period: "monthly" }, c.budgets.global.monthlyUsd);
+    },
   });
   const fallbacks = new Counter({
     name: `${PREFIX}fallbacks_total`,
@@ -142,6 +194,8 @@ export function createMetrics(runtime: Runtime, opts: MetricsOptions = {}): Metr
     if (r.outcome !== "ok") errors.inc({ tool, code: outcomeLabel(r.outcome) });
     if (Number.isFinite(r.latencyMs) && r.latencyMs >= 0) latency.observe({ tool, mode }, r.latencyMs / 1000);
     if (r.fallbacks > 0) fallbacks.inc({ tool, mode }, r.fallbacks);
+    if (r.tier) decisions.inc({ tool, tier: TIERS.has(r.tier) ? r.tier : "other" });
+    if (r.overridden) overrides.inc({ tool });
     const provider = providerLabel(r.provider);
     const model = modelLabel(r.model);
     if (r.costUsd > 0 && Number.isFinite(r.costUsd)) spend.inc({ tenant: tenantLabel(r.tenant), provider, model }, r.costUsd);
