@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { SwitchboardConfig } from "./config/schema.js";
+import type { RateLimits, SwitchboardConfig } from "./config/schema.js";
 
 /**
  * Who is calling over HTTP. A tenant principal acts for its tenant only; an admin may act for
@@ -11,6 +11,8 @@ export interface Principal {
   admin: boolean;
   /** Safe to log: the configured label, or the tenant and a short hash prefix. Never the token. */
   label: string;
+  /** The token's own rate limits (config tokens only). */
+  rateLimits?: RateLimits;
 }
 
 export type AuthResult = { ok: true; principal: Principal | undefined } | { ok: false; reason: "missing" | "invalid" };
@@ -60,7 +62,7 @@ export class TokenTable {
     const add = (token: string | undefined, p: Omit<Principal, "label"> & { label?: string | undefined }, hash?: string) => {
       const h = hash ?? (token && token.trim() && !/^\$\{.*\}$/.test(token.trim()) ? sha256(token.trim()) : undefined);
       if (!h) return; // an unset or unexpanded env var adds no token
-      next.set(h, { tenant: p.tenant, admin: p.admin, label: p.label ?? `${p.admin ? "admin" : p.tenant}:${h.slice(0, 8)}` });
+      next.set(h, { tenant: p.tenant, admin: p.admin, label: p.label ?? `${p.admin ? "admin" : p.tenant}:${h.slice(0, 8)}`, ...(p.rateLimits ? { rateLimits: p.rateLimits } : {}) });
     };
     for (const t of cfg.http.tokens) add(t.tokenEnv ? this.env[t.tokenEnv] : undefined, t, t.sha256);
     for (const pair of (this.env.SWITCHBOARD_TOKENS ?? "").split(",")) {

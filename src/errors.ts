@@ -30,6 +30,8 @@ export interface ErrorBody {
   provider?: string;
   model?: string;
   attempts?: unknown[];
+  /** rate_limited: seconds until the limit's window turns (HTTP answers carry it as Retry-After). */
+  retryAfterSeconds?: number;
   /** budget_exceeded: which ceiling, what was spent and reserved, the limit and when it resets. */
   ceiling?: { name: string; spentUsd: number; reservedUsd: number; limitUsd: number; requestedUsd: number; resetsAt: string };
 }

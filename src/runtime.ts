@@ -10,6 +10,7 @@ import { BreakerBoard } from "./resilience/breakers.js";
 import { DownstreamPool } from "./downstream/pool.js";
 import { Store, type StoreOptions } from "./store/store.js";
 import { Budgets } from "./budgets/ledger.js";
+import { RateLimiter } from "./budgets/rate-limits.js";
 import { LearnedPreferences } from "./learning.js";
 import type { CallRecord } from "./store/telemetry.js";
 import { postureChanges, securityPosture } from "./auth.js";
@@ -41,6 +42,7 @@ export class Runtime {
   /** Tier 4 of the router: preferences learned from what the store has seen (with a store only). */
   readonly learning: LearnedPreferences | undefined;
   private budgetsRef: Budgets | undefined;
+  private rateRef: Promise<RateLimiter> | undefined;
 
   constructor(
     private readonly opts: RuntimeOptions = {},
@@ -96,6 +98,12 @@ export class Runtime {
   /** Records the store has failed to write so far: telemetry rows dropped, budget settle batches not stored. */
   storeWriteFailures(): { telemetry: number; budget: number } {
     return { telemetry: this.store?.telemetry.dropped ?? 0, budget: this.budgetsRef?.writeFailures ?? 0 };
+  }
+
+  /** Rate limits per tenant and token: counted in PostgreSQL when the store is shared, else in this process. */
+  async rateLimits(): Promise<RateLimiter> {
+    this.rateRef ??= this.store?.shared ? this.store.db().then((db) => new RateLimiter(db)) : Promise.resolve(new RateLimiter(undefined));
+    return this.rateRef;
   }
 
   /** Starts opening the store and, once it is open, the learning refresh; waits for neither. */

@@ -140,7 +140,16 @@ const tenantSchema = z.strictObject({
   learning: z.boolean().optional(),
   /** This tenant's operating point: the share of always-premium quality to keep (router.qualityTarget). */
   qualityTarget: z.number().min(0).max(1).optional(),
+  /** LLM calls and tokens per minute, across every instance on one store. */
+  rateLimits: z.lazy(() => rateLimitsSchema).optional(),
 });
+
+/** Requests and tokens (input + output) per minute; an omitted one is unlimited. */
+const rateLimitsSchema = z.strictObject({
+  requestsPerMinute: z.number().int().positive().optional(),
+  tokensPerMinute: z.number().int().positive().optional(),
+});
+export type RateLimits = z.infer<typeof rateLimitsSchema>;
 
 const experimentSchema = z.strictObject({
   mode: z.string(),
@@ -266,6 +275,8 @@ const tokenSchema = z
     sha256: z.string().regex(/^[a-f0-9]{64}$/, "64 lowercase hex digits").optional(),
     /** Shown in logs and metrics instead of the token. */
     label: z.string().optional(),
+    /** This token's own limits, beside its tenant's. */
+    rateLimits: z.lazy(() => rateLimitsSchema).optional(),
   })
   .refine((t) => (t.tokenEnv === undefined) !== (t.sha256 === undefined), { message: "give exactly one of tokenEnv or sha256" });
 

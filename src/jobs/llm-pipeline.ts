@@ -1,5 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { guardBudget, type GuardedCall } from "../budgets/guard.js";
+import type { RateScope } from "../budgets/rate-limits.js";
+import type { RateLimits } from "../config/schema.js";
 import { providerOf } from "../config/catalog.js";
 import { invalidRequest } from "../errors.js";
 import type { ChatResult, Usage } from "../providers/types.js";
@@ -26,6 +28,8 @@ export interface LlmJob {
   call: LlmCallSpec;
   /** An LLM decision the caller already made (research routes first to see whether an LLM is there). */
   decision?: Decision;
+  /** The bearer token the call came with (over HTTP): its own rate limits apply beside the tenant's. */
+  caller?: { label: string; rateLimits?: RateLimits };
 }
 
 export interface PipelineContext extends LlmCallContext {
@@ -47,6 +51,8 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
   // An LLM is what the caller asked for: a prompt that reads like a media or voice job still gets an answer.
   const job = { ...given, route: { ...given.route, needs: { ...given.route.needs, llm: true } } };
   const routed = job.decision ?? route(runtime, job.route);
+  const limiter = await runtime.rateLimits();
+  const admitted = await limiter.admit(rateScopes(runtime, routed.tenant, job.caller), routed.estimate.inputTokens + routed.estimate.outputTokens);
   const guarded = await reserve(runtime, job, routed);
   const decision = guarded.decision;
   ctx.onDecision?.(decision);
@@ -57,6 +63,7 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
   });
   // Sent, not awaited: the answer goes back while the settle is written (the ledger's readers wait for it).
   void guarded.settle(call.costUsd);
+  limiter.correct(admitted, call.result.usage.inputTokens + call.result.usage.outputTokens);
   return {
     decision,
     model: call.model,
@@ -68,6 +75,15 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
     escalated: call.escalated,
     ...(call.problem ? { problem: call.problem } : {}),
   };
+}
+
+/** The rate limits a call counts against: its tenant's and its token's, where configured. */
+function rateScopes(runtime: Runtime, tenant: string, caller: LlmJob["caller"]): RateScope[] {
+  const t = Object.hasOwn(runtime.config.tenants, tenant) ? runtime.config.tenants[tenant]?.rateLimits : undefined;
+  return [
+    ...(t ? [{ scope: `tenant:${tenant}`, label: `tenant ${tenant}`, limits: t }] : []),
+    ...(caller?.rateLimits ? [{ scope: `token:${caller.label}`, label: `token ${caller.label}`, limits: caller.rateLimits }] : []),
+  ];
 }
 
 function route(runtime: Runtime, input: RouteInput): Decision {

@@ -77,7 +77,7 @@ async function loop(runtime: Runtime, server: McpServer | undefined, given: LlmJ
     // The last round offers no downstream tools, so the model answers with what it has.
     const last = step >= max;
     const functionTools = last ? clientTools : [...clientTools, ...asFunctionTools(tools)];
-    const run = await runLlmPipeline(runtime, server, { route: given.route, decision, call: { ...given.call, messages, functionTools } }, { ...ctx, ...(step > 1 ? { onDecision: undefined } : {}) });
+    const run = await runLlmPipeline(runtime, server, { ...given, decision, call: { ...given.call, messages, functionTools } }, { ...ctx, ...(step > 1 ? { onDecision: undefined } : {}) });
     decision = run.decision;
     attempts.push(...run.attempts);
     usage = addUsage(usage, run.usage);

@@ -136,4 +136,15 @@ export const MIGRATIONS: string[] = [
   END
   $$;
   `,
+  // Rate limits: requests and tokens per scope (tenant or token) per one-minute window, counted
+  // in one statement per call so several Switchboard processes share one count.
+  `
+  CREATE TABLE sb_rate (
+    scope text NOT NULL,
+    window_start timestamptz NOT NULL,
+    requests integer NOT NULL DEFAULT 0,
+    tokens bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, window_start)
+  );
+  `,
 ];

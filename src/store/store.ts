@@ -28,6 +28,11 @@ export class Store {
     this.telemetry = new TelemetryWriter(() => this.db(), log);
   }
 
+  /** Whether the store is PostgreSQL, shared with other Switchboard processes. */
+  get shared(): boolean {
+    return !!this.opts.databaseUrl;
+  }
+
   /** The embedded database's folder on disk; undefined for PostgreSQL or an in-memory store. */
   get embeddedDir(): string | undefined {
     if (this.opts.databaseUrl || this.opts.dataDir === ":memory:") return undefined;

@@ -4,6 +4,7 @@ import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { stripFences } from "../resilience/quality-gate.js";
 import { decisionSummary, decisionSummarySchema } from "../routing/decision-schema.js";
 import { logger } from "../logger.js";
+import { principalOf } from "../auth.js";
 import { defineTool, type ToolContext } from "./define-tool.js";
 import { modeEnum, routingInput } from "./routing-input.js";
 import { servedOutput } from "./served-output.js";
@@ -84,11 +85,13 @@ async function runLlm(args: Args, ctx: ToolContext) {
   if (args.prompt?.trim()) messages.push({ role: "user", content: args.prompt });
 
   const wantsProgress = extra._meta?.progressToken !== undefined;
+  const caller = principalOf(extra);
   const run = await runLlmWithTools(
     runtime,
     server,
     {
       route: { ...routing, needs: { toolCalling: (functionTools?.length ?? 0) > 0, json: wantsJson } },
+      ...(caller ? { caller } : {}),
       call: {
         messages,
         ...(system ? { system } : {}),

@@ -13,8 +13,8 @@ import { captureLogger } from "./capture-logger.js";
 import { fakeEnv, startFakes, type Fakes } from "./llm-fakes.js";
 import { RUN_LLM_OVERLAY } from "./run-llm.js";
 
-/** `capped` has a ceiling no call fits under. */
-export const TOKENS = { default: "tok-default-1234567890", acme: "tok-acme-1234567890", capped: "tok-capped-1234567890", admin: "tok-admin-1234567890" };
+/** `capped` has a ceiling no call fits under; `limited` may make two LLM calls a minute. */
+export const TOKENS = { default: "tok-default-1234567890", acme: "tok-acme-1234567890", capped: "tok-capped-1234567890", limited: "tok-limited-1234567890", admin: "tok-admin-1234567890" };
 
 export interface CompatServer {
   fakes: Fakes;
@@ -30,13 +30,13 @@ export async function startCompatServer(overlay: Record<string, unknown> = {}): 
   const fakes = await startFakes();
   const dir = mkdtempSync(join(tmpdir(), "sb-compat-"));
   const overlayFile = join(dir, "overlay.yaml");
-  writeFileSync(overlayFile, YAML.stringify(deepMerge(deepMerge(RUN_LLM_OVERLAY, { tenants: { capped: { budget: { dailyUsd: 0.0000001 } } } }), overlay)));
+  writeFileSync(overlayFile, YAML.stringify(deepMerge(deepMerge(RUN_LLM_OVERLAY, { tenants: { capped: { budget: { dailyUsd: 0.0000001 } }, limited: { rateLimits: { requestsPerMinute: 2 } } } }), overlay)));
   const runtime = new Runtime({
     overlayFile,
     store: { dataDir: ":memory:" },
     env: {
       ...fakeEnv({ openai: fakes.openai.url, anthropic: fakes.anthropic.url }),
-      SWITCHBOARD_TOKENS: `default=${TOKENS.default},acme=${TOKENS.acme},capped=${TOKENS.capped}`,
+      SWITCHBOARD_TOKENS: `default=${TOKENS.default},acme=${TOKENS.acme},capped=${TOKENS.capped},limited=${TOKENS.limited}`,
       SWITCHBOARD_ADMIN_TOKEN: TOKENS.admin,
     },
   });

@@ -250,6 +250,22 @@ describe("errors in OpenAI's shape, each with Switchboard's code and hint", () =
     expect(fakes.openai.requests).toHaveLength(0);
   });
 
+  it("429 rate_limited with Retry-After once the tenant's requests per minute are used", async () => {
+    fakes.openai.setDefault({ text: "ok" });
+    const c = client(TOKENS.limited);
+    const ask = () => c.chat.completions.create({ model: MINI, messages: [{ role: "user", content: "hi" }] });
+    // Two a minute; a window may turn between calls, so allow one more before the refusal.
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await ask().then(() => "ok", (e: unknown) => e));
+    const err = outcomes.find((o) => o !== "ok") as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.code).toBe("rate_limited");
+    expect((err.error as { message: string }).message).toMatch(/tenant limited's rate limit is reached: 2 of 2 requests/);
+    const wait = Number(err.headers?.get("retry-after"));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(60);
+  });
+
   it("502 when every provider failed, with the attempts' cause, and no key in any error", async () => {
     for (let i = 0; i < 40; i++) {
       fakes.openai.enqueue({ fault: { kind: "status", status: 500 } });

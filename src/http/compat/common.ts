@@ -141,7 +141,7 @@ export function statusOf(code: ErrorCode): number {
 /** Seconds a 429 should tell the client to wait: until the ceiling resets, or a short pause. */
 export function retryAfterSeconds(body: ErrorBody, now = Date.now()): number | undefined {
   if (body.code === "budget_exceeded" && body.ceiling) return Math.max(1, Math.ceil((Date.parse(body.ceiling.resetsAt) - now) / 1000));
-  if (body.code === "rate_limited") return 1;
+  if (body.code === "rate_limited") return body.retryAfterSeconds ?? 1;
   return undefined;
 }
 

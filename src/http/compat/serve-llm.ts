@@ -56,7 +56,7 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     const abort = abortOnDisconnect(res);
     stream = api.stream(body, res);
     const s = stream;
-    const run = await runLlmPipeline(runtime, undefined, api.job(body, choice, who), {
+    const run = await runLlmPipeline(runtime, undefined, { ...api.job(body, choice, who), ...(principal ? { caller: principal } : {}) }, {
       signal: abort.signal,
       onDecision: (decision) => (served = { decision }),
       ...(s ? { onText: (piece: string, model: string) => s.text(served, model, piece) } : {}),
