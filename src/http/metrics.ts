@@ -96,18 +96,12 @@ export function createMetrics(runtime: Runtime, opts: MetricsOptions = {}): Metr
     labelNames: ["tool"] as const,
     registers,
   });
-  const writeFailures = new Counter({
+  // Brought up to date at each scrape from the runtime's own counts.
+  const seenFailures = { telemetry: 0, budget: 0 };
+  const writeFailures: Counter<"kind"> = new Counter({
     name: `${PREFIX}store_write_failures_total`,
     help: "Records the store failed to write: telemetry rows dropped, budget settles left to the journal.",
     labelNames: ["kind"] as const,
-    registers,
-  });
-  const seenFailures = { telemetry: 0, budget: 0 };
-  // Zero from the start, so an alert on its increase has a series to read before the first failure.
-  for (const kind of ["telemetry", "budget"] as const) writeFailures.inc({ kind }, 0);
-  new Gauge({
-    name: `${PREFIX}store_write_failures_seen`,
-    help: "Internal: keeps store_write_failures_total current at each scrape (always 1).",
     registers,
     collect() {
       const now = runtime.storeWriteFailures();
@@ -115,9 +109,10 @@ export function createMetrics(runtime: Runtime, opts: MetricsOptions = {}): Metr
         if (now[kind] > seenFailures[kind]) writeFailures.inc({ kind }, now[kind] - seenFailures[kind]);
         seenFailures[kind] = Math.max(seenFailures[kind], now[kind]);
       }
-      this.set(1);
     },
   });
+  // Zero from the start, so an alert on its increase has a series to read before the first failure.
+  for (const kind of ["telemetry", "budget"] as const) writeFailures.inc({ kind }, 0);
   new Gauge({
     name: `${PREFIX}budget_limit_usd`,
     help: "Spending ceilings in force, by scope (tenant:<name> or global) and period (daily, monthly): the denominator of the burn-rate alert.",

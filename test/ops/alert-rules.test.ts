@@ -51,3 +51,23 @@ describe("ops/prometheus alert rules", () => {
     }
   });
 });
+
+describe("the metrics only the alert rules read", () => {
+  it("store_write_failures_total follows the runtime's counts at each scrape; decisions and overrides follow calls", async () => {
+    const runtime = new Runtime({ env: {}, store: { dataDir: ":memory:" } });
+    const metrics = createMetrics(runtime);
+    const value = async (re: RegExp) => Number(re.exec(await metrics.render())?.[1] ?? NaN);
+    expect(await value(/switchboard_store_write_failures_total\{kind="telemetry"\} (\S+)/)).toBe(0);
+    runtime.store!.telemetry.dropped = 3;
+    expect(await value(/switchboard_store_write_failures_total\{kind="telemetry"\} (\S+)/)).toBe(3);
+    runtime.store!.telemetry.dropped = 5;
+    expect(await value(/switchboard_store_write_failures_total\{kind="telemetry"\} (\S+)/)).toBe(5);
+    const base = { at: new Date(), tenant: "default", attempts: 1, fallbacks: 0, latencyMs: 5, inputTokens: 0, outputTokens: 0, costUsd: 0, tools: [], mcpTools: [], outcome: "ok" };
+    runtime.recordCall({ ...base, requestId: "a", tool: "run_llm", tier: "default", overridden: false });
+    runtime.recordCall({ ...base, requestId: "b", tool: "run_llm", tier: "classifier", overridden: true });
+    expect(await value(/switchboard_decisions_total\{tool="run_llm",tier="default"\} (\S+)/)).toBe(1);
+    expect(await value(/switchboard_overrides_total\{tool="run_llm"\} (\S+)/)).toBe(1);
+    metrics.close();
+    await runtime.close();
+  });
+});
