@@ -83,7 +83,13 @@ export class RateLimiter {
         });
       } catch (err) {
         if (err instanceof Refused) throw limited(err.scope, err.requests, err.tokens, est, windowStart, this.now());
-        throw err;
+        // As for budgets: a store that cannot be reached is a structured, retryable error, never `internal`.
+        throw new SwitchboardError({
+          code: "provider_unavailable",
+          message: "the rate-limit store could not be reached, so the call was not run (nothing was spent)",
+          hint: "retry in a moment; if it persists, check the database (DATABASE_URL).",
+          retryable: true,
+        });
       }
       this.cleanupSoon();
     } else {
