@@ -1,4 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { shareBreakers } from "./resilience/breaker-sync.js";
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from "./config/load.js";
 import { configuredProviders } from "./config/env.js";
 import { loadOrTrainClassifier } from "./routing/classifier-cache.js";
@@ -43,6 +46,10 @@ export class Runtime {
   readonly learning: LearnedPreferences | undefined;
   private budgetsRef: Budgets | undefined;
   private rateRef: Promise<RateLimiter> | undefined;
+  private sharing: Promise<void> | undefined;
+  private stopSharing: (() => Promise<void>) | undefined;
+  /** This process among the instances on one store: host and pid. */
+  readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly opts: RuntimeOptions = {},
@@ -100,6 +107,23 @@ export class Runtime {
     return { telemetry: this.store?.telemetry.dropped ?? 0, budget: this.budgetsRef?.writeFailures ?? 0 };
   }
 
+  /**
+   * On a shared store, breaker openings travel between instances (resilience/breaker-sync.ts).
+   * Resolves once this instance listens; at most once per runtime.
+   */
+  shareBreakers(): Promise<void> {
+    const store = this.store;
+    if (!store?.shared) return Promise.resolve();
+    this.sharing ??= store
+      .db()
+      .then((db) => shareBreakers(this.breakers, db, this.instance, this.log))
+      .then(
+        (stop) => void (this.stopSharing = stop),
+        (err: unknown) => this.log.warn({ err: String((err as Error)?.message ?? err) }, "breakers are not shared with other instances (cannot listen on the store)"),
+      );
+    return this.sharing;
+  }
+
   /** Rate limits per tenant and token: counted in PostgreSQL when the store is shared, else in this process. */
   async rateLimits(): Promise<RateLimiter> {
     this.rateRef ??= this.store?.shared ? this.store.db().then((db) => new RateLimiter(db)) : Promise.resolve(new RateLimiter(undefined));
@@ -109,6 +133,7 @@ export class Runtime {
   /** Starts opening the store and, once it is open, the learning refresh; waits for neither. */
   warm(): void {
     void this.store?.warm().then((open) => open && this.learning?.start());
+    void this.shareBreakers();
     // Gateway mode lists the downstream tools to every new session: connect their servers now.
     if (this.config.mcp.gateway.enabled && this.downstream.configured) void this.downstream.allToolsFor(undefined).catch(() => undefined);
   }
@@ -209,6 +234,8 @@ export class Runtime {
     this.watchers = [];
     this.learning?.stop();
     await this.downstream.close();
+    await this.sharing;
+    await this.stopSharing?.().catch(() => undefined);
     await this.budgetsRef?.settledAll().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
   }

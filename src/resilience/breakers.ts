@@ -15,11 +15,49 @@ export interface BreakerStatus {
   openings: number;
 }
 
-/** One circuit breaker per provider:model, created on first use. */
+/**
+ * One circuit breaker per provider:model, created on first use. A breaker that opens here is
+ * told to `onOpen` listeners (other instances, through the shared store); `holdOpen` is how such
+ * news from elsewhere opens the breaker here, for as long as the other side's stays open.
+ */
 export class BreakerBoard {
   private readonly breakers = new Map<string, { policy: CircuitBreakerPolicy; openings: number }>();
+  private readonly openListeners = new Set<(id: string, forMs: number) => void>();
+  private readonly heldListeners = new Set<(id: string) => void>();
+  /** Breakers held open on another instance's word, with the release of each hold. */
+  private readonly held = new Map<string, { dispose(): void }>();
 
   constructor(private readonly opts: BreakerOptions) {}
+
+  /** Told whenever a breaker opens here by its own failures (not when held open on another's word). */
+  onOpen(listener: (id: string, forMs: number) => void): () => void {
+    this.openListeners.add(listener);
+    return () => this.openListeners.delete(listener);
+  }
+
+  /** Told whenever a breaker is held open on another instance's word. */
+  onHeld(listener: (id: string) => void): () => void {
+    this.heldListeners.add(listener);
+    return () => this.heldListeners.delete(listener);
+  }
+
+  /**
+   * Opens the breaker for `forMs` because another instance found the model failing: calls skip
+   * it at once, without each instance paying its own failures first. Then it closes again, and
+   * this instance's own calls decide.
+   */
+  holdOpen(id: string, forMs: number): void {
+    const policy = this.get(id);
+    if (this.held.has(id) || policy.state === CircuitState.Open || policy.state === CircuitState.Isolated) return;
+    const handle = policy.isolate();
+    const release = setTimeout(() => {
+      this.held.delete(id);
+      handle.dispose();
+    }, forMs);
+    release.unref();
+    this.held.set(id, { dispose: () => (clearTimeout(release), handle.dispose()) });
+    for (const l of this.heldListeners) l(id);
+  }
 
   get(id: string): CircuitBreakerPolicy {
     let entry = this.breakers.get(id);
@@ -29,7 +67,12 @@ export class BreakerBoard {
         { halfOpenAfter: this.opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.opts.consecutiveFailures) },
       );
       const created = { policy, openings: 0 };
-      policy.onBreak(() => created.openings++);
+      policy.onBreak((reason) => {
+        // Held open on another instance's word: not news to pass on (it would echo back and forth).
+        if ("isolated" in reason) return;
+        created.openings++;
+        for (const l of this.openListeners) l(id, this.opts.halfOpenAfterMs);
+      });
       this.breakers.set(id, created);
       entry = created;
     }

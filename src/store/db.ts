@@ -10,6 +10,11 @@ export interface Db {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (q: Db["query"]) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: calls `onPayload` with every NOTIFY on `channel` (an identifier), on a
+   * connection of its own; resolves with the function that stops listening.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -280,6 +285,19 @@ class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    const client = await this.pool.connect();
+    client.on("notification", (m) => {
+      if (m.channel === channel) onPayload(m.payload ?? "");
+    });
+    await client.query(`LISTEN ${channel}`);
+    return async () => {
+      await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+      client.release();
+    };
   }
 
   close(): Promise<void> {
