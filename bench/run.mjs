@@ -4,6 +4,7 @@
 import { Runtime } from "../dist/runtime.js";
 import { benchLlm } from "./llm.mjs";
 import { benchCompat } from "./compat.mjs";
+import { benchFleet } from "./fleet.mjs";
 import { benchStore } from "./store.mjs";
 import { benchHttp } from "./http.mjs";
 import { benchStdio } from "./stdio.mjs";
@@ -67,6 +68,7 @@ if (want("stdio")) await benchStdio();
 if (want("startup")) await benchStartup();
 if (want("llm")) await benchLlm();
 if (want("compat")) await benchCompat();
+if (want("fleet")) await benchFleet();
 if (want("memory")) await benchMemory();
 if (want("store")) await benchStore();
 if (want("http")) await benchHttp();
