@@ -83,7 +83,7 @@ async function serverMetrics(server) {
   try {
     const text = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     const read = (name) => {
-      const m = new RegExp(`^switchboard_${name}\\s+(\\S+)`, "m").exec(text);
+      const m = new RegExp(`^switchboard_${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, "m").exec(text);
       return m ? Number(m[1]) : undefined;
     };
     return { heapUsed: read("nodejs_heap_size_used_bytes"), heapTotal: read("nodejs_heap_size_total_bytes") };

@@ -35,6 +35,8 @@ const TIERS = new Set<string>(DECISION_TIERS);
  */
 export function createMetrics(runtime: Runtime, opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  // Which process of a fleet each series comes from (host:pid:id), beside Prometheus's own target labels.
+  registry.setDefaultLabels({ switchboard_instance: runtime.instance });
   const registers = [registry];
 
   // Every label value below is bounded by the config, not by what callers send: tenant, mode and

@@ -192,7 +192,7 @@ describe("HTTP transport without tokens", () => {
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text).toMatch(/switchboard_tool_calls_total\{[^}]*tool="route_task"[^}]*\} [1-9]/);
-    expect(text).toMatch(/switchboard_http_sessions\{transport="streamable"\} [1-9]/);
+    expect(text).toMatch(/switchboard_http_sessions\{transport="streamable",switchboard_instance="[^"]+"\} [1-9]/);
   });
 });
 

@@ -214,7 +214,7 @@ describe("gauges read at scrape time", () => {
   it("reports the config version in force, once", async () => {
     const s = await scrape(metrics());
     const info = samples(s, "switchboard_config_info");
-    expect(info).toEqual([{ name: "switchboard_config_info", labels: { version: runtime.configVersion }, value: 1 }]);
+    expect(info).toEqual([{ name: "switchboard_config_info", labels: { version: runtime.configVersion, switchboard_instance: runtime.instance }, value: 1 }]);
     expect(runtime.configVersion.length).toBeGreaterThan(0);
   });
 
@@ -264,7 +264,7 @@ describe("gauges read at scrape time", () => {
         const spend = (tenant: string) => br.recordCall(fakeRecord({ tenant, model: "openai:gpt-4.1-mini", provider: "openai", costUsd: 1 }));
         const v1 = br.configVersion;
         let s = await scrape(m);
-        expect(samples(s, "switchboard_config_info")).toEqual([{ name: "switchboard_config_info", labels: { version: v1 }, value: 1 }]);
+        expect(samples(s, "switchboard_config_info")).toEqual([{ name: "switchboard_config_info", labels: { version: v1, switchboard_instance: br.instance }, value: 1 }]);
         spend("newco");
         expect(value(await scrape(m), "switchboard_spend_usd_total", { tenant: "unknown" })).toBe(1);
 
@@ -273,7 +273,7 @@ describe("gauges read at scrape time", () => {
         expect(br.configVersion).not.toBe(v1);
         spend("newco");
         s = await scrape(m);
-        expect(samples(s, "switchboard_config_info")).toEqual([{ name: "switchboard_config_info", labels: { version: br.configVersion }, value: 1 }]);
+        expect(samples(s, "switchboard_config_info")).toEqual([{ name: "switchboard_config_info", labels: { version: br.configVersion, switchboard_instance: br.instance }, value: 1 }]);
         expect(value(s, "switchboard_spend_usd_total", { tenant: "newco" })).toBe(1);
         expect(value(s, "switchboard_spend_usd_total", { tenant: "unknown" })).toBe(1);
       } finally {
