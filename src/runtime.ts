@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { shareBreakers } from "./resilience/breaker-sync.js";
+import { CallBroadcast } from "./store/call-broadcast.js";
 import { loadConfig, ConfigError, type LoadOptions, type LoadedConfig } from "./config/load.js";
 import { configuredProviders } from "./config/env.js";
 import { loadOrTrainClassifier } from "./routing/classifier-cache.js";
@@ -47,6 +48,8 @@ export class Runtime {
   private budgetsRef: Budgets | undefined;
   private rateRef: Promise<RateLimiter> | undefined;
   private sharing: Promise<void> | undefined;
+  private readonly remoteListeners = new Set<(records: CallRecord[]) => void>();
+  private broadcast: CallBroadcast | undefined;
   private stopSharing: (() => Promise<void>) | undefined;
   /** This process among the instances on one store: host and pid. */
   readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -108,19 +111,22 @@ export class Runtime {
   }
 
   /**
-   * On a shared store, breaker openings travel between instances (resilience/breaker-sync.ts).
-   * Resolves once this instance listens; at most once per runtime.
+   * On a shared store, breaker openings travel between instances (resilience/breaker-sync.ts),
+   * and so do finished calls, for every dashboard's feed (store/call-broadcast.ts). Resolves once
+   * this instance listens; at most once per runtime.
    */
   shareBreakers(): Promise<void> {
     const store = this.store;
     if (!store?.shared) return Promise.resolve();
     this.sharing ??= store
       .db()
-      .then((db) => shareBreakers(this.breakers, db, this.instance, this.log))
-      .then(
-        (stop) => void (this.stopSharing = stop),
-        (err: unknown) => this.log.warn({ err: String((err as Error)?.message ?? err) }, "breakers are not shared with other instances (cannot listen on the store)"),
-      );
+      .then(async (db) => {
+        this.stopSharing = await shareBreakers(this.breakers, db, this.instance, this.log);
+        this.broadcast = await CallBroadcast.start(db, this.instance, this.log, (records) => {
+          for (const l of this.remoteListeners) l(records);
+        });
+      })
+      .catch((err: unknown) => this.log.warn({ err: String((err as Error)?.message ?? err) }, "breakers and calls are not shared with other instances (cannot listen on the store)"));
     return this.sharing;
   }
 
@@ -146,6 +152,7 @@ export class Runtime {
   /** Every finished tool call, success or error, goes to the store and to each listener. */
   recordCall(r: CallRecord): void {
     this.store?.record(r);
+    this.broadcast?.publish(r);
     for (const l of this.callListeners) {
       try {
         l(r);
@@ -159,6 +166,12 @@ export class Runtime {
   onCall(listener: (r: CallRecord) => void): () => void {
     this.callListeners.add(listener);
     return () => this.callListeners.delete(listener);
+  }
+
+  /** Calls other instances on the shared store finished (for the dashboard's feed; never counted in metrics here). */
+  onRemoteCalls(listener: (records: CallRecord[]) => void): () => void {
+    this.remoteListeners.add(listener);
+    return () => this.remoteListeners.delete(listener);
   }
 
   private build(loaded: LoadedConfig): Router {
@@ -236,6 +249,7 @@ export class Runtime {
     await this.downstream.close();
     await this.sharing;
     await this.stopSharing?.().catch(() => undefined);
+    await this.broadcast?.close().catch(() => undefined);
     await this.budgetsRef?.settledAll().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
   }

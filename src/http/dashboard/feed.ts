@@ -108,7 +108,7 @@ export class CallFeed {
   private seeding: Promise<number> | undefined;
 
   constructor(
-    private readonly runtime: Pick<Runtime, "onCall" | "store">,
+    private readonly runtime: Pick<Runtime, "onCall" | "store"> & Partial<Pick<Runtime, "onRemoteCalls">>,
     opts: CallFeedOptions = {},
   ) {
     this.capacity = Math.max(1, Math.floor(opts.capacity ?? 20_000));
@@ -126,7 +126,13 @@ export class CallFeed {
    */
   async start(): Promise<void> {
     if (this.unsubscribe || this.closed) return;
-    this.unsubscribe = this.runtime.onCall((r) => this.push(r));
+    const own = this.runtime.onCall((r) => this.push(r));
+    // Other instances on a shared store: their calls show here too, as they finish.
+    const others = this.runtime.onRemoteCalls?.((records) => records.forEach((r) => this.push(r)));
+    this.unsubscribe = () => {
+      own();
+      others?.();
+    };
     await this.seed();
   }
 

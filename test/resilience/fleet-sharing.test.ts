@@ -1,5 +1,6 @@
-// Breaker openings shared between instances on one PostgreSQL (LISTEN/NOTIFY): a model one
-// instance finds down is skipped by the others at once, for as long as the first holds it open.
+// What instances on one PostgreSQL share over LISTEN/NOTIFY: breaker openings (a model one
+// instance finds down is skipped by the others at once, for as long as the first holds it open)
+// and finished calls (every dashboard's feed shows the whole fleet).
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BreakerBoard } from "../../src/resilience/breakers.js";
 import { ProviderFailure } from "../../src/providers/errors.js";
@@ -7,7 +8,7 @@ import { Runtime } from "../../src/runtime.js";
 import { postgresUrl } from "../store/pg-available.js";
 
 const pgUrl = await postgresUrl();
-if (!pgUrl) console.warn("breaker-sync: no PostgreSQL at SWITCHBOARD_TEST_DATABASE_URL; the shared-breaker test is skipped");
+if (!pgUrl) console.warn("fleet-sharing: no PostgreSQL at SWITCHBOARD_TEST_DATABASE_URL; the shared-breaker test is skipped");
 
 const fail = () => Promise.reject(new ProviderFailure("provider_unavailable", "down", true));
 
@@ -67,5 +68,31 @@ describe.runIf(!!pgUrl)("instances on one PostgreSQL", () => {
     expect(delay).toBeLessThan(10_000);
     // The instance that found it down does not hold it again on its own news.
     expect(a.breakers.status().find((s) => s.id === id)?.state).toBe("open");
+  });
+});
+
+describe.runIf(!!pgUrl)("the dashboard's feed across instances", () => {
+  it("shows the calls another instance finished, without their prompts, and does not count them as this instance's", async () => {
+    const [a, b] = [new Runtime({ env: {}, store: { databaseUrl: pgUrl! } }), new Runtime({ env: {}, store: { databaseUrl: pgUrl! } })];
+    try {
+      await Promise.all([a.shareBreakers(), b.shareBreakers()]);
+      const { CallFeed } = await import("../../src/http/dashboard/feed.js");
+      const feed = new CallFeed(b, { seedLimit: 0 });
+      await feed.start();
+      const own: string[] = [];
+      b.onCall((r) => own.push(r.requestId));
+      const arrived = new Promise<void>((resolve) => b.onRemoteCalls((rs) => rs.some((r) => r.requestId === "from-a-1") && resolve()));
+      a.recordCall({ requestId: "from-a-1", at: new Date(), tenant: "default", tool: "run_llm", attempts: 1, fallbacks: 0, latencyMs: 12, inputTokens: 5, outputTokens: 7, costUsd: 0.001, tools: [], mcpTools: [], outcome: "ok", overridden: false, prompt: "a secret prompt" });
+      await arrived;
+      const seen = feed.records().find((r) => r.requestId === "from-a-1");
+      expect(seen).toMatchObject({ tool: "run_llm", costUsd: 0.001 });
+      expect(seen!.at).toBeInstanceOf(Date);
+      expect(seen!.prompt).toBeUndefined();
+      expect(own).toEqual([]);
+      feed.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
