@@ -2,29 +2,18 @@
 // runtimes, each on its own connections; one breaks a model open by its own failures and the time
 // until both others hold it open is measured, 30 times. Needs a PostgreSQL (SWITCHBOARD_TEST_DATABASE_URL
 // or DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test); without one it says so and skips.
-import pg from "pg";
+import { reachablePgUrl } from "./pg.mjs";
 import { Runtime } from "../dist/runtime.js";
 import { ProviderFailure } from "../dist/providers/errors.js";
 
 const GOAL_MS = 1000;
-const url = process.env.SWITCHBOARD_TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
-async function reachable() {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 export async function benchFleet({ rounds = 30 } = {}) {
-  if (!(await reachable())) {
-    console.log(`breaker propagation between instances: skipped (no PostgreSQL at ${url.replace(/\/\/[^@]*@/, "//")})`);
+  const url = await reachablePgUrl();
+  if (!url) {
+    console.log("breaker propagation between instances: skipped (no PostgreSQL at SWITCHBOARD_TEST_DATABASE_URL, DATABASE_URL or 127.0.0.1:5432/test)");
     return undefined;
   }
   const runtimes = [0, 1, 2].map(() => new Runtime({ env: {}, store: { databaseUrl: url } }));

@@ -1,25 +1,12 @@
 // Telemetry write throughput and budget-reservation latency, on embedded PGlite and on PostgreSQL.
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { openDb } from "../dist/store/db.js";
 import { Budgets } from "../dist/budgets/ledger.js";
 import { TelemetryWriter } from "../dist/store/telemetry.js";
 import { logger } from "../dist/logger.js";
+import { reachablePgUrl } from "./pg.mjs";
 
 const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-
-async function pgUrl() {
-  const url = process.env.SWITCHBOARD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return url;
-  } catch {
-    return undefined;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 async function benchOne(name, db) {
   const record = (i) => ({
@@ -58,7 +45,7 @@ async function benchOne(name, db) {
 
 export async function benchStore() {
   await benchOne("pglite (embedded)", await openDb({ dataDir: ":memory:" }));
-  const url = await pgUrl();
+  const url = await reachablePgUrl();
   if (url) await benchOne("postgres", await openDb({ databaseUrl: url }));
   else console.log("store postgres: skipped (no server at SWITCHBOARD_TEST_DATABASE_URL or 127.0.0.1:5432)");
 }
