@@ -4,7 +4,7 @@ import { SwitchboardError } from "../errors.js";
 import { logger } from "../logger.js";
 import type { Db } from "../store/db.js";
 import { LocalSpend } from "./local-spend.js";
-import { SettleJournal, type JournalEntry } from "./settle-journal.js";
+import { SETTLED_SQL, SettleJournal, type JournalEntry } from "./settle-journal.js";
 
 export interface Ceiling {
   scope: string;
@@ -51,23 +51,6 @@ const RESERVE_SQL = "SELECT * FROM sb_reserve($1, $2, $3::text[], $4::text[], $5
 const SETTLE_SQL = "SELECT sb_settle($1, $2)";
 /** How long the embedded store's settles gather before they are written together (the journal holds them meanwhile). */
 const WRITE_BEHIND_MS = 20;
-/**
- * The embedded store's write of a batch of settled calls, in one statement: each call's settled
- * reservation, and its real cost added to each ceiling row it counted against. A call already
- * written (a journal replayed twice) is skipped, so its cost is never added twice.
- */
-const SETTLED_SQL = `WITH s AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant text, "amountUsd" numeric, "actualUsd" numeric, keys text[])
-  ), ins AS (
-    INSERT INTO sb_reservations (id, tenant, amount_usd, periods, expires_at, settled_at, actual_usd)
-    SELECT id, tenant, "amountUsd", keys, now(), now(), "actualUsd" FROM s
-    ON CONFLICT (id) DO NOTHING
-    RETURNING periods, actual_usd
-  ), d AS (
-    SELECT split_part(k, '|', 1) AS scope, substr(k, strpos(k, '|') + 1) AS period, sum(actual_usd) AS total
-    FROM ins, unnest(periods) AS k GROUP BY 1, 2
-  )
-  UPDATE sb_spend sp SET settled_usd = sp.settled_usd + d.total FROM d WHERE sp.scope = d.scope AND sp.period = d.period`;
 const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 

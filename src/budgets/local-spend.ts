@@ -23,7 +23,7 @@ export interface LocalCheck {
 /**
  * The embedded store has one writer, this process, so its spend rows can be held in memory and
  * checked there: a reservation is decided without waiting for the database, and only settled
- * spend is written, behind the answer (the ledger's SETTLED_SQL). Each method here mirrors what
+ * spend is written, behind the answer (settle-journal.ts's SETTLED_SQL). Each method here mirrors what
  * sb_reserve and sb_settle do to the rows, so memory holds what PostgreSQL would.
  */
 export class LocalSpend {

@@ -12,6 +12,26 @@ export interface JournalEntry {
   actualUsd: number;
 }
 
+/**
+ * Writes settled calls (journal entries, as a JSON array in $1) in one statement: each call's
+ * settled reservation, and its real cost added to each ceiling row it counted against (made if
+ * missing). A call already written (a journal replayed twice) is skipped, so its cost never counts
+ * twice. The embedded store's ledger writes its batches with it, and a replay does too.
+ */
+export const SETTLED_SQL = `WITH s AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, tenant text, "amountUsd" numeric, "actualUsd" numeric, keys text[])
+  ), ins AS (
+    INSERT INTO sb_reservations (id, tenant, amount_usd, periods, expires_at, settled_at, actual_usd)
+    SELECT id, tenant, "amountUsd", keys, now(), now(), "actualUsd" FROM s
+    ON CONFLICT (id) DO NOTHING
+    RETURNING periods, actual_usd
+  ), d AS (
+    SELECT split_part(k, '|', 1) AS scope, substr(k, strpos(k, '|') + 1) AS period, sum(actual_usd) AS total
+    FROM ins, unnest(periods) AS k GROUP BY 1, 2
+  )
+  INSERT INTO sb_spend (scope, period, settled_usd) SELECT scope, period, total FROM d ORDER BY scope COLLATE "C", period COLLATE "C"
+  ON CONFLICT (scope, period) DO UPDATE SET settled_usd = sb_spend.settled_usd + EXCLUDED.settled_usd`;
+
 const LIVE = "budget-settles.jsonl";
 const SEGMENT = /^budget-settles\.\d+\.jsonl$/;
 
@@ -63,9 +83,9 @@ export class SettleJournal {
   private previous: string | undefined;
 
   /**
-   * Applies what a crashed process journaled but may not have stored: a reservation still open is
-   * settled as sb_settle would; one never stored (its write was lost too) is recorded settled and
-   * its cost added to its rows. Entries already stored change nothing.
+   * Applies what a crashed process journaled but may not have stored, idempotently: entries whose
+   * reservation was stored open or reaped unsettled (by versions that wrote reservations) are
+   * settled as sb_settle would; the rest go through SETTLED_SQL, which skips those already written.
    */
   async replay(db: Db): Promise<number> {
     const live = join(this.dir, LIVE);
@@ -74,28 +94,23 @@ export class SettleJournal {
     let applied = 0;
     for (const f of files) {
       const path = join(this.dir, f);
+      const entries: JournalEntry[] = [];
       for (const line of readFileSync(path, "utf8").split("\n")) {
         if (!line.trim()) continue;
-        let e: JournalEntry;
         try {
-          e = JSON.parse(line) as JournalEntry;
+          entries.push(JSON.parse(line) as JournalEntry);
         } catch {
-          continue; // a line cut by the crash: its settle was never answered
+          // a line cut by the crash: its settle was never answered
         }
+      }
+      if (entries.length) {
         await db.transaction(async (q) => {
-          const [known] = await q<{ id: string }>("SELECT id FROM sb_reservations WHERE id = $1", [e.id]);
-          if (known) {
-            await q("SELECT sb_settle($1, $2)", [e.id, e.actualUsd]);
-            return;
-          }
-          await q("INSERT INTO sb_reservations (id, tenant, amount_usd, periods, expires_at, settled_at, actual_usd) VALUES ($1, $2, $3, $4, now(), now(), $5)", [e.id, e.tenant, e.amountUsd, e.keys, e.actualUsd]);
-          for (const k of [...e.keys].sort()) {
-            const [scope, period] = k.split("|");
-            await q("INSERT INTO sb_spend (scope, period) VALUES ($1, $2) ON CONFLICT DO NOTHING", [scope, period]);
-            await q("UPDATE sb_spend SET settled_usd = settled_usd + $3 WHERE scope = $1 AND period = $2", [scope, period, e.actualUsd]);
-          }
+          const open = new Set((await q<{ id: string }>("SELECT id FROM sb_reservations WHERE id = ANY($1::text[]) AND (settled_at IS NULL OR (reaped_at IS NOT NULL AND actual_usd IS NULL))", [entries.map((e) => e.id)])).map((r) => r.id));
+          for (const e of entries.filter((x) => open.has(x.id))) await q("SELECT sb_settle($1, $2)", [e.id, e.actualUsd]);
+          const rest = entries.filter((x) => !open.has(x.id));
+          if (rest.length) await q(SETTLED_SQL, [JSON.stringify(rest)]);
         });
-        applied++;
+        applied += entries.length;
       }
       unlinkSync(path);
     }
