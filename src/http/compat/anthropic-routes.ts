@@ -32,7 +32,7 @@ const messagesApi: CompatApi<MessagesRequest> = {
   known: (name) => (/^claude-/i.test(name) ? { kind: "auto" } : undefined),
   job: messagesJob,
   notes: droppedFeatures,
-  stream: (b, res) => (b.stream ? new EventStream(res, countInputTokens(b)) : undefined),
+  stream: (b, res) => (b.stream ? new EventStream(res) : undefined),
   body: messageBody,
 };
 
@@ -68,10 +68,7 @@ class EventStream implements AnswerStream {
   private id = "";
   private textOpen = false;
 
-  constructor(
-    private readonly res: Response,
-    private readonly inputTokens: number,
-  ) {}
+  constructor(private readonly res: Response) {}
 
   private send(event: string, data: unknown): void {
     this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -82,7 +79,8 @@ class EventStream implements AnswerStream {
     this.started = true;
     this.id = messageId(served.decision?.requestId);
     openEventStream(this.res, served, model);
-    this.send("message_start", messageStart(this.id, model, this.inputTokens));
+    // The router already counted the input for its decision: no second pass over the prompt.
+    this.send("message_start", messageStart(this.id, model, served.decision?.estimate.inputTokens ?? 0));
   }
 
   text(served: Partial<Served>, model: string, piece: string): void {
