@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SwitchboardConfig } from "../config/schema.js";
 import type { Served } from "../jobs/served.js";
 import type { CallRecord } from "../store/telemetry.js";
+import type { Runtime } from "../runtime.js";
 
 /** What a tool call has said about how it was served so far (nothing, a decision, or all of it). */
 export type ServedSoFar = Partial<Served>;
@@ -50,4 +51,12 @@ export function callRecord(tool: string, args: CallArgs, served: ServedSoFar, ou
     ...(d ? { reason: d.reason } : {}),
     ...(prompt ? { prompt } : {}),
   };
+}
+
+/**
+ * Records a finished call (an MCP tool, a /v1 request, a gateway call) for telemetry, metrics and
+ * the dashboard, when anything listens; `t0` is when it started (performance.now()).
+ */
+export function recordCall(runtime: Pick<Runtime, "observed" | "recordCall" | "config">, tool: string, args: CallArgs, served: ServedSoFar, outcome: string, t0: number): void {
+  if (runtime.observed) runtime.recordCall(callRecord(tool, args, served, outcome, performance.now() - t0, runtime.config));
 }

@@ -8,7 +8,7 @@ import { SwitchboardError, closest, unknownValue, type ErrorBody } from "../erro
 import type { Runtime } from "../runtime.js";
 import type { SwitchboardConfig } from "../config/schema.js";
 import { logger } from "../logger.js";
-import { callRecord, type ServedSoFar } from "./call-record.js";
+import { recordCall, type ServedSoFar } from "./call-record.js";
 import type { Served } from "../jobs/served.js";
 import { principalOf, scopeTenant } from "../auth.js";
 
@@ -225,7 +225,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       const served: ServedSoFar = {};
       // Refused calls are recorded too: errors by code must count bad input and refusals.
       const refuse = (body: ErrorBody, args: Record<string, unknown>) => {
-        if (runtime.observed) runtime.recordCall(callRecord(def.name, args, served, body.code, performance.now() - t0, runtime.config));
+        recordCall(runtime, def.name, args, served, body.code, t0);
         return errorResult(body);
       };
       // Text the store cannot hold (NUL) or that is not Unicode (lone surrogates) stops here, in any argument at any depth.
@@ -268,7 +268,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
         serve: (part) => void Object.assign(served, part),
       };
       const record = (code: string) => {
-        if (runtime.observed) runtime.recordCall(callRecord(def.name, parsed.data as Record<string, unknown>, served, code, performance.now() - t0, runtime.config));
+        recordCall(runtime, def.name, parsed.data as Record<string, unknown>, served, code, t0);
       };
       try {
         const out = await def.run(parsed.data, ctx);

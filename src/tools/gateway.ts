@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { DownstreamTool } from "../downstream/pool.js";
 import type { Runtime } from "../runtime.js";
-import { callRecord } from "./call-record.js";
+import { recordCall } from "./call-record.js";
 import { listedSchema } from "./define-tool.js";
 
 /**
@@ -34,10 +34,7 @@ export function registerGatewayTools(server: McpServer, runtime: Runtime, tenant
 async function callThrough(runtime: Runtime, tenant: string | undefined, t: DownstreamTool, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
   const t0 = performance.now();
   const r = await runtime.downstream.call(tenant, t, args, signal);
-  if (runtime.observed) {
-    const who = { tenant: tenant ?? runtime.config.router.defaultTenant };
-    runtime.recordCall(callRecord("mcp_gateway", who, { mcpToolsUsed: [t.id] }, r.ok ? "ok" : r.code, Math.round(performance.now() - t0), runtime.config));
-  }
+  recordCall(runtime, "mcp_gateway", { tenant: tenant ?? runtime.config.router.defaultTenant }, { mcpToolsUsed: [t.id] }, r.ok ? "ok" : r.code, t0);
   if (r.ok && r.result) return { content: r.result.content as CallToolResult["content"], ...(r.result.structuredContent !== undefined ? { structuredContent: r.result.structuredContent as Record<string, unknown> } : {}) };
   return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: { tool: t.id, code: r.code, message: r.text, retryable: r.code === "timeout" || r.code === "server_unavailable" } }) }] };
 }

@@ -5,7 +5,6 @@ import { SwitchboardError, closest, type ErrorBody, type ErrorCode } from "../..
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
-import { callRecord } from "../../tools/call-record.js";
 
 /**
  * What the OpenAI- and Anthropic-compatible endpoints share: who is calling, which model a
@@ -168,11 +167,6 @@ export function decisionHeaders(served: Partial<Served>, model?: string): Record
   return h;
 }
 
-/** Records the call like a tool call: telemetry, metrics and the dashboard's feed. */
-export function recordCompatCall(runtime: Runtime, tool: string, args: { tenant: string; user?: string; model?: string }, served: Partial<Served>, outcome: string, t0: number): void {
-  if (!runtime.observed) return;
-  runtime.recordCall(callRecord(tool, args, served, outcome, Math.round(performance.now() - t0), runtime.config));
-}
 
 /** Ends a call when its client goes away (closed the connection before the answer finished). */
 export function abortOnDisconnect(res: Response): AbortController {

@@ -5,7 +5,8 @@ import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pip
 import type { Served } from "../../jobs/served.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
-import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, recordCompatCall, sendError, tenantOf, type ModelChoice } from "./common.js";
+import { recordCall } from "../../tools/call-record.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, tenantOf, type ModelChoice } from "./common.js";
 
 /** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
 export interface AnswerStream {
@@ -64,11 +65,11 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     served = run;
     if (s) s.finish(run);
     else res.set(decisionHeaders(run)).json(api.body(run));
-    recordCompatCall(runtime, api.tool, who, run, "ok", t0);
+    recordCall(runtime, api.tool, who, run, "ok", t0);
   } catch (err) {
     const e = asSwitchboardError(err);
     if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.path }, `${api.tool} failed`);
-    recordCompatCall(runtime, api.tool, who, served, e.body.code, t0);
+    recordCall(runtime, api.tool, who, served, e.body.code, t0);
     if (stream?.started) stream.fail(e);
     else sendError(res, e, api.errorShape, served);
   }
