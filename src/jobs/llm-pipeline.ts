@@ -50,7 +50,7 @@ export interface LlmOutcome extends Served {
 export async function runLlmPipeline(runtime: Runtime, server: McpServer | undefined, given: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
   // An LLM is what the caller asked for: a prompt that reads like a media or voice job still gets an answer.
   const job = { ...given, route: { ...given.route, needs: { ...given.route.needs, llm: true } } };
-  const routed = job.decision ?? route(runtime, job.route);
+  const routed = job.decision ?? routeLlm(runtime, job.route);
   const limiter = await runtime.rateLimits();
   const admitted = await limiter.admit(rateScopes(runtime, routed.tenant, job.caller), routed.estimate.inputTokens + routed.estimate.outputTokens);
   const guarded = await reserve(runtime, job, routed);
@@ -86,7 +86,8 @@ function rateScopes(runtime: Runtime, tenant: string, caller: LlmJob["caller"]):
   ];
 }
 
-function route(runtime: Runtime, input: RouteInput): Decision {
+/** Routes an LLM call: a decision that names a media, voice or transcription job is refused. */
+export function routeLlm(runtime: Runtime, input: RouteInput): Decision {
   const d = runtime.route(input);
   if (d.job !== "llm") {
     throw invalidRequest(`mode ${d.mode} is a ${d.job} job, not an LLM call`, "use the matching media, voice or transcription tool, or pick an LLM mode.", { field: "mode" });

@@ -4,7 +4,7 @@ import type { LlmMessage, ToolCall, Usage } from "../providers/types.js";
 import type { Attempt } from "../resilience/failover.js";
 import type { Decision } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { runLlmPipeline, type LlmJob, type LlmOutcome, type PipelineContext } from "./llm-pipeline.js";
+import { routeLlm, runLlmPipeline, type LlmJob, type LlmOutcome, type PipelineContext } from "./llm-pipeline.js";
 
 /** One downstream tool call of a run: `<namespace>.<tool>`, "ok" or why not, and how long it took. */
 export interface McpToolCall {
@@ -44,7 +44,7 @@ export async function runLlmWithTools(runtime: Runtime, server: McpServer | unde
   const route = { ...given.route, needs: { ...given.route.needs, llm: true } };
   const named = given.route.mcpTools ?? [];
   // The mode's tools are known once routed; a routed call that names none and whose mode lists none is a plain call.
-  const decision = given.decision ?? (named.length || runtime.downstream.configured ? runtime.route({ ...route, needs: { ...route.needs, toolCalling: named.length > 0 || route.needs.toolCalling } }) : undefined);
+  const decision = given.decision ?? (named.length || runtime.downstream.configured ? routeLlm(runtime, { ...route, needs: { ...route.needs, toolCalling: named.length > 0 || route.needs.toolCalling } }) : undefined);
   const patterns = unique(decision?.mcpTools ?? named);
   if (!decision || !patterns.length || !runtime.downstream.configured) {
     const run = await runLlmPipeline(runtime, server, { ...given, ...(decision ? { decision } : {}) }, ctx);
