@@ -70,10 +70,19 @@ const modelSchema = z.strictObject({
     instruction: score,
     toolUse: score,
   }),
-  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional() }),
+  /** USD per 1M tokens; cache reads at cachedInput and cache writes at cacheWrite, each the input price when absent. */
+  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional() }),
   contextWindow: z.number().int().positive(),
   maxOutput: z.number().int().positive(),
-  supports: z.strictObject({ tools: z.boolean(), vision: z.boolean(), json: z.boolean() }),
+  supports: z.strictObject({
+    tools: z.boolean(),
+    vision: z.boolean(),
+    json: z.boolean(),
+    /** Takes a reasoning setting (OpenAI's reasoning_effort, Anthropic's extended thinking); others are sent none. */
+    reasoning: z.boolean().optional(),
+    /** false: the API refuses a temperature (OpenAI's reasoning models), so none is sent. */
+    temperature: z.boolean().optional(),
+  }),
   latencyMs: z.number().int().positive(),
 });
 

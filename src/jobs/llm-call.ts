@@ -2,7 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, ResponseFormat } from "../providers/types.js";
+import type { ModelEntry } from "../config/schema.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -12,6 +13,8 @@ import type { Runtime } from "../runtime.js";
 export interface LlmCallSpec {
   messages: LlmMessage[];
   system?: string;
+  /** The system prompt as the caller's blocks with their cache breakpoints (`system` holds their joined text). */
+  systemBlocks?: SystemBlock[];
   temperature?: number;
   responseFormat?: ResponseFormat;
   functionTools?: FunctionTool[];
@@ -19,6 +22,8 @@ export interface LlmCallSpec {
   modelPreferences?: ModelPreferences;
   /** Sequences that end the answer. */
   stop?: string[];
+  /** Reasoning asked for: sent only to models whose catalog entry takes it (supports.reasoning). */
+  reasoning?: Reasoning;
 }
 
 export interface LlmCallResult {
@@ -43,6 +48,8 @@ export interface LlmCallContext {
    * (no retry, fallback or escalation would repeat what the caller already has).
    */
   onText?: (piece: string, model: string) => void;
+  /** With onText: each piece of the model's streamed thinking, which commits the answer to its model as text does. */
+  onThinking?: (delta: ThinkingDelta, model: string) => void;
   /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
   reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
 }
@@ -112,24 +119,23 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
           }
         }
         const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
-        const model = cfg.models[id];
-        const req: ChatRequest = {
-          model: modelName(id),
-          messages: spec.messages,
-          maxOutputTokens: Math.min(spec.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
-          ...(spec.system ? { system: spec.system } : {}),
-          ...(spec.temperature !== undefined ? { temperature: spec.temperature } : {}),
-          ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
-          ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
-          ...(spec.stop?.length ? { stop: spec.stop } : {}),
-        };
+        const req = chatRequestFor(cfg.models[id], id, spec);
         const progress = ctx.onProgress;
         const onText = ctx.onText;
+        const onThinking = ctx.onThinking;
         if (progress) send(`calling ${id}`);
         const answer = adapter.chat(req, {
           signal,
           ...(progress || onText
             ? {
+                ...(onText && onThinking
+                  ? {
+                      onThinking: (delta: ThinkingDelta) => {
+                        relayed += delta.type === "thinking" ? delta.text.length : delta.type === "signature" ? delta.signature.length : delta.data.length;
+                        onThinking(delta, id);
+                      },
+                    }
+                  : {}),
                 onDelta: (piece: string) => {
                   if (onText) {
                     relayed += piece.length;
@@ -169,6 +175,26 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
   };
 }
 
+/**
+ * What one model of the chain is sent: the spec within the model's catalog entry (its output
+ * ceiling; reasoning only where it is taken, temperature not where it is refused).
+ */
+export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: LlmCallSpec): ChatRequest {
+  const temperature = model?.supports.temperature === false ? undefined : spec.temperature;
+  return {
+    model: modelName(id),
+    messages: spec.messages,
+    maxOutputTokens: Math.min(spec.maxOutputTokens ?? 4096, model?.maxOutput ?? 4096),
+    ...(spec.system ? { system: spec.system } : {}),
+    ...(spec.systemBlocks?.length ? { systemBlocks: spec.systemBlocks } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
+    ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
+    ...(spec.stop?.length ? { stop: spec.stop } : {}),
+    ...(spec.reasoning && model?.supports.reasoning ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput } : {}),
+  };
+}
+
 function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
   const name = modelName(d.model);
   const byTier = { economy: { cost: 0.8, intelligence: 0.3 }, standard: { cost: 0.5, intelligence: 0.6 }, premium: { cost: 0.2, intelligence: 0.9 } }[d.costTier ?? "standard"];
@@ -180,11 +206,14 @@ function samplingPreferences(d: Decision, p: ModelPreferences | undefined) {
   };
 }
 
-/** Cost from catalog prices and the provider's reported usage; cached input at its own price. */
+/** Cost from catalog prices and the provider's reported usage; cache reads and writes at their own prices. */
 export function llmCost(runtime: Runtime, id: string, r: ChatResult): number {
   const m = runtime.config.models[id];
   if (!m) return 0;
-  const cached = Math.min(r.usage.cachedInputTokens, r.usage.inputTokens);
-  const cost = ((r.usage.inputTokens - cached) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + r.usage.outputTokens * m.price.output) / 1e6;
+  const u = r.usage;
+  const cached = Math.min(u.cachedInputTokens, u.inputTokens);
+  const written = Math.min(u.cacheWriteTokens ?? 0, u.inputTokens - cached);
+  const input = (u.inputTokens - cached - written) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + written * (m.price.cacheWrite ?? m.price.input);
+  const cost = (input + u.outputTokens * m.price.output) / 1e6;
   return Math.round(cost * 1e8) / 1e8;
 }

@@ -20,7 +20,10 @@ export interface ToolLoopOutcome extends LlmOutcome {
 }
 
 const unique = <T>(xs: T[]) => [...new Set(xs)];
-const addUsage = (a: Usage, b: Usage): Usage => ({ inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens });
+const addUsage = (a: Usage, b: Usage): Usage => {
+  const written = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens, ...(written ? { cacheWriteTokens: written } : {}) };
+};
 
 /** The call's arguments as an object, or why they are not one. */
 function argumentsOf(call: ToolCall): Record<string, unknown> | string {

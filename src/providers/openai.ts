@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { StreamIncompleteError } from "./errors.js";
+import { effortOf } from "./reasoning.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
@@ -94,6 +95,7 @@ export class OpenAIAdapter implements LlmAdapter {
   }
 
   private body(req: ChatRequest): Omit<ChatCompletionCreateParams, "stream"> {
+    // Cache breakpoints and earlier turns' thinking blocks are Anthropic's: OpenAI caches prompts by itself.
     const messages: ChatCompletionMessageParam[] = [];
     if (req.system) messages.push({ role: "system", content: req.system });
     for (const m of req.messages) {
@@ -109,7 +111,9 @@ export class OpenAIAdapter implements LlmAdapter {
       } else messages.push({ role: m.role, content: m.content });
     }
     const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
+    // Reasoning models refuse a temperature: the catalog says which (supports.temperature), and none reaches here for them.
     if (req.temperature !== undefined) body.temperature = req.temperature;
+    if (req.reasoning) body.reasoning_effort = effortOf(req.reasoning);
     if (req.stop?.length) body.stop = req.stop;
     if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
     if (req.responseFormat?.type === "json_schema") {

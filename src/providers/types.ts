@@ -1,5 +1,33 @@
 /** What every LLM adapter speaks: one request shape, one result shape, whatever the wire. */
 
+/**
+ * A prompt-cache breakpoint (Anthropic's `cache_control`): the provider may cache the prompt up to
+ * and including what carries it. Adapters whose provider caches by itself ignore it.
+ */
+export interface CacheHint {
+  ttl?: "5m" | "1h";
+}
+
+/**
+ * A block of a model's visible reasoning, kept whole: Anthropic checks a block's signature when it
+ * comes back in a later turn, so it is never edited, only carried.
+ */
+export type ThinkingBlock = { type: "thinking"; thinking: string; signature: string } | { type: "redacted_thinking"; data: string };
+
+/** A piece of a streamed thinking block; `block` counts the answer's thinking blocks from 0. */
+export type ThinkingDelta =
+  | { block: number; type: "thinking"; text: string }
+  | { block: number; type: "signature"; signature: string }
+  | { block: number; type: "redacted_thinking"; data: string };
+
+export type ReasoningEffort = "minimal" | "low" | "medium" | "high";
+
+/** How much the model should reason before it answers: a token budget, an effort, or neither (the default effort). */
+export interface Reasoning {
+  budgetTokens?: number;
+  effort?: ReasoningEffort;
+}
+
 export interface LlmMessage {
   role: "system" | "user" | "assistant" | "tool";
   content: string;
@@ -9,6 +37,16 @@ export interface LlmMessage {
   toolCallId?: string;
   /** A user turn's images: https URLs or data: URLs. */
   images?: string[];
+  /** An assistant turn's reasoning as the model returned it, sent back to the provider that can verify it. */
+  thinking?: ThinkingBlock[];
+  /** A cache breakpoint after this turn's last block. */
+  cache?: CacheHint;
+}
+
+/** One block of a system prompt, with its own cache breakpoint. */
+export interface SystemBlock {
+  text: string;
+  cache?: CacheHint;
 }
 
 export interface FunctionTool {
@@ -16,6 +54,8 @@ export interface FunctionTool {
   description?: string;
   /** JSON Schema of the arguments. */
   parameters: Record<string, unknown>;
+  /** A cache breakpoint after this tool's definition. */
+  cache?: CacheHint;
 }
 
 export interface ToolCall {
@@ -32,20 +72,33 @@ export interface ChatRequest {
   model: string;
   messages: LlmMessage[];
   system?: string;
+  /**
+   * The same system prompt as the caller's blocks, each with its cache breakpoint; `system` is
+   * their texts joined by blank lines. Adapters that take blocks read these, the others `system`.
+   */
+  systemBlocks?: SystemBlock[];
   maxOutputTokens: number;
+  /** The model's most output tokens (catalog maxOutput): how far an adapter may raise maxOutputTokens to fit a thinking budget. */
+  maxOutputCeiling?: number;
   temperature?: number;
   responseFormat?: ResponseFormat;
   tools?: FunctionTool[];
   /** Sequences that end the answer. */
   stop?: string[];
+  /** Set only for a model whose catalog entry takes reasoning (supports.reasoning). */
+  reasoning?: Reasoning;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "refusal" | "other";
 
 export interface Usage {
+  /** Every input token, cache reads and writes included (as OpenAI's prompt_tokens counts them). */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (within inputTokens). */
   cachedInputTokens: number;
+  /** Input tokens written to the provider's prompt cache (within inputTokens), where the provider says. */
+  cacheWriteTokens?: number;
 }
 
 export interface ChatResult {
@@ -53,12 +106,16 @@ export interface ChatResult {
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
+  /** The model's reasoning blocks, in order, where the provider returns them. */
+  thinking?: ThinkingBlock[];
 }
 
 export interface CallOptions {
   signal: AbortSignal;
   /** Called with each piece of streamed text; when set the adapter streams. */
   onDelta?: (text: string) => void;
+  /** Called with each piece of streamed thinking (streaming only). */
+  onThinking?: (delta: ThinkingDelta) => void;
 }
 
 export interface LlmAdapter {

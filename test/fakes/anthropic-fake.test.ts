@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import Anthropic from "@anthropic-ai/sdk";
-import { startAnthropicFake, type FakeServer } from "./anthropic-fake.js";
+import { fakeSignature, startAnthropicFake, type FakeServer } from "./anthropic-fake.js";
 
 let fake: FakeServer;
 let client: Anthropic;
@@ -270,5 +270,63 @@ describe("anthropic fake: faults", () => {
     expect(await noVersion.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     const err = await client.models.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+});
+
+describe("anthropic fake: thinking and prompt caching", () => {
+  const thinking = { type: "enabled", budget_tokens: 1024 } as const;
+  const thought = "Paris is the capital.";
+
+  it("returns thinking and redacted_thinking blocks before the text, whole and streamed, with its own signature", async () => {
+    fake.setDefault({ thinking: [{ thinking: thought }, { redacted: "opaque" }], text: "Paris." });
+    const whole = await client.messages.create({ ...ask("Capital?"), max_tokens: 2048, thinking });
+    expect(whole.content).toEqual([
+      { type: "thinking", thinking: thought, signature: fakeSignature(thought) },
+      { type: "redacted_thinking", data: "opaque" },
+      { type: "text", text: "Paris." },
+    ]);
+    const streamed = await client.messages.stream({ ...ask("Capital?"), max_tokens: 2048, thinking }).finalMessage();
+    expect(streamed.content).toEqual(whole.content);
+  });
+
+  it("reports cache writes and reads in usage", async () => {
+    fake.setDefault({ text: "ok", usage: { input: 10, output: 2, cached: 300, cacheWrite: 200 } });
+    const res = await client.messages.create(ask("hi"));
+    expect(res.usage).toMatchObject({ input_tokens: 10, cache_read_input_tokens: 300, cache_creation_input_tokens: 200, cache_creation: { ephemeral_5m_input_tokens: 200 } });
+  });
+
+  it("refuses what the API refuses: a budget not below max_tokens, a temperature with thinking, a changed signature, a tool-use turn without thinking, five breakpoints", async () => {
+    const refusals: Array<[Anthropic.MessageCreateParamsNonStreaming, RegExp]> = [
+      [{ ...ask("x"), max_tokens: 1024, thinking }, /max_tokens.*must be greater than.*budget_tokens/],
+      // (Not in this SDK's types: API versions that take a temperature refuse one with thinking.)
+      [{ ...ask("x"), max_tokens: 2048, thinking, ...{ temperature: 0.5 } }, /temperature.*may only be set to 1/],
+      [
+        { model: "claude-test", max_tokens: 256, messages: [{ role: "user", content: "x" }, { role: "assistant", content: [{ type: "thinking", thinking: "edited", signature: fakeSignature(thought) }, { type: "text", text: "y" }] }, { role: "user", content: "z" }] },
+        /messages\.1\.content\.0: Invalid `signature`/,
+      ],
+      [
+        {
+          model: "claude-test",
+          max_tokens: 2048,
+          thinking,
+          tools,
+          messages: [
+            { role: "user", content: "x" },
+            { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "get_weather", input: {} }] },
+            { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "sunny" }] },
+          ],
+        },
+        /messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`/,
+      ],
+      [
+        { model: "claude-test", max_tokens: 256, messages: [{ role: "user", content: [1, 2, 3, 4, 5].map((n) => ({ type: "text" as const, text: `part ${n}`, cache_control: { type: "ephemeral" as const } })) }] },
+        /A maximum of 4 blocks with cache_control may be provided\. Found 5\./,
+      ],
+    ];
+    for (const [body, message] of refusals) {
+      const err = await client.messages.create(body).catch((e: unknown) => e);
+      expect(err, String(message)).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toMatch(message);
+    }
   });
 });

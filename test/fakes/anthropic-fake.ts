@@ -1,4 +1,7 @@
-// Wire-faithful fake of Anthropic's POST /v1/messages (JSON and SSE), for the real `@anthropic-ai/sdk`.
+// Wire-faithful fake of Anthropic's POST /v1/messages (JSON and SSE), for the real `@anthropic-ai/sdk`:
+// thinking blocks with signatures it checks when they come back, prompt-cache usage, and the 400s
+// the real API gives for thinking and cache_control it refuses.
+import { createHash } from "node:crypto";
 import {
   contentText,
   randomId,
@@ -6,6 +9,7 @@ import {
   startFakeServer,
   type ErrorResponse,
   type FakeServer,
+  type FakeThinking,
   type ProviderWire,
   type RecordedRequest,
   type ResolvedReply,
@@ -53,6 +57,48 @@ interface Msg {
 }
 const messagesOf = (body: RecordedRequest["body"]): Msg[] => (Array.isArray(body?.messages) ? body.messages : []);
 
+/** The signature this fake gives a thinking block, and checks when the block comes back. */
+export const fakeSignature = (thinking: string): string => `sig_${createHash("sha256").update(thinking).digest("base64url").slice(0, 32)}`;
+
+const DOCS = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
+
+type Block = { type?: string; cache_control?: unknown; thinking?: string; signature?: string };
+const blocksOf = (content: unknown): Block[] => (Array.isArray(content) ? (content as Block[]) : []);
+
+/** The API's own checks of what it refuses: cache breakpoints, thinking settings and returned thinking blocks. */
+function validate(req: RecordedRequest): ErrorResponse | undefined {
+  const body = req.body ?? {};
+  const invalid = (message: string) => anthropicError(400, "invalid_request_error", message);
+  const messages = messagesOf(body);
+  const tools: Block[] = Array.isArray(body.tools) ? body.tools : [];
+  const carriers = [...tools, ...blocksOf(body.system), ...messages.flatMap((m) => blocksOf(m.content))];
+  const breakpoints = carriers.filter((b) => b?.cache_control).length;
+  if (breakpoints > 4) return invalid(`A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`);
+  for (const [i, m] of messages.entries()) {
+    for (const [j, b] of blocksOf(m.content).entries()) {
+      if (b?.type === "thinking" && b.signature !== fakeSignature(String(b.thinking))) return invalid(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
+    }
+  }
+  const thinking = body.thinking;
+  if (thinking?.type !== "enabled") return undefined;
+  if (!Number.isInteger(thinking.budget_tokens) || thinking.budget_tokens < 1024) return invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
+  if (!(body.max_tokens > thinking.budget_tokens)) return invalid(`\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${DOCS}#max-tokens-and-context-window-size`);
+  if (body.temperature !== undefined && body.temperature !== 1) return invalid(`\`temperature\` may only be set to 1 when thinking is enabled. ${DOCS}#feature-compatibility`);
+  const last = messages.map((m, i) => [m, i] as const).findLast(([m]) => m.role === "assistant");
+  const content = last ? blocksOf(last[0].content) : [];
+  const first = content[0]?.type;
+  if (last && content.some((b) => b?.type === "tool_use") && first !== "thinking" && first !== "redacted_thinking") {
+    return invalid(
+      `messages.${last[1]}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${DOCS}`,
+    );
+  }
+  return undefined;
+}
+
+/** A reply's thinking blocks as the API returns them. */
+const thinkingBlocks = (list: FakeThinking[]) =>
+  list.map((t) => ("redacted" in t ? { type: "redacted_thinking", data: t.redacted } : { type: "thinking", thinking: t.thinking, signature: t.signature ?? fakeSignature(t.thinking) }));
+
 /** Text of the content blocks, counting tool_use inputs and tool_result contents too. */
 function blocksText(content: unknown): string {
   if (!Array.isArray(content)) return contentText(content);
@@ -77,6 +123,7 @@ const wire: ProviderWire = {
     return undefined;
   },
 
+  validate,
   notFound: () => anthropicError(404, "not_found_error", "Not Found"),
   statusError,
   contextLengthError: (_req, tokens) =>
@@ -92,7 +139,7 @@ const wire: ProviderWire = {
     ),
 
   complete(req, reply) {
-    const content: object[] = [];
+    const content: object[] = thinkingBlocks(reply.thinking);
     if (reply.text) content.push({ type: "text", text: reply.text });
     for (const c of withIds(reply)) content.push({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments || "{}") });
     return { ...messageShell(req), content, ...stopOf(reply), usage: usageOf(reply, reply.usage.output) };
@@ -105,6 +152,16 @@ const wire: ProviderWire = {
       message: { ...messageShell(req), content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage: usageOf(reply, Math.min(1, reply.usage.output)) },
     });
     let index = 0;
+    for (const t of thinkingBlocks(reply.thinking)) {
+      if (t.type === "redacted_thinking") emit("content_block_start", { index, content_block: t });
+      else {
+        emit("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+        for (const thinking of splitText(t.thinking!, reply.chunks)) emit("content_block_delta", { index, delta: { type: "thinking_delta", thinking } });
+        emit("content_block_delta", { index, delta: { type: "signature_delta", signature: t.signature } });
+      }
+      emit("content_block_stop", { index });
+      index++;
+    }
     if (reply.text) {
       emit("content_block_start", { index, content_block: { type: "text", text: "" } });
       frames.push('event: ping\ndata: {"type": "ping"}\n\n');
@@ -143,10 +200,12 @@ function stopOf(reply: ResolvedReply) {
 }
 
 function usageOf(reply: ResolvedReply, outputTokens: number) {
+  const written = reply.usage.cacheWrite ?? 0;
   return {
     input_tokens: reply.usage.input,
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: reply.usage.cached ?? 0,
+    cache_creation: { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 },
     output_tokens: outputTokens,
     service_tier: "standard",
   };

@@ -10,13 +10,27 @@ export interface FakeReply {
   toolCalls?: Array<{ id?: string; name: string; arguments: string /* JSON text */ }>;
   /** Provider-native: openai 'stop'|'length'|'tool_calls'|'content_filter'; anthropic 'end_turn'|'max_tokens'|'tool_use'|'refusal'. */
   finishReason?: string;
-  /** Sent verbatim in the provider's own terms (openai prompt_tokens includes cached; anthropic input_tokens excludes cache reads). */
-  usage?: { input: number; output: number; cached?: number };
+  /**
+   * Sent verbatim in the provider's own terms (openai prompt_tokens includes cached; anthropic
+   * input_tokens excludes cache reads and writes). cacheWrite: anthropic's cache_creation_input_tokens.
+   */
+  usage?: FakeUsage;
+  /** Reasoning blocks before the answer (anthropic only); a thinking block's signature defaults to the fake's own. */
+  thinking?: FakeThinking[];
   /** Wait this long before sending the response headers. */
   delayMs?: number;
   /** Stream the text in this many pieces (default 4). */
   chunks?: number;
 }
+
+export interface FakeUsage {
+  input: number;
+  output: number;
+  cached?: number;
+  cacheWrite?: number;
+}
+
+export type FakeThinking = { thinking: string; signature?: string } | { redacted: string };
 
 export type Fault =
   | { kind: "status"; status: number; retryAfter?: number; message?: string; code?: string; type?: string }
@@ -64,7 +78,8 @@ export interface ResolvedReply {
   text: string;
   toolCalls: Array<{ id?: string; name: string; arguments: string }>;
   finishReason?: string;
-  usage: { input: number; output: number; cached?: number };
+  usage: FakeUsage;
+  thinking: FakeThinking[];
   chunks: number;
 }
 
@@ -83,6 +98,8 @@ export interface ProviderWire {
   requestIdHeader: string;
   /** An error response when the request lacks valid credentials or required headers. */
   authenticate(req: RecordedRequest): ErrorResponse | undefined;
+  /** The provider's own 400 for a body it refuses (checked before a scripted step is taken). */
+  validate?(req: RecordedRequest): ErrorResponse | undefined;
   notFound(req: RecordedRequest): ErrorResponse;
   statusError(fault: StatusFault): ErrorResponse;
   contextLengthError(req: RecordedRequest, promptTokens: number): ErrorResponse;
@@ -161,6 +178,7 @@ export async function startFakeServer(wire: ProviderWire): Promise<FakeServer> {
       toolCalls,
       finishReason: reply.finishReason,
       usage: reply.usage ?? { input: estimateTokens(wire.promptText(req.body).length), output: estimateTokens(outChars) },
+      thinking: reply.thinking ?? [],
       chunks: reply.chunks ?? 4,
     };
   };
@@ -198,6 +216,8 @@ export async function startFakeServer(wire: ProviderWire): Promise<FakeServer> {
     if (req.method !== "POST" || path !== wire.route) return sendError(wire.notFound(rec));
     const authError = wire.authenticate(rec);
     if (authError) return sendError(authError);
+    const invalid = wire.validate?.(rec);
+    if (invalid) return sendError(invalid);
 
     const step = takeStep(rec.body?.model);
     const fault = step?.fault;

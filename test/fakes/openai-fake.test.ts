@@ -269,3 +269,19 @@ describe("openai fake: faults", () => {
     expect((err as Error).message).toContain("Invalid URL (GET /v1/models)");
   });
 });
+
+describe("openai fake: reasoning parameters", () => {
+  it("takes reasoning_effort on a reasoning model and refuses a temperature there, as the API does", async () => {
+    await client.chat.completions.create({ ...ask("x", "gpt-5-mini"), reasoning_effort: "low" });
+    expect(fake.requests[0]?.body.reasoning_effort).toBe("low");
+    const err = await client.chat.completions.create({ ...ask("x", "o3"), temperature: 0.2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ param: "temperature", code: "unsupported_value" });
+  });
+
+  it("refuses reasoning_effort on a model without it", async () => {
+    const err = await client.chat.completions.create({ ...ask("x", "gpt-4.1-mini"), reasoning_effort: "high" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ param: "reasoning_effort", code: "unsupported_parameter" });
+  });
+});

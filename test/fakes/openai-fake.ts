@@ -46,6 +46,24 @@ interface Msg {
 }
 const messagesOf = (body: RecordedRequest["body"]): Msg[] => (Array.isArray(body?.messages) ? body.messages : []);
 
+/** OpenAI's reasoning models (o-series, gpt-5): they take reasoning_effort and refuse a temperature. */
+const REASONING_MODEL = /^(o\d|gpt-5)/;
+/** Models that take no reasoning_effort. */
+const NON_REASONING_MODEL = /^(gpt-4|gpt-3)/;
+
+/** The API's own 400s for parameters a model refuses. */
+function validate(req: RecordedRequest): ErrorResponse | undefined {
+  const model = String(req.body?.model ?? "");
+  const temperature: unknown = req.body?.temperature;
+  if (REASONING_MODEL.test(model) && temperature != null && temperature !== 1) {
+    return openaiError(400, `Unsupported value: 'temperature' does not support ${String(temperature)} with this model. Only the default (1) value is supported.`, "invalid_request_error", "unsupported_value", "temperature");
+  }
+  if (NON_REASONING_MODEL.test(model) && req.body?.reasoning_effort != null) {
+    return openaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", "invalid_request_error", "unsupported_parameter", "reasoning_effort");
+  }
+  return undefined;
+}
+
 const wire: ProviderWire = {
   route: "/v1/chat/completions",
   urlSuffix: "/v1",
@@ -68,6 +86,7 @@ const wire: ProviderWire = {
     return undefined;
   },
 
+  validate,
   notFound: (req) => openaiError(404, `Invalid URL (${req.method} ${req.path})`, "invalid_request_error", null),
   statusError,
   contextLengthError: (_req, tokens) =>

@@ -251,7 +251,14 @@ describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    expect(res.headers.get("x-switchboard-notes")).toMatch(/cache_control dropped.*server tools dropped: web_search/);
+    // What the serving model was sent of the three breakpoints and the temperature, then the server tool dropped.
+    const served = res.headers.get("x-switchboard-model")!;
+    const provider = served.split(":")[0];
+    const cacheNote =
+      provider === "anthropic" ? "cache_control passed to Anthropic (3 breakpoints)" : provider === "openai" ? "cache_control dropped: OpenAI caches prompts automatically" : `cache_control dropped: ${provider} takes no cache breakpoints`;
+    const temperatureNote =
+      provider === "anthropic" ? ["temperature dropped: Anthropic's Messages API takes none"] : server.runtime.config.models[served]!.supports.temperature === false ? [`temperature dropped: ${served} takes none`] : [];
+    expect(res.headers.get("x-switchboard-notes")).toBe([cacheNote, ...temperatureNote, "server tools dropped: web_search"].join("; "));
     const events = (await res.text())
       .split("\n\n")
       .filter(Boolean)

@@ -2,21 +2,23 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { FunctionTool, LlmMessage, ToolCall } from "../../providers/types.js";
+import type { CacheHint, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
 import type { Attachment, RouteInput } from "../../routing/types.js";
 import type { ModelChoice } from "./common.js";
 
 /**
  * Anthropic's Messages wire format: the request as Switchboard reads it (whatever provider the
- * call is routed to), the answer whole or as events, and token counts. What only Anthropic's own
- * models can honour (prompt caching, extended thinking, server tools such as web search) is
- * dropped with a note in `x-switchboard-notes`, and used as a routing hint where it says something
- * about the job.
+ * call is routed to), the whole answer, and token counts (the streamed events are in
+ * anthropic-stream.ts). Prompt-cache breakpoints and extended thinking are carried in the
+ * provider-neutral request, each at its place; what the serving model was sent of them is said in
+ * `x-switchboard-notes` (translation-notes.ts). Server tools (web search) are dropped with a note,
+ * and thinking is also a routing hint.
  */
 
-const cacheControl = z.object({ type: z.string() }).loose().optional();
-const textBlock = z.object({ type: z.literal("text"), text: z.string(), cache_control: cacheControl }).loose();
+const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() }).loose().nullish();
+const cached = { cache_control: cacheControl };
+const textBlock = z.object({ type: z.literal("text"), text: z.string(), ...cached }).loose();
 const imageBlock = z
   .object({
     type: z.literal("image"),
@@ -24,22 +26,26 @@ const imageBlock = z
       z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
       z.object({ type: z.literal("url"), url: z.string() }),
     ]),
+    ...cached,
   })
   .loose();
-const toolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.unknown() }).loose();
+const toolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.unknown(), ...cached }).loose();
 const toolResultBlock = z
-  .object({ type: z.literal("tool_result"), tool_use_id: z.string(), content: z.union([z.string(), z.array(z.union([textBlock, imageBlock, z.object({ type: z.string() }).loose()]))]).optional(), is_error: z.boolean().optional() })
+  .object({ type: z.literal("tool_result"), tool_use_id: z.string(), content: z.union([z.string(), z.array(z.union([textBlock, imageBlock, z.object({ type: z.string() }).loose()]))]).optional(), is_error: z.boolean().optional(), ...cached })
   .loose();
-const otherBlock = z.object({ type: z.string() }).loose();
-const block = z.union([textBlock, imageBlock, toolUseBlock, toolResultBlock, otherBlock]);
+/** Earlier turns' reasoning, carried back whole: Anthropic checks the signature. */
+const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string(), ...cached }).loose();
+const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: z.string(), ...cached }).loose();
+const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+/** Documents, server tool blocks and the like: accepted, not carried. A known type must match its own shape. */
+const otherBlock = z.object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), "a known block type with missing or wrong fields"), ...cached }).loose();
+const block = z.union([textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
 
 const message = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(block)]) }).loose();
 
 /** A client tool (input_schema) or one of Anthropic's server tools (a `type` such as web_search_20250305). */
-const tool = z.union([
-  z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "1-64 letters, digits, _ or -"), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()), cache_control: cacheControl }).loose(),
-  z.object({ type: z.string(), name: z.string() }).loose(),
-]);
+const clientTool = z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "1-64 letters, digits, _ or -"), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()), ...cached }).loose();
+const tool = z.union([clientTool, z.object({ type: z.string(), name: z.string(), ...cached }).loose()]);
 
 export const messagesRequestSchema = z
   .object({
@@ -52,7 +58,11 @@ export const messagesRequestSchema = z
     stream: z.boolean().optional(),
     temperature: z.number().min(0).max(1).optional(),
     stop_sequences: z.array(z.string()).optional(),
-    thinking: z.object({ type: z.string() }).loose().optional(),
+    thinking: z
+      .object({ type: z.string(), budget_tokens: z.number().int().min(1024).optional() })
+      .loose()
+      .refine((t) => t.type !== "enabled" || t.budget_tokens !== undefined, { message: "required when type is enabled", path: ["budget_tokens"] })
+      .optional(),
     metadata: z.object({ user_id: z.string().nullish() }).loose().optional(),
   })
   .loose();
@@ -65,15 +75,28 @@ export const countTokensSchema = messagesRequestSchema.omit({ max_tokens: true, 
 export function parseMessages<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = reported(parsed.error.issues[0]!);
   const param = issue.path.join(".");
   throw invalidRequest(`${param || "body"}: ${issue.message}`, "send an Anthropic Messages request body (model, max_tokens, messages, ...).", { field: param || "body" });
+}
+
+/**
+ * The issue to name: inside a union no branch matched (a block, a tool), the branch whose `type`
+ * matched and that got furthest, so a bad `cache_control.ttl` is named rather than the block.
+ */
+function reported(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === "invalid_union") {
+    const typed = issue.errors.filter((b) => b.length && !b.some((i) => i.path.length === 1 && i.path[0] === "type"));
+    const inner = typed.map((b) => reported(b[0]!)).sort((a, b) => b.path.length - a.path.length)[0];
+    if (inner) return { path: [...issue.path, ...inner.path], message: inner.message };
+  }
+  return issue;
 }
 
 type Block = z.infer<typeof block>;
 type Tool = z.infer<typeof tool>;
 
-const isClientTool = (t: Tool): t is Tool & { input_schema: Record<string, unknown> } => "input_schema" in t && !!t.input_schema;
+const isClientTool = (t: Tool): t is z.infer<typeof clientTool> => "input_schema" in t && !!t.input_schema;
 
 /** Text of a tool result's content. */
 function resultText(c: z.infer<typeof toolResultBlock>["content"]): string {
@@ -81,50 +104,76 @@ function resultText(c: z.infer<typeof toolResultBlock>["content"]): string {
   return (c ?? []).flatMap((b) => (b.type === "text" ? [(b as { text: string }).text] : [])).join("\n");
 }
 
-/** One Anthropic turn as Switchboard's messages: text, images, tool calls and tool results kept apart. */
+const hintOf = (c: z.infer<typeof cacheControl>): CacheHint | undefined => (c ? (c.ttl ? { ttl: c.ttl } : {}) : undefined);
+
+/**
+ * One Anthropic turn as Switchboard's messages: text, images, tool calls, thinking and tool results
+ * kept apart. Tool results lead (both APIs want them first). A cache breakpoint ends the message
+ * it is in, so it stays after the block that carried it; the Anthropic adapter merges the pieces
+ * back into one turn.
+ */
 function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
   if (typeof m.content === "string") return [{ role: m.role, content: m.content }];
-  const out: LlmMessage[] = [];
-  const text: string[] = [];
-  const images: string[] = [];
-  const calls: ToolCall[] = [];
+  const results: LlmMessage[] = [];
+  const turns: LlmMessage[] = [];
+  const fresh = () => ({ text: [] as string[], images: [] as string[], calls: [] as ToolCall[], thinking: [] as ThinkingBlock[] });
+  let seg = fresh();
+  const flush = (cache?: CacheHint) => {
+    const joined = seg.text.join("\n");
+    const msg: LlmMessage | undefined =
+      m.role === "assistant"
+        ? joined || seg.calls.length || seg.thinking.length
+          ? { role: "assistant", content: joined, ...(seg.calls.length ? { toolCalls: seg.calls } : {}), ...(seg.thinking.length ? { thinking: seg.thinking } : {}) }
+          : undefined
+        : joined || seg.images.length
+          ? { role: "user", content: joined, ...(seg.images.length ? { images: seg.images } : {}) }
+          : undefined;
+    if (msg) turns.push(cache ? { ...msg, cache } : msg);
+    seg = fresh();
+  };
   for (const b of m.content as Block[]) {
-    if (b.type === "text") text.push((b as { text: string }).text);
+    const hint = hintOf((b as { cache_control?: z.infer<typeof cacheControl> }).cache_control);
+    if (b.type === "text") seg.text.push((b as { text: string }).text);
     else if (b.type === "image") {
       const s = (b as z.infer<typeof imageBlock>).source;
-      images.push(s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
+      seg.images.push(s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
     } else if (b.type === "tool_use" && m.role === "assistant") {
       const u = b as z.infer<typeof toolUseBlock>;
-      calls.push({ id: u.id, name: u.name, arguments: JSON.stringify(u.input ?? {}) });
+      seg.calls.push({ id: u.id, name: u.name, arguments: JSON.stringify(u.input ?? {}) });
+    } else if (b.type === "thinking" && m.role === "assistant") {
+      const t = b as z.infer<typeof thinkingBlock>;
+      seg.thinking.push({ type: "thinking", thinking: t.thinking, signature: t.signature });
+    } else if (b.type === "redacted_thinking" && m.role === "assistant") {
+      seg.thinking.push({ type: "redacted_thinking", data: (b as z.infer<typeof redactedThinkingBlock>).data });
     } else if (b.type === "tool_result") {
       const r = b as z.infer<typeof toolResultBlock>;
-      out.push({ role: "tool", toolCallId: r.tool_use_id, content: (r.is_error ? "Error: " : "") + resultText(r.content) });
+      results.push({ role: "tool", toolCallId: r.tool_use_id, content: (r.is_error ? "Error: " : "") + resultText(r.content), ...(hint ? { cache: hint } : {}) });
+      continue;
     }
-    // thinking, redacted_thinking, documents and server tool blocks from earlier turns are not carried.
+    // Documents and server tool blocks from earlier turns are not carried (a breakpoint on one stays on what came before it).
+    if (hint) flush(hint);
   }
-  const joined = text.join("\n");
-  if (m.role === "assistant") {
-    if (joined || calls.length) out.push({ role: "assistant", content: joined, ...(calls.length ? { toolCalls: calls } : {}) });
-  } else if (joined || images.length) out.push({ role: "user", content: joined, ...(images.length ? { images } : {}) });
-  return out;
+  flush();
+  return [...results, ...turns];
 }
 
 function systemText(s: MessagesRequest["system"]): string {
   return typeof s === "string" ? s : (s ?? []).map((b) => b.text).join("\n\n");
 }
 
-/** What a request asks for that a routed model other than Anthropic's cannot honour: dropped, said in a note. */
-export function droppedFeatures(body: z.infer<typeof countTokensSchema>): string[] {
-  const notes: string[] = [];
-  const cached =
-    (Array.isArray(body.system) && body.system.some((b) => b.cache_control)) ||
-    body.messages.some((m) => Array.isArray(m.content) && m.content.some((b) => (b as { cache_control?: unknown }).cache_control)) ||
-    (body.tools ?? []).some((t) => (t as { cache_control?: unknown }).cache_control);
-  if (cached) notes.push("cache_control dropped (prompt caching is left to the routed provider's own automatic caching)");
-  if (body.thinking && body.thinking.type !== "disabled") notes.push("thinking dropped (used as a routing hint for a stronger model)");
+/**
+ * What a request asks for that no routed model is sent, whichever serves: Anthropic's server tools.
+ * What depends on the model (cache breakpoints, thinking) is noted once it is known.
+ */
+export function requestNotes(body: z.infer<typeof countTokensSchema>): string[] {
   const server = (body.tools ?? []).filter((t) => !isClientTool(t)).map((t) => t.name);
-  if (server.length) notes.push(`server tools dropped: ${server.join(", ")}`);
-  return notes;
+  return server.length ? [`server tools dropped: ${server.join(", ")}`] : [];
+}
+
+/** Extended thinking as a provider-neutral reasoning request: its budget, or the default effort. */
+function reasoningOf(t: MessagesRequest["thinking"]): Reasoning | undefined {
+  if (!t || t.type === "disabled") return undefined;
+  return t.budget_tokens !== undefined ? { budgetTokens: t.budget_tokens } : {};
 }
 
 /**
@@ -145,11 +194,17 @@ function kindHints(body: MessagesRequest, choice: ModelChoice): Partial<RouteInp
 export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { tenant: string }): LlmJob {
   const messages = body.messages.flatMap(toMessages);
   const system = systemText(body.system);
+  // Kept as blocks only when one carries a breakpoint; otherwise the joined text says it all.
+  const systemBlocks: SystemBlock[] = typeof body.system === "string" ? [] : (body.system ?? []).map((b) => ({ text: b.text, ...(b.cache_control ? { cache: hintOf(b.cache_control)! } : {}) }));
   const attachments: Attachment[] = messages.flatMap((m) => (m.images ?? []).map(() => ({ kind: "image" as const })));
   const functionTools: FunctionTool[] =
     body.tool_choice?.type === "none"
       ? []
-      : (body.tools ?? []).filter(isClientTool).map((t) => ({ name: t.name, ...(typeof t.description === "string" ? { description: t.description } : {}), parameters: t.input_schema }));
+      : (body.tools ?? []).filter(isClientTool).map((t) => {
+          const cache = hintOf(t.cache_control);
+          return { name: t.name, ...(typeof t.description === "string" ? { description: t.description } : {}), parameters: t.input_schema, ...(cache ? { cache } : {}) };
+        });
+  const reasoning = reasoningOf(body.thinking);
   const user = body.metadata?.user_id ?? undefined;
   const routeMessages = system ? [{ role: "system" as const, content: system }, ...messages] : messages;
   return {
@@ -167,6 +222,8 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
     call: {
       messages,
       ...(system ? { system } : {}),
+      ...(systemBlocks.some((b) => b.cache) ? { systemBlocks } : {}),
+      ...(reasoning ? { reasoning } : {}),
       ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
       ...(functionTools.length ? { functionTools } : {}),
       maxOutputTokens: body.max_tokens,
@@ -189,9 +246,20 @@ export function countInputTokens(body: z.infer<typeof countTokensSchema>): numbe
   return n;
 }
 
-const STOP: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", refusal: "refusal", content_filter: "refusal", other: "end_turn" };
+/** Anthropic's usage: input_tokens is the uncached part; cache reads and writes apart (Switchboard counts them within). */
+export function usageOut(u: Usage) {
+  const written = u.cacheWriteTokens ?? 0;
+  return {
+    input_tokens: Math.max(0, u.inputTokens - u.cachedInputTokens - written),
+    output_tokens: u.outputTokens,
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: u.cachedInputTokens,
+  };
+}
 
-const parsedInput = (args: string): unknown => {
+export const STOP: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", refusal: "refusal", content_filter: "refusal", other: "end_turn" };
+
+export const toolUseInput = (args: string): unknown => {
   try {
     return JSON.parse(args || "{}");
   } catch {
@@ -199,14 +267,12 @@ const parsedInput = (args: string): unknown => {
   }
 };
 
-function usageOut(u: LlmOutcome["usage"]) {
-  // Anthropic counts cache reads apart from input_tokens; Switchboard's usage counts them within.
-  return { input_tokens: Math.max(0, u.inputTokens - u.cachedInputTokens), output_tokens: u.outputTokens, cache_read_input_tokens: u.cachedInputTokens, cache_creation_input_tokens: 0 };
-}
+/** A thinking block as Anthropic returns it. */
+export const thinkingOut = (t: ThinkingBlock) => (t.type === "thinking" ? { type: "thinking", thinking: t.thinking, signature: t.signature } : { type: "redacted_thinking", data: t.data });
 
 export const messageId = (requestId: string | undefined) => `msg_${(requestId ?? randomUUID()).replace(/-/g, "")}`;
 
-/** The whole answer: a `message` object. */
+/** The whole answer: a `message` object, thinking blocks first as Anthropic orders them. */
 export function messageBody(run: LlmOutcome) {
   const r = run.result;
   return {
@@ -214,31 +280,15 @@ export function messageBody(run: LlmOutcome) {
     type: "message",
     role: "assistant",
     model: run.model,
-    content: [...(r.text ? [{ type: "text", text: r.text }] : []), ...r.toolCalls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: parsedInput(c.arguments) }))],
+    content: [
+      ...(r.thinking ?? []).map(thinkingOut),
+      ...(r.text ? [{ type: "text", text: r.text }] : []),
+      ...r.toolCalls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: toolUseInput(c.arguments) })),
+    ],
     stop_reason: STOP[r.finishReason] ?? "end_turn",
     stop_sequence: null,
     usage: usageOut(r.usage),
   };
-}
-
-/** The opening event of a streamed message. */
-export function messageStart(id: string, model: string, inputTokens: number) {
-  return { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 0 } } };
-}
-
-/** The events that close a streamed message after its text block: tool_use blocks, the stop reason, the end. */
-export function closingEvents(run: LlmOutcome, textOpen: boolean, nextIndex: number): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  if (textOpen) out.push(["content_block_stop", { type: "content_block_stop", index: nextIndex - 1 }]);
-  run.result.toolCalls.forEach((c, i) => {
-    const index = nextIndex + i;
-    out.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: c.id, name: c.name, input: {} } }]);
-    out.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: c.arguments || "{}" } }]);
-    out.push(["content_block_stop", { type: "content_block_stop", index }]);
-  });
-  out.push(["message_delta", { type: "message_delta", delta: { stop_reason: STOP[run.result.finishReason] ?? "end_turn", stop_sequence: null }, usage: usageOut(run.result.usage) }]);
-  out.push(["message_stop", { type: "message_stop" }]);
-  return out;
 }
 
 const TYPE: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error" };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { FunctionTool, LlmMessage, ResponseFormat, ToolCall } from "../../providers/types.js";
+import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall } from "../../providers/types.js";
 import type { Attachment } from "../../routing/types.js";
 import type { ModelChoice } from "./common.js";
 
@@ -54,6 +54,7 @@ export const chatRequestSchema = z
         z.object({ type: z.literal("json_schema"), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }).loose() }),
       ])
       .optional(),
+    reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]).nullish(),
     n: z.literal(1).nullish(),
     user: z.string().optional(),
   })
@@ -117,6 +118,12 @@ function formatOf(f: ChatRequestBody["response_format"]): ResponseFormat | undef
   return s.schema ? { type: "json_schema", schema: s.schema, ...(s.name ? { name: s.name } : {}) } : { type: "json" };
 }
 
+/** `reasoning_effort` as a provider-neutral reasoning request: `none` asks for none; above `high`, high. */
+function reasoningOf(e: ChatRequestBody["reasoning_effort"]): Reasoning | undefined {
+  if (!e || e === "none") return undefined;
+  return { effort: e === "xhigh" || e === "max" ? "high" : e };
+}
+
 /** The LLM job a request asks for: what the router reads and what the model is sent. */
 export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenant: string }): LlmJob {
   const messages = body.messages.map(toMessage);
@@ -126,6 +133,8 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
   const format = formatOf(body.response_format);
   const maxOutputTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const stop = body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop;
+  // Sent to the serving model where its catalog entry takes it; not a routing hint.
+  const reasoning = reasoningOf(body.reasoning_effort);
   return {
     route: {
       messages,
@@ -144,6 +153,7 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
       ...(functionTools.length ? { functionTools } : {}),
       ...(maxOutputTokens ? { maxOutputTokens } : {}),
       ...(stop?.length ? { stop } : {}),
+      ...(reasoning ? { reasoning } : {}),
     },
   };
 }

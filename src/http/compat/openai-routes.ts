@@ -9,18 +9,26 @@ import type { Runtime } from "../../runtime.js";
 import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenantOf } from "./common.js";
 import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
+import { ServedNotes } from "./served-notes.js";
 import { openEventStream, serveLlm, type AnswerStream, type CompatApi } from "./serve-llm.js";
 
-const chatApi: CompatApi<ChatRequestBody> = {
-  tool: "chat_completions",
-  errorShape: openAiError,
-  parse: parseChatRequest,
-  model: (b) => b.model,
-  user: (b) => b.user,
-  job: chatJob,
-  stream: (b, res) => (b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage) : undefined),
-  body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
-};
+/** Chat Completions plugged into the shared request cycle; the notes wait for the serving model (see ServedNotes). */
+function chatApi(runtime: Runtime): CompatApi<ChatRequestBody> {
+  const notes = new ServedNotes<ChatRequestBody>(runtime, () => [], "reasoning_effort");
+  return {
+    tool: "chat_completions",
+    errorShape: openAiError,
+    parse: parseChatRequest,
+    model: (b) => b.model,
+    user: (b) => b.user,
+    job: (b, choice, who) => notes.job(b, chatJob(b, choice, who)),
+    stream: (b, res) => {
+      notes.response(b, res);
+      return b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, (model) => notes.set(b, model)) : undefined;
+    },
+    body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
+  };
+}
 
 /**
  * OpenAI-compatible endpoints: `POST /v1/chat/completions` (whole or streamed) and
@@ -29,6 +37,7 @@ const chatApi: CompatApi<ChatRequestBody> = {
 export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
   const router = Router();
+  const api = chatApi(runtime);
   router.use(express.json({ limit: opts.maxBodyBytes(), type: () => true }));
 
   // One list, in the shape of the API the client speaks (Anthropic clients send anthropic-version).
@@ -48,7 +57,7 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     }
   });
 
-  router.post("/chat/completions", (req, res) => void serveLlm(chatApi, runtime, tokens, req, res, log));
+  router.post("/chat/completions", (req, res) => void serveLlm(api, runtime, tokens, req, res, log));
   return router;
 }
 
@@ -62,9 +71,11 @@ class ChunkStream implements AnswerStream {
   private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
 
+  /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
     private readonly res: Response,
     private readonly includeUsage: boolean,
+    private readonly beforeOpen: (model: string) => void,
   ) {}
 
   private send(data: unknown): void {
@@ -75,6 +86,7 @@ class ChunkStream implements AnswerStream {
     if (this.started) return;
     this.started = true;
     this.id = `chatcmpl-${served.decision?.requestId ?? "switchboard"}`;
+    this.beforeOpen(model);
     openEventStream(this.res, served, model);
     this.send(chunkBody(this.id, model, this.created, { role: "assistant", content: "" }));
   }

@@ -1,0 +1,118 @@
+import type { Response } from "express";
+import type { SwitchboardError } from "../../errors.js";
+import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
+import type { Served } from "../../jobs/served.js";
+import type { ThinkingDelta } from "../../providers/types.js";
+import type { Decision } from "../../routing/types.js";
+import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
+import { statusOf } from "./common.js";
+import { openEventStream, type AnswerStream } from "./serve-llm.js";
+
+/**
+ * A streamed message as Anthropic's events: thinking blocks (thinking_delta, then signature_delta)
+ * as the model reasons, then the text block, then tool_use blocks, each in its own content block.
+ * A failure before the first event is an ordinary HTTP error; after it, an `error` event ends the
+ * stream.
+ */
+export class EventStream implements AnswerStream {
+  started = false;
+  private id = "";
+  /** The content block open now (-1: none yet) and what it holds. */
+  private index = -1;
+  private open: "thinking" | "text" | undefined;
+  /** The thinking block the last delta belonged to, counted from 0 over the answer. */
+  private thought = -1;
+  private decision: Decision | undefined;
+
+  /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
+  constructor(
+    private readonly res: Response,
+    private readonly beforeOpen: (model: string) => void,
+  ) {}
+
+  private send(event: string, data: unknown): void {
+    this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private start(served: Partial<Served>, model: string): void {
+    if (this.started) return;
+    this.started = true;
+    this.id = messageId(served.decision?.requestId);
+    this.beforeOpen(model);
+    openEventStream(this.res, served, model);
+    // The router already counted the input for its decision: no second pass over the prompt.
+    this.send("message_start", {
+      type: "message_start",
+      message: { id: this.id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: served.decision?.estimate.inputTokens ?? 0, output_tokens: 0 } },
+    });
+  }
+
+  private close(): void {
+    if (this.open) this.send("content_block_stop", { type: "content_block_stop", index: this.index });
+    this.open = undefined;
+  }
+
+  private begin(kind: "thinking" | "text" | undefined, content_block: unknown): void {
+    this.close();
+    this.index++;
+    this.open = kind;
+    this.send("content_block_start", { type: "content_block_start", index: this.index, content_block });
+  }
+
+  /** A block sent whole: its start, its deltas, its stop. */
+  private whole(content_block: unknown, deltas: unknown[] = []): void {
+    this.begin(undefined, content_block);
+    for (const d of deltas) this.delta(d);
+    this.send("content_block_stop", { type: "content_block_stop", index: this.index });
+  }
+
+  private delta(delta: unknown): void {
+    this.send("content_block_delta", { type: "content_block_delta", index: this.index, delta });
+  }
+
+  /** The call's decision, for the headers when thinking opens the stream before any text. */
+  decided(decision: Decision): void {
+    this.decision = decision;
+  }
+
+  thinking(model: string, d: ThinkingDelta): void {
+    this.start(this.decision ? { decision: this.decision } : {}, model);
+    if (d.block !== this.thought) {
+      this.thought = d.block;
+      if (d.type === "redacted_thinking") return this.whole({ type: "redacted_thinking", data: d.data });
+      this.begin("thinking", { type: "thinking", thinking: "", signature: "" });
+    }
+    if (d.type === "thinking") this.delta({ type: "thinking_delta", thinking: d.text });
+    else if (d.type === "signature") this.delta({ type: "signature_delta", signature: d.signature });
+  }
+
+  text(served: Partial<Served>, model: string, piece: string): void {
+    this.start(served, model);
+    if (this.open !== "text") this.begin("text", { type: "text", text: "" });
+    this.delta({ type: "text_delta", text: piece });
+  }
+
+  finish(run: LlmOutcome): void {
+    const r = run.result;
+    if (!this.started) {
+      // Nothing was streamed (tool calls only, or a model that answered whole): the blocks in order.
+      this.start(run, run.model);
+      for (const t of r.thinking ?? []) {
+        if (t.type === "redacted_thinking") this.whole(thinkingOut(t));
+        else this.whole({ type: "thinking", thinking: "", signature: "" }, [{ type: "thinking_delta", thinking: t.thinking }, { type: "signature_delta", signature: t.signature }]);
+      }
+      if (r.text) this.text(run, run.model, r.text);
+    }
+    this.close();
+    for (const c of r.toolCalls) this.whole({ type: "tool_use", id: c.id, name: c.name, input: {} }, [{ type: "input_json_delta", partial_json: JSON.stringify(toolUseInput(c.arguments)) }]);
+    this.send("message_delta", { type: "message_delta", delta: { stop_reason: STOP[r.finishReason] ?? "end_turn", stop_sequence: null }, usage: usageOut(r.usage) });
+    this.send("message_stop", { type: "message_stop" });
+    this.res.end();
+  }
+
+  fail(err: SwitchboardError): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.send("error", anthropicError(err.body, statusOf(err.body.code)));
+    this.res.end();
+  }
+}

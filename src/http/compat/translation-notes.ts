@@ -1,0 +1,59 @@
+import { providerOf } from "../../config/catalog.js";
+import type { SwitchboardConfig } from "../../config/schema.js";
+import { chatRequestFor, type LlmCallSpec } from "../../jobs/llm-call.js";
+import { countBreakpoints, MAX_BREAKPOINTS } from "../../providers/cache-hints.js";
+import { anthropicThinking, effortOf } from "../../providers/reasoning.js";
+
+/**
+ * What the serving model was sent of what a request asked for beyond the common core (cache
+ * breakpoints, reasoning, temperature): translated, passed or dropped, one note each, for the
+ * `x-switchboard-notes` header. It reads the request exactly as the call built it
+ * (chatRequestFor) and the rules the adapters follow, so the notes say what was sent.
+ */
+
+/** How the client asked for reasoning: Anthropic's `thinking` or OpenAI's `reasoning_effort`. */
+export type ReasoningField = "thinking" | "reasoning_effort";
+
+export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, model: string, field: ReasoningField): string[] {
+  const entry = Object.hasOwn(cfg.models, model) ? cfg.models[model] : undefined;
+  const provider = providerOf(model);
+  const api = Object.hasOwn(cfg.providers, provider) ? cfg.providers[provider]!.api : undefined;
+  const req = chatRequestFor(entry, model, spec);
+  const notes: string[] = [];
+
+  const breakpoints = countBreakpoints({ messages: spec.messages, systemBlocks: spec.systemBlocks, tools: spec.functionTools });
+  if (breakpoints) {
+    if (api === "anthropic") {
+      notes.push(
+        breakpoints > MAX_BREAKPOINTS
+          ? `cache_control: kept the last ${MAX_BREAKPOINTS} of ${breakpoints} breakpoints (Anthropic's limit)`
+          : `cache_control passed to Anthropic (${breakpoints} breakpoint${breakpoints > 1 ? "s" : ""})`,
+      );
+    } else if (provider === "openai") notes.push("cache_control dropped: OpenAI caches prompts automatically");
+    else notes.push(`cache_control dropped: ${provider} takes no cache breakpoints`);
+  }
+
+  if (spec.reasoning) {
+    if (!req.reasoning) notes.push(`${field} dropped: ${model} takes no reasoning setting`);
+    else if (api === "anthropic") {
+      const plan = anthropicThinking(req)!;
+      if ("skipped" in plan) notes.push(`${field} dropped: ${plan.skipped}`);
+      else {
+        const raised = plan.maxTokens > req.maxOutputTokens ? `, max_tokens raised to ${plan.maxTokens}` : "";
+        const settings = `budget_tokens ${plan.budgetTokens}${raised}`;
+        notes.push(
+          field === "thinking"
+            ? `thinking passed to Anthropic (${settings})`
+            : `reasoning_effort passed to Anthropic as thinking (${settings}); its thinking is not returned (Chat Completions has no field for it)`,
+        );
+      }
+    } else notes.push(`${field} passed as reasoning_effort=${effortOf(req.reasoning)}`);
+  }
+
+  if (spec.temperature !== undefined) {
+    if (req.temperature === undefined) notes.push(`temperature dropped: ${model} takes none`);
+    // The adapter never sends one (the current Messages API takes none; thinking would refuse it anyway).
+    else if (api === "anthropic") notes.push("temperature dropped: Anthropic's Messages API takes none");
+  }
+  return notes;
+}

@@ -1,0 +1,59 @@
+import type { ChatRequest, LlmMessage, Reasoning, ReasoningEffort } from "./types.js";
+
+/**
+ * How a provider-neutral reasoning request becomes each API's own setting: OpenAI's
+ * `reasoning_effort` and Anthropic's extended `thinking` budget. The adapters send what these say
+ * and the compatible APIs' notes report it, so both read the same rules.
+ */
+
+/** Anthropic's smallest thinking budget. */
+export const MIN_THINKING_BUDGET = 1024;
+
+/** Thinking tokens per effort (Anthropic's budget when the caller gave an effort, not a budget). */
+const EFFORT_BUDGET: Record<ReasoningEffort, number> = { minimal: MIN_THINKING_BUDGET, low: 2048, medium: 8192, high: 24576 };
+
+/** OpenAI's `reasoning_effort`: the effort asked for, else the budget's band, else medium. */
+export function effortOf(r: Reasoning): ReasoningEffort {
+  if (r.effort) return r.effort;
+  if (r.budgetTokens === undefined) return "medium";
+  return r.budgetTokens < 4096 ? "low" : r.budgetTokens < 16384 ? "medium" : "high";
+}
+
+export type ThinkingPlan = { budgetTokens: number; maxTokens: number } | { skipped: string };
+
+/**
+ * Anthropic's `thinking` for a request: a budget of at least 1024 tokens and below max_tokens,
+ * max_tokens raised to make room (within the model's ceiling), or why none can be sent.
+ */
+export function anthropicThinking(req: Pick<ChatRequest, "reasoning" | "maxOutputTokens" | "maxOutputCeiling" | "messages">): ThinkingPlan | undefined {
+  if (!req.reasoning) return undefined;
+  // Anthropic refuses thinking when the turn that called the tools being answered has no thinking block.
+  if (lastToolTurnLacksThinking(req.messages)) return { skipped: "the last assistant turn with tool calls has no thinking block (another model answered it)" };
+  const wanted = Math.max(MIN_THINKING_BUDGET, req.reasoning.budgetTokens ?? EFFORT_BUDGET[req.reasoning.effort ?? "medium"]);
+  const ceiling = Math.max(req.maxOutputCeiling ?? req.maxOutputTokens, req.maxOutputTokens);
+  // Thinking counts toward max_tokens: keep the caller's room for the answer on top of the budget.
+  const maxTokens = wanted < req.maxOutputTokens ? req.maxOutputTokens : Math.min(ceiling, wanted + req.maxOutputTokens);
+  const budgetTokens = Math.min(wanted, maxTokens - 1);
+  if (budgetTokens < MIN_THINKING_BUDGET) return { skipped: `max_tokens ${maxTokens} leaves no room for the ${MIN_THINKING_BUDGET}-token minimum budget` };
+  return { budgetTokens, maxTokens };
+}
+
+/**
+ * Whether the last assistant turn that called tools carries no thinking block. Consecutive
+ * assistant messages count as one turn, as the Anthropic adapter merges them.
+ */
+export function lastToolTurnLacksThinking(messages: LlmMessage[]): boolean {
+  let turn: LlmMessage[] = [];
+  let lastToolTurn: LlmMessage[] | undefined;
+  const close = () => {
+    if (turn.some((m) => m.toolCalls?.length)) lastToolTurn = turn;
+    turn = [];
+  };
+  for (const m of messages) {
+    if (m.role === "system") continue;
+    if (m.role === "assistant") turn.push(m);
+    else close();
+  }
+  close();
+  return !!lastToolTurn && !lastToolTurn.some((m) => m.thinking?.length);
+}
