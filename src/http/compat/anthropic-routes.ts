@@ -1,4 +1,5 @@
-import express, { Router, type Response } from "express";
+import type { ServerResponse } from "node:http";
+import express, { Router } from "express";
 import type { TokenTable } from "../../auth.js";
 import type { SwitchboardError } from "../../errors.js";
 import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
@@ -22,7 +23,7 @@ import {
 } from "./anthropic-messages.js";
 import { openEventStream, serveLlm, type AnswerStream, type CompatApi } from "./serve-llm.js";
 
-const messagesApi: CompatApi<MessagesRequest> = {
+export const messagesApi: CompatApi<MessagesRequest> = {
   tool: "messages",
   errorShape: anthropicError,
   parse: (body) => parseMessages(messagesRequestSchema, body),
@@ -55,7 +56,7 @@ export function anthropicRouter(opts: { runtime: Runtime; tokens: TokenTable; ma
     }
   });
 
-  router.post("/messages", (req, res) => void serveLlm(messagesApi, runtime, tokens, req, res, log));
+  router.post("/messages", (req, res) => void serveLlm(messagesApi, runtime, tokens, req, req.body, res, log));
   return router;
 }
 
@@ -68,7 +69,7 @@ class EventStream implements AnswerStream {
   private id = "";
   private textOpen = false;
 
-  constructor(private readonly res: Response) {}
+  constructor(private readonly res: ServerResponse) {}
 
   private send(event: string, data: unknown): void {
     this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

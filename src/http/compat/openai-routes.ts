@@ -1,4 +1,5 @@
-import express, { Router, type Response } from "express";
+import type { ServerResponse } from "node:http";
+import express, { Router } from "express";
 import { providerOf } from "../../config/catalog.js";
 import type { TokenTable } from "../../auth.js";
 import type { SwitchboardError } from "../../errors.js";
@@ -11,7 +12,7 @@ import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseCh
 import { anthropicError } from "./anthropic-messages.js";
 import { openEventStream, serveLlm, type AnswerStream, type CompatApi } from "./serve-llm.js";
 
-const chatApi: CompatApi<ChatRequestBody> = {
+export const chatApi: CompatApi<ChatRequestBody> = {
   tool: "chat_completions",
   errorShape: openAiError,
   parse: parseChatRequest,
@@ -48,7 +49,7 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     }
   });
 
-  router.post("/chat/completions", (req, res) => void serveLlm(chatApi, runtime, tokens, req, res, log));
+  router.post("/chat/completions", (req, res) => void serveLlm(chatApi, runtime, tokens, req, req.body, res, log));
   return router;
 }
 
@@ -63,7 +64,7 @@ class ChunkStream implements AnswerStream {
   private readonly created = Math.floor(Date.now() / 1000);
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     private readonly includeUsage: boolean,
   ) {}
 

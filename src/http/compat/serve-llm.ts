@@ -1,4 +1,4 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenTable } from "../../auth.js";
 import type { ErrorBody, SwitchboardError } from "../../errors.js";
 import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
@@ -6,7 +6,7 @@ import type { Served } from "../../jobs/served.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { recordCall } from "../../tools/call-record.js";
-import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, tenantOf, type ModelChoice } from "./common.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
 
 /** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
 export interface AnswerStream {
@@ -31,7 +31,7 @@ export interface CompatApi<B> {
   /** Notes on what the request asked for and cannot have (the `x-switchboard-notes` header). */
   notes?(b: B): string[];
   /** The stream to answer in, or undefined for a whole answer. */
-  stream(b: B, res: Response): AnswerStream | undefined;
+  stream(b: B, res: ServerResponse): AnswerStream | undefined;
   body(run: LlmOutcome): unknown;
 }
 
@@ -40,20 +40,20 @@ export interface CompatApi<B> {
  * then the one LLM pipeline (routing, budget, failover, escalation), answered whole or streamed
  * as it arrives, and recorded like a tool call. Any failure is answered in the API's own shape.
  */
-export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: Request, res: Response, log: Logger): Promise<void> {
+export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: IncomingMessage, raw: unknown, res: ServerResponse, log: Logger): Promise<void> {
   const t0 = performance.now();
   let served: Partial<Served> = {};
   let who: { tenant: string; user?: string; model?: string } = { tenant: runtime.config.router.defaultTenant };
   let stream: AnswerStream | undefined;
   try {
     const principal = authenticate(tokens, req);
-    const body = api.parse(req.body);
+    const body = api.parse(raw);
     const user = api.user(body);
     who = { tenant: tenantOf(runtime, principal, req), ...(user ? { user } : {}) };
     const choice = readModel(runtime, api.model(body), api.known);
     if (choice.kind === "model") who.model = choice.id;
     const notes = api.notes?.(body) ?? [];
-    if (notes.length) res.set("x-switchboard-notes", notes.join("; "));
+    if (notes.length) res.setHeader("x-switchboard-notes", notes.join("; "));
     const abort = abortOnDisconnect(res);
     stream = api.stream(body, res);
     const s = stream;
@@ -64,18 +64,24 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     });
     served = run;
     if (s) s.finish(run);
-    else res.set(decisionHeaders(run)).json(api.body(run));
+    else sendJson(res, 200, decisionHeaders(run), api.body(run));
     recordCall(runtime, api.tool, who, run, "ok", t0);
   } catch (err) {
     const e = asSwitchboardError(err);
-    if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.path }, `${api.tool} failed`);
+    if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.url?.split("?")[0] }, `${api.tool} failed`);
     recordCall(runtime, api.tool, who, served, e.body.code, t0);
     if (stream?.started) stream.fail(e);
     else sendError(res, e, api.errorShape, served);
   }
 }
 
-/** Server-sent events to the client; headers (with the decision's) go with the first event. */
-export function openEventStream(res: Response, served: Partial<Served>, model: string): void {
+/**
+ * Server-sent events to the client; headers (with the decision's) go with the first event. What
+ * is written in this tick (the opening events and the first piece of text) leaves in one packet:
+ * each separate write would wake the client once more before it has a token to show.
+ */
+export function openEventStream(res: ServerResponse, served: Partial<Served>, model: string): void {
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no", ...decisionHeaders(served, model) });
+  res.cork();
+  process.nextTick(() => res.uncork());
 }
