@@ -53,10 +53,10 @@ module.exports = {
     {
       name: "no-adapter-imports-another",
       comment:
-        "Each provider adapter stands alone; shared pieces live in providers/{types,errors,http-error,sdk-logger,reasoning,cache-hints}.ts, and an adapter's own parts in providers/<adapter>-<part>.ts.",
+        "Each provider adapter stands alone; shared pieces live in providers/{types,errors,http-error,http-fetch,sdk-logger,reasoning,cache-hints}.ts, and an adapter's own parts in providers/<adapter>-<part>.ts.",
       severity: "error",
       from: { path: "^src/providers/(?!registry\\.ts)([a-z]+)[^/]*\\.ts$" },
-      to: { path: "^src/providers/", pathNot: ["^src/providers/(types|errors|http-error|sdk-logger|reasoning|cache-hints)\\.ts$", "^src/providers/$1-[^/]+\\.ts$"] },
+      to: { path: "^src/providers/", pathNot: ["^src/providers/(types|errors|http-error|http-fetch|sdk-logger|reasoning|cache-hints)\\.ts$", "^src/providers/$1-[^/]+\\.ts$"] },
     },
     {
       name: "not-to-unresolvable",

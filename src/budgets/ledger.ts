@@ -50,7 +50,7 @@ const NO_CEILINGS = "no-ceilings";
 const RESERVE_SQL = "SELECT * FROM sb_reserve($1, $2, $3::text[], $4::text[], $5::numeric[], $6, $7)";
 const SETTLE_SQL = "SELECT sb_settle($1, $2)";
 /** How long the embedded store's settles gather before they are written together (the journal holds them meanwhile). */
-const WRITE_BEHIND_MS = 20;
+const WRITE_BEHIND_MS = 250;
 const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 

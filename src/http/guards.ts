@@ -42,10 +42,14 @@ function hostname(hostHeader: string): string {
  * server with `Host: evil.com`, so only known host names are served. Also refuses a browser
  * Origin other than this server's own or a configured one, so no other site can drive it.
  */
-export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: string): RequestHandler {
-  // The allowed names, built once per config in force rather than on every request.
+/**
+ * The host names this server answers to, built once per config in force rather than on every
+ * request: loopback names, the bound host, and http.allowedHosts ("*" for any).
+ */
+export function allowedHosts(settings: () => HttpSettings, boundHost: string): () => { hosts: Set<string>; any: boolean } {
   let cached: { for: HttpSettings; hosts: Set<string>; any: boolean } | undefined;
-  const allowed = (s: HttpSettings) => {
+  return () => {
+    const s = settings();
     if (cached?.for !== s) {
       const hosts = new Set([...LOOPBACK_NAMES, ...s.allowedHosts.map((h) => h.toLowerCase())]);
       if (!isWildcard(boundHost)) hosts.add(boundHost.toLowerCase());
@@ -53,19 +57,30 @@ export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: stri
     }
     return cached;
   };
+}
+
+/** Whether a Host header names this server (see allowedHosts). */
+export function hostAllowed(allowed: () => { hosts: Set<string>; any: boolean }, hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  const a = allowed();
+  return a.any || a.hosts.has(hostname(hostHeader));
+}
+
+export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: string): RequestHandler {
+  const allowed = allowedHosts(settings, boundHost);
   return (req, res, next) => {
     const s = settings();
     const host = req.headers.host;
     if (!host) return refuse(req, res, 400, { code: "invalid_request", message: "missing Host header", hint: "send an HTTP/1.1 request with a Host header.", retryable: false });
     const name = hostname(host);
-    const { hosts: allowedHosts, any } = allowed(s);
-    if (!any && !allowedHosts.has(name)) {
+    const { hosts, any } = allowed();
+    if (!any && !hosts.has(name)) {
       return refuse(req, res, 403, {
         code: "forbidden",
         message: `Host "${name}" is not served here (DNS-rebinding protection)`,
-        hint: `connect by an allowed name (${[...allowedHosts].join(", ")}), or add "${name}" to http.allowedHosts in your config.`,
+        hint: `connect by an allowed name (${[...hosts].join(", ")}), or add "${name}" to http.allowedHosts in your config.`,
         field: "Host",
-        validValues: [...allowedHosts],
+        validValues: [...hosts],
         retryable: false,
       });
     }

@@ -7,10 +7,11 @@ import { logger as rootLogger, type Logger } from "../logger.js";
 import { createServer } from "../server.js";
 import { PACKAGE_VERSION } from "../version.js";
 import { TokenTable } from "../auth.js";
-import { authGuard, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
+import { allowedHosts, authGuard, hostAllowed, hostAndOriginGuard, isLoopback, refuse } from "./guards.js";
 import { McpEndpoints } from "./mcp-endpoints.js";
 import { openAiRouter } from "./compat/openai-routes.js";
 import { anthropicRouter } from "./compat/anthropic-routes.js";
+import { compatFastLane } from "./compat/fast-lane.js";
 import { createMetrics } from "./metrics.js";
 import { CallFeed } from "./dashboard/feed.js";
 import { dashboardRouter } from "./dashboard/routes.js";
@@ -92,6 +93,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   // OpenAI- and Anthropic-compatible APIs: any such client gets routing, failover and budgets at this base URL.
   const compat = { runtime, tokens, maxBodyBytes: () => settings().maxBodyBytes, log };
   app.use("/v1", openAiRouter(compat), anthropicRouter(compat));
+  // Their LLM requests in the plain case (no browser Origin) skip Express altogether.
+  const hosts = allowedHosts(settings, host);
+  const fastLane = compatFastLane({ ...compat, hostAllowed: (h) => hostAllowed(hosts, h), bodyTimeoutMs: () => settings().bodyTimeoutMs });
   app.use(endpoints.router);
   app.get("/", (_req, res) => res.redirect(302, "/dashboard/"));
   app.use((req, res) => refuse(req, res, 404, { code: "invalid_request", message: `nothing at ${req.method} ${req.path}`, hint: "MCP clients connect to /mcp (Streamable HTTP) or /sse (legacy); people open /dashboard.", retryable: false }));
@@ -124,7 +128,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       // How often Node looks for requests over those limits (its default is 30 s).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, ...[limits.headersTimeoutMs, limits.requestTimeoutMs].filter((t) => t > 0))),
     },
-    app,
+    (req, res) => {
+      if (!fastLane(req, res)) app(req, res);
+    },
   );
   server.maxHeadersCount = limits.maxHeadersCount;
   if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;

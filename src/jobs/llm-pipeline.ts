@@ -4,7 +4,7 @@ import type { RateScope } from "../budgets/rate-limits.js";
 import type { RateLimits } from "../config/schema.js";
 import { providerOf } from "../config/catalog.js";
 import { invalidRequest } from "../errors.js";
-import type { ChatResult, ThinkingDelta, Usage } from "../providers/types.js";
+import type { ChatResult, Usage } from "../providers/types.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
 import { callLlm, type LlmCallContext, type LlmCallSpec } from "./llm-call.js";
@@ -30,21 +30,6 @@ export interface LlmJob {
   decision?: Decision;
   /** The bearer token the call came with (over HTTP): its own rate limits apply beside the tenant's. */
   caller?: { label: string; rateLimits?: RateLimits };
-  /** The job's own view of the call, told beside the caller's context. */
-  observer?: JobObserver;
-}
-
-/**
- * What the code that built a job is told, beside the transport's context: a compatible API streams
- * a model's thinking in its own events and says in a header what the serving model was sent,
- * which only the API that read the request knows how to do.
- */
-export interface JobObserver {
-  onDecision?(decision: Decision): void;
-  /** Each piece of streamed thinking, when the context streams text (onText). */
-  onThinking?(delta: ThinkingDelta, model: string): void;
-  /** What served, before the answer is returned. */
-  onServed?(outcome: LlmOutcome): void;
 }
 
 export interface PipelineContext extends LlmCallContext {
@@ -71,9 +56,7 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
   const guarded = await reserve(runtime, job, routed);
   const decision = guarded.decision;
   ctx.onDecision?.(decision);
-  job.observer?.onDecision?.(decision);
-  const onThinking = ctx.onThinking ?? job.observer?.onThinking;
-  const call = await callLlm(runtime, server, decision, job.call, { ...ctx, ...(onThinking ? { onThinking } : {}), reserveEscalation: guarded.escalate }).catch(async (err: unknown) => {
+  const call = await callLlm(runtime, server, decision, job.call, { ...ctx, reserveEscalation: guarded.escalate }).catch(async (err: unknown) => {
     // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
     void guarded.settle(0);
     throw err;
@@ -81,7 +64,7 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
   // Sent, not awaited: the answer goes back while the settle is written (the ledger's readers wait for it).
   void guarded.settle(call.costUsd);
   limiter.correct(admitted, call.result.usage.inputTokens + call.result.usage.outputTokens);
-  const outcome: LlmOutcome = {
+  return {
     decision,
     model: call.model,
     provider: call.provider,
@@ -92,8 +75,6 @@ export async function runLlmPipeline(runtime: Runtime, server: McpServer | undef
     escalated: call.escalated,
     ...(call.problem ? { problem: call.problem } : {}),
   };
-  job.observer?.onServed?.(outcome);
-  return outcome;
 }
 
 /** The rate limits a call counts against: its tenant's and its token's, where configured. */

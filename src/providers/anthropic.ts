@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type Anthropic from "@anthropic-ai/sdk";
 import { anthropicBody } from "./anthropic-request.js";
 import { StreamIncompleteError } from "./errors.js";
+import { httpFetch } from "./http-fetch.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ThinkingBlock, ToolCall, Usage } from "./types.js";
 
@@ -17,7 +18,7 @@ export class AnthropicAdapter implements LlmAdapter {
 
   constructor(opts: { apiKey: string; baseURL: string }) {
     const AnthropicSdk = loadSdk();
-    this.client = new AnthropicSdk({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn" });
+    this.client = new AnthropicSdk({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn", fetch: httpFetch });
   }
 
   async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {

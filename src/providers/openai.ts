@@ -3,6 +3,7 @@ import type OpenAI from "openai";
 import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { StreamIncompleteError } from "./errors.js";
 import { effortOf } from "./reasoning.js";
+import { httpFetch } from "./http-fetch.js";
 import { sdkLogger } from "./sdk-logger.js";
 import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
@@ -33,6 +34,7 @@ export class OpenAIAdapter implements LlmAdapter {
       defaultHeaders: opts.headers,
       logger: sdkLogger,
       logLevel: "warn",
+      fetch: httpFetch,
     });
   }
 

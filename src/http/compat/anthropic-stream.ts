@@ -1,12 +1,11 @@
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 import type { SwitchboardError } from "../../errors.js";
 import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
 import type { ThinkingDelta } from "../../providers/types.js";
-import type { Decision } from "../../routing/types.js";
 import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
 import { statusOf } from "./common.js";
-import { openEventStream, type AnswerStream } from "./serve-llm.js";
+import { openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
 
 /**
  * A streamed message as Anthropic's events: thinking blocks (thinking_delta, then signature_delta)
@@ -22,12 +21,11 @@ export class EventStream implements AnswerStream {
   private open: "thinking" | "text" | undefined;
   /** The thinking block the last delta belonged to, counted from 0 over the answer. */
   private thought = -1;
-  private decision: Decision | undefined;
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
-    private readonly res: Response,
-    private readonly beforeOpen: (model: string) => void,
+    private readonly res: ServerResponse,
+    private readonly beforeOpen: BeforeOpen,
   ) {}
 
   private send(event: string, data: unknown): void {
@@ -70,13 +68,8 @@ export class EventStream implements AnswerStream {
     this.send("content_block_delta", { type: "content_block_delta", index: this.index, delta });
   }
 
-  /** The call's decision, for the headers when thinking opens the stream before any text. */
-  decided(decision: Decision): void {
-    this.decision = decision;
-  }
-
-  thinking(model: string, d: ThinkingDelta): void {
-    this.start(this.decision ? { decision: this.decision } : {}, model);
+  thinking(served: Partial<Served>, model: string, d: ThinkingDelta): void {
+    this.start(served, model);
     if (d.block !== this.thought) {
       this.thought = d.block;
       if (d.type === "redacted_thinking") return this.whole({ type: "redacted_thinking", data: d.data });

@@ -1,4 +1,4 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenTable } from "../../auth.js";
 import { providerOf } from "../../config/catalog.js";
 import { SwitchboardError, closest, type ErrorBody, type ErrorCode } from "../../errors.js";
@@ -21,9 +21,9 @@ const AUTO = new Set(["auto", "switchboard", "switchboard/auto", "router"]);
  * The tenant a request acts for: its token's. An admin token may name one in
  * `x-switchboard-tenant`; a tenant token naming another tenant is refused.
  */
-export function tenantOf(runtime: Runtime, principal: Principal | undefined, req: Request): string {
+export function tenantOf(runtime: Runtime, principal: Principal | undefined, req: IncomingMessage): string {
   const cfg = runtime.config;
-  const asked = req.get("x-switchboard-tenant")?.trim();
+  const asked = header(req, "x-switchboard-tenant")?.trim();
   const own = principal && !principal.admin ? principal.tenant : undefined;
   if (asked && own && asked !== own) {
     throw new SwitchboardError({ code: "forbidden", message: `this token acts for tenant ${own}, not ${asked}`, hint: "drop x-switchboard-tenant or use that tenant's token.", retryable: false });
@@ -39,9 +39,9 @@ export function tenantOf(runtime: Runtime, principal: Principal | undefined, req
  * The caller's principal from its Switchboard token, sent as the API key: `Authorization: Bearer`
  * (OpenAI clients) or `x-api-key` (Anthropic clients). A missing or unknown token is `unauthorized`.
  */
-export function authenticate(tokens: TokenTable, req: Request): Principal | undefined {
-  const apiKey = req.get("x-api-key")?.trim();
-  const auth = tokens.authenticate(req.get("authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined));
+export function authenticate(tokens: TokenTable, req: IncomingMessage): Principal | undefined {
+  const apiKey = header(req, "x-api-key")?.trim();
+  const auth = tokens.authenticate(header(req, "authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined));
   if (auth.ok) return auth.principal;
   throw new SwitchboardError({
     code: "unauthorized",
@@ -51,15 +51,37 @@ export function authenticate(tokens: TokenTable, req: Request): Principal | unde
   });
 }
 
-/** Answers an error in the API's own shape, with its status, Retry-After and the decision headers. */
-export function sendError(res: Response, err: SwitchboardError, shape: (body: ErrorBody, status: number) => unknown, served: Partial<Served> = {}): void {
+/** A request header's value (the first, if it came more than once). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A whole JSON answer, written at once: one write for headers and body. */
+export function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Answers an error in the API's own shape, with its status (the code's, unless the request itself
+ * was refused at the HTTP level, e.g. 413), Retry-After and the decision headers.
+ */
+export function sendError(
+  res: ServerResponse,
+  err: SwitchboardError,
+  shape: (body: ErrorBody, status: number) => unknown,
+  served: Partial<Served> = {},
+  status = statusOf(err.body.code),
+  extraHeaders: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
-  const status = statusOf(err.body.code);
   const retryAfter = retryAfterSeconds(err.body);
-  res.status(status).set(decisionHeaders(served));
-  if (status === 401) res.set("WWW-Authenticate", 'Bearer realm="switchboard"');
-  if (retryAfter !== undefined) res.set("Retry-After", String(retryAfter));
-  res.json(shape(err.body, status));
+  const headers = { ...decisionHeaders(served), ...extraHeaders };
+  if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="switchboard"';
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  sendJson(res, status, headers, shape(err.body, status));
 }
 
 /** How a request's `model` is honoured: routed, routed within a mode, or the caller's explicit choice. */
@@ -169,7 +191,7 @@ export function decisionHeaders(served: Partial<Served>, model?: string): Record
 
 
 /** Ends a call when its client goes away (closed the connection before the answer finished). */
-export function abortOnDisconnect(res: Response): AbortController {
+export function abortOnDisconnect(res: ServerResponse): AbortController {
   const abort = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) abort.abort();

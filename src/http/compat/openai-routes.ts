@@ -1,4 +1,5 @@
-import express, { Router, type Response } from "express";
+import type { ServerResponse } from "node:http";
+import express, { Router } from "express";
 import { providerOf } from "../../config/catalog.js";
 import type { TokenTable } from "../../auth.js";
 import type { SwitchboardError } from "../../errors.js";
@@ -9,26 +10,21 @@ import type { Runtime } from "../../runtime.js";
 import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenantOf } from "./common.js";
 import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
-import { ServedNotes } from "./served-notes.js";
-import { openEventStream, serveLlm, type AnswerStream, type CompatApi } from "./serve-llm.js";
+import { translationNotes } from "./translation-notes.js";
+import { openEventStream, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
 
-/** Chat Completions plugged into the shared request cycle; the notes wait for the serving model (see ServedNotes). */
-function chatApi(runtime: Runtime): CompatApi<ChatRequestBody> {
-  const notes = new ServedNotes<ChatRequestBody>(runtime, () => [], "reasoning_effort");
-  return {
-    tool: "chat_completions",
-    errorShape: openAiError,
-    parse: parseChatRequest,
-    model: (b) => b.model,
-    user: (b) => b.user,
-    job: (b, choice, who) => notes.job(b, chatJob(b, choice, who)),
-    stream: (b, res) => {
-      notes.response(b, res);
-      return b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, (model) => notes.set(b, model)) : undefined;
-    },
-    body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
-  };
-}
+/** Chat Completions plugged into the shared request cycle. */
+export const chatApi: CompatApi<ChatRequestBody> = {
+  tool: "chat_completions",
+  errorShape: openAiError,
+  parse: parseChatRequest,
+  model: (b) => b.model,
+  user: (b) => b.user,
+  job: chatJob,
+  notes: (_b, job, model, runtime) => (model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []),
+  stream: (b, res, beforeOpen) => (b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, beforeOpen) : undefined),
+  body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
+};
 
 /**
  * OpenAI-compatible endpoints: `POST /v1/chat/completions` (whole or streamed) and
@@ -37,7 +33,6 @@ function chatApi(runtime: Runtime): CompatApi<ChatRequestBody> {
 export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
   const router = Router();
-  const api = chatApi(runtime);
   router.use(express.json({ limit: opts.maxBodyBytes(), type: () => true }));
 
   // One list, in the shape of the API the client speaks (Anthropic clients send anthropic-version).
@@ -57,7 +52,7 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     }
   });
 
-  router.post("/chat/completions", (req, res) => void serveLlm(api, runtime, tokens, req, res, log));
+  router.post("/chat/completions", (req, res) => void serveLlm(chatApi, runtime, tokens, req, req.body, res, log));
   return router;
 }
 
@@ -73,9 +68,9 @@ class ChunkStream implements AnswerStream {
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     private readonly includeUsage: boolean,
-    private readonly beforeOpen: (model: string) => void,
+    private readonly beforeOpen: BeforeOpen,
   ) {}
 
   private send(data: unknown): void {

@@ -1,21 +1,27 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenTable } from "../../auth.js";
 import type { ErrorBody, SwitchboardError } from "../../errors.js";
 import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
+import type { ThinkingDelta } from "../../providers/types.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { recordCall } from "../../tools/call-record.js";
-import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, tenantOf, type ModelChoice } from "./common.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
 
 /** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
 export interface AnswerStream {
   /** Whether anything was sent: from then on a failure is an error event, not an HTTP status. */
   readonly started: boolean;
   text(served: Partial<Served>, model: string, piece: string): void;
+  /** A piece of the model's streamed reasoning, for APIs that return it. */
+  thinking?(served: Partial<Served>, model: string, delta: ThinkingDelta): void;
   finish(run: LlmOutcome): void;
   fail(err: SwitchboardError): void;
 }
+
+/** Told the serving model just before a stream's headers go out (the notes depend on it). */
+export type BeforeOpen = (model: string) => void;
 
 /** What one compatible API plugs into the shared request cycle. */
 export interface CompatApi<B> {
@@ -28,10 +34,13 @@ export interface CompatApi<B> {
   /** Model names of the API's own family to accept as hints (Claude ids on /v1/messages). */
   known?(name: string): ModelChoice | undefined;
   job(b: B, choice: ModelChoice, who: { tenant: string }): LlmJob;
-  /** Notes on what the request asked for and cannot have (the `x-switchboard-notes` header). */
-  notes?(b: B): string[];
+  /**
+   * The `x-switchboard-notes` header: what the request asked for that the serving model was sent
+   * translated, or could not have. `model` is undefined when no model served (an error answer).
+   */
+  notes?(b: B, job: LlmJob, model: string | undefined, runtime: Runtime): string[];
   /** The stream to answer in, or undefined for a whole answer. */
-  stream(b: B, res: Response): AnswerStream | undefined;
+  stream(b: B, res: ServerResponse, beforeOpen: BeforeOpen): AnswerStream | undefined;
   body(run: LlmOutcome): unknown;
 }
 
@@ -40,42 +49,55 @@ export interface CompatApi<B> {
  * then the one LLM pipeline (routing, budget, failover, escalation), answered whole or streamed
  * as it arrives, and recorded like a tool call. Any failure is answered in the API's own shape.
  */
-export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: Request, res: Response, log: Logger): Promise<void> {
+export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: IncomingMessage, raw: unknown, res: ServerResponse, log: Logger): Promise<void> {
   const t0 = performance.now();
   let served: Partial<Served> = {};
   let who: { tenant: string; user?: string; model?: string } = { tenant: runtime.config.router.defaultTenant };
   let stream: AnswerStream | undefined;
+  let notesFor: (model: string | undefined) => Record<string, string> = () => ({});
   try {
     const principal = authenticate(tokens, req);
-    const body = api.parse(req.body);
+    const body = api.parse(raw);
     const user = api.user(body);
     who = { tenant: tenantOf(runtime, principal, req), ...(user ? { user } : {}) };
     const choice = readModel(runtime, api.model(body), api.known);
     if (choice.kind === "model") who.model = choice.id;
-    const notes = api.notes?.(body) ?? [];
-    if (notes.length) res.set("x-switchboard-notes", notes.join("; "));
+    const job: LlmJob = { ...api.job(body, choice, who), ...(principal ? { caller: principal } : {}) };
+    notesFor = (model): Record<string, string> => {
+      const notes = api.notes?.(body, job, model, runtime) ?? [];
+      return notes.length ? { "x-switchboard-notes": notes.join("; ") } : {};
+    };
     const abort = abortOnDisconnect(res);
-    stream = api.stream(body, res);
+    stream = api.stream(body, res, (model) => {
+      for (const [k, v] of Object.entries(notesFor(model))) res.setHeader(k, v);
+    });
     const s = stream;
-    const run = await runLlmPipeline(runtime, undefined, { ...api.job(body, choice, who), ...(principal ? { caller: principal } : {}) }, {
+    const run = await runLlmPipeline(runtime, undefined, job, {
       signal: abort.signal,
       onDecision: (decision) => (served = { decision }),
       ...(s ? { onText: (piece: string, model: string) => s.text(served, model, piece) } : {}),
+      ...(s?.thinking ? { onThinking: (delta: ThinkingDelta, model: string) => s.thinking!(served, model, delta) } : {}),
     });
     served = run;
     if (s) s.finish(run);
-    else res.set(decisionHeaders(run)).json(api.body(run));
+    else sendJson(res, 200, { ...decisionHeaders(run), ...notesFor(run.model) }, api.body(run));
     recordCall(runtime, api.tool, who, run, "ok", t0);
   } catch (err) {
     const e = asSwitchboardError(err);
-    if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.path }, `${api.tool} failed`);
+    if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.url?.split("?")[0] }, `${api.tool} failed`);
     recordCall(runtime, api.tool, who, served, e.body.code, t0);
     if (stream?.started) stream.fail(e);
-    else sendError(res, e, api.errorShape, served);
+    else sendError(res, e, api.errorShape, served, undefined, notesFor(undefined));
   }
 }
 
-/** Server-sent events to the client; headers (with the decision's) go with the first event. */
-export function openEventStream(res: Response, served: Partial<Served>, model: string): void {
+/**
+ * Server-sent events to the client; headers (with the decision's) go with the first event. What
+ * is written in this tick (the opening events and the first piece of text) leaves in one packet:
+ * each separate write would wake the client once more before it has a token to show.
+ */
+export function openEventStream(res: ServerResponse, served: Partial<Served>, model: string): void {
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no", ...decisionHeaders(served, model) });
+  res.cork();
+  process.nextTick(() => res.uncork());
 }
