@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.js";
 import { defaultDataDir, openDb, type Db } from "./db.js";
+import { TelemetryJournal } from "./telemetry-journal.js";
 import { TelemetryWriter, type CallRecord } from "./telemetry.js";
 
 export interface StoreOptions {
@@ -25,7 +26,9 @@ export class Store {
     private readonly opts: StoreOptions,
     private readonly log: Logger,
   ) {
-    this.telemetry = new TelemetryWriter(() => this.db(), log);
+    // The embedded store on disk takes its records from a journal, so bursts of calls never wake it.
+    const dir = this.embeddedDir;
+    this.telemetry = new TelemetryWriter(() => this.db(), log, undefined, dir ? new TelemetryJournal(`${dir}.journal`) : undefined);
   }
 
   /** Whether the store is PostgreSQL, shared with other Switchboard processes. */
@@ -91,6 +94,7 @@ export class Store {
 
   async close(): Promise<void> {
     await this.telemetry.flush();
+    this.telemetry.close();
     if (this.dbPromise) await (await this.dbPromise).close();
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.js";
 import type { Db } from "./db.js";
+import type { TelemetryJournal } from "./telemetry-journal.js";
 
 /** One tool call, as recorded. Prompt text only when the config opts in. */
 export interface CallRecord {
@@ -64,12 +65,31 @@ function raw(r: CallRecord): unknown[] {
   ];
 }
 
+/** A record as the INSERT reads it: column name to storable value. */
+function rowObject(r: CallRecord): Record<string, unknown> {
+  return Object.fromEntries(row(r).map((v, i) => [COLUMNS[i]!, v]));
+}
+
+/** With a journal: the store takes its records once calls have stopped for this long... */
+const QUIET_MS = 2000;
+/** ...or once this many wait, or the oldest has waited this long, whichever comes first. */
+const MAX_WAITING = 100_000;
+const MAX_WAIT_MS = 5 * 60_000;
+
+export interface TelemetryOptions {
+  batchSize: number;
+  flushMs: number;
+  maxBuffer: number;
+}
+
 /**
- * Writes call records off the hot path: `record` only appends to a bounded buffer; a timer (or a
- * full batch) flushes it in one multi-row INSERT. Text is made storable first; if a batch still
- * fails, its records are written one by one, so one bad record never costs the others. A failing
- * store is logged and the records dropped, so telemetry can never fail or slow a tool call; when
- * the buffer is full the oldest records go first, and the count of dropped records is kept.
+ * Writes call records off the hot path. `record` only appends: to a bounded buffer that a timer
+ * (or a full batch) flushes in one multi-row INSERT, or, for the embedded store, to a journal on
+ * disk that is imported when the calls stop (or a reader asks), so bursts of calls never wake the
+ * store. Text is made storable first; if a batch still fails, its records are written one by one,
+ * so one bad record never costs the others. A failing store is logged and the records dropped,
+ * so telemetry can never fail or slow a tool call; when the buffer is full the oldest records go
+ * first, and the count of dropped records is kept.
  */
 export class TelemetryWriter {
   private buffer: CallRecord[] = [];
@@ -77,14 +97,23 @@ export class TelemetryWriter {
   private flushing: Promise<void> = Promise.resolve();
   dropped = 0;
   written = 0;
+  /** Journaled records not yet imported, and when the first of them came and the last. */
+  private waiting = 0;
+  private firstAt = 0;
+  private lastAt = 0;
 
   constructor(
     private readonly db: () => Promise<Db>,
     private readonly log: Logger,
-    private readonly opts: { batchSize: number; flushMs: number; maxBuffer: number } = { batchSize: 200, flushMs: 500, maxBuffer: 20000 },
-  ) {}
+    private readonly opts: TelemetryOptions = { batchSize: 200, flushMs: 500, maxBuffer: 20000 },
+    private readonly journal?: TelemetryJournal,
+  ) {
+    // What a crashed process journaled goes in as soon as the store is up.
+    if (journal?.segments().length) void this.flush();
+  }
 
   record(r: CallRecord): void {
+    if (this.journal) return this.journalRecord(r);
     if (this.buffer.length >= this.opts.maxBuffer) {
       this.buffer.shift();
       this.dropped++;
@@ -97,62 +126,109 @@ export class TelemetryWriter {
     }
   }
 
+  private journalRecord(r: CallRecord): void {
+    try {
+      this.journal!.append(rowObject(r));
+    } catch (err) {
+      this.dropped++;
+      this.log.error({ err: (err as Error).message }, "telemetry journal write failed; record dropped");
+      return;
+    }
+    const now = Date.now();
+    if (this.waiting++ === 0) this.firstAt = now;
+    this.lastAt = now;
+    if (this.waiting >= MAX_WAITING) void this.flush();
+    else if (!this.timer) this.armImport(QUIET_MS);
+  }
+
+  /** Imports once the calls have been quiet for QUIET_MS (or the wait has grown too long). */
+  private armImport(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.waiting) return;
+      const now = Date.now();
+      const quietFor = now - this.lastAt;
+      if (quietFor >= QUIET_MS || now - this.firstAt >= MAX_WAIT_MS) void this.flush();
+      else this.armImport(QUIET_MS - quietFor);
+    }, ms);
+    this.timer.unref();
+  }
+
   /**
    * One statement whatever the batch size: the rows go as one JSON parameter. A VALUES list with
    * 25 parameters per row gave PostgreSQL a new, large statement to plan for every batch size, and
    * the embedded store's heap grew by hundreds of MB under load (it never shrinks).
    */
-  private async insert(db: Db, batch: CallRecord[]): Promise<void> {
-    const rows = batch.map((r) => Object.fromEntries(row(r).map((v, i) => [COLUMNS[i]!, v])));
+  private async insert(db: Db, rows: Record<string, unknown>[]): Promise<void> {
     await db.query(INSERT_SQL, [JSON.stringify(rows)]);
   }
 
-  /** Writes everything buffered so far; resolves when it is stored (or dropped after an error). */
+  /** Writes everything recorded so far; resolves when it is stored (or dropped after an error). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flushing = this.flushing.then(async () => {
-      while (this.buffer.length) {
-        const batch = this.buffer.splice(0, this.opts.batchSize);
-        let db: Db;
-        try {
-          db = await this.db();
-        } catch (err) {
-          this.dropped += batch.length;
-          this.log.error({ err: (err as Error).message, records: batch.length }, "telemetry write failed; records dropped");
-          continue;
-        }
-        try {
-          await this.insert(db, batch);
-          this.written += batch.length;
-        } catch (err) {
-          if (batch.length === 1) {
-            this.dropped++;
-            this.log.error({ err: (err as Error).message, records: 1 }, "telemetry write failed; record dropped");
-            continue;
-          }
-          // One bad record must not cost the others: write them one by one.
-          let bad = 0;
-          let last = "";
-          for (const [i, r] of batch.entries()) {
-            // The first records all failing means the store is down, not one record bad: the rest go too.
-            if (bad >= 5 && bad === i) {
-              bad = batch.length;
-              break;
-            }
-            try {
-              await this.insert(db, [r]);
-              this.written++;
-            } catch (e) {
-              bad++;
-              last = (e as Error).message;
-            }
-          }
-          this.dropped += bad;
-          if (bad) this.log.error({ err: last, records: bad, of: batch.length }, "telemetry records dropped; the rest of their batch was written");
-        }
-      }
-    });
+    this.flushing = this.flushing.then(() => (this.journal ? this.importJournal(this.journal) : this.writeBuffer()));
     return this.flushing;
+  }
+
+  private async writeBuffer(): Promise<void> {
+    while (this.buffer.length) await this.store(this.buffer.splice(0, this.opts.batchSize).map(rowObject));
+  }
+
+  /** Every sealed segment, batch by batch; a segment is deleted once all of it was stored or dropped. */
+  private async importJournal(journal: TelemetryJournal): Promise<void> {
+    this.waiting = 0;
+    for (const segment of journal.seal()) {
+      for await (const batch of journal.batches(segment, this.opts.batchSize)) await this.store(batch);
+      journal.remove(segment);
+    }
+  }
+
+  /** One batch into the store; on failure one by one, so one bad record never costs the others. */
+  private async store(batch: Record<string, unknown>[]): Promise<void> {
+    let db: Db;
+    try {
+      db = await this.db();
+    } catch (err) {
+      this.dropped += batch.length;
+      this.log.error({ err: (err as Error).message, records: batch.length }, "telemetry write failed; records dropped");
+      return;
+    }
+    try {
+      await this.insert(db, batch);
+      this.written += batch.length;
+      return;
+    } catch (err) {
+      if (batch.length === 1) {
+        this.dropped++;
+        this.log.error({ err: (err as Error).message, records: 1 }, "telemetry write failed; record dropped");
+        return;
+      }
+    }
+    let bad = 0;
+    let last = "";
+    for (const [i, r] of batch.entries()) {
+      // The first records all failing means the store is down, not one record bad: the rest go too.
+      if (bad >= 5 && bad === i) {
+        bad = batch.length;
+        break;
+      }
+      try {
+        await this.insert(db, [r]);
+        this.written++;
+      } catch (e) {
+        bad++;
+        last = (e as Error).message;
+      }
+    }
+    this.dropped += bad;
+    if (bad) this.log.error({ err: last, records: bad, of: batch.length }, "telemetry records dropped; the rest of their batch was written");
+  }
+
+  /** Stops timers and closes the journal file (after a flush, when closing the store). */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.journal?.close();
   }
 }
