@@ -154,10 +154,21 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const counts = countChars(text);
   const words = Math.round(counts.words * scale);
   const rawLines = text.split("\n");
-  const nonEmpty = rawLines.filter((l) => l.trim().length > 0);
+  // One pass over the non-empty lines: code lines, the longest line, and long lines of prose
+  // (each line is tested against CODE_LINE once, for both counts).
+  let nonEmpty = 0;
   let codeLines = 0;
-  for (const l of nonEmpty) if (CODE_LINE.some((re) => re.test(l))) codeLines++;
-  const codeRatio = nonEmpty.length ? codeLines / nonEmpty.length : 0;
+  let longest = 0;
+  let proseLines = 0;
+  for (const l of rawLines) {
+    if (l.trim().length === 0) continue;
+    nonEmpty++;
+    const code = CODE_LINE.some((re) => re.test(l));
+    if (code) codeLines++;
+    else if (l.length > 200) proseLines++;
+    longest = Math.max(longest, l.length);
+  }
+  const codeRatio = nonEmpty ? codeLines / nonEmpty : 0;
   const codeBlock = /```|~~~/.test(text);
   const fileNames = [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10);
   const stackTrace = STACK_RE.test(text);
@@ -167,8 +178,6 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const letters = counts.letters;
   const trimmed = text.trim();
   const questionCount = counts.questionMarks;
-  const longest = nonEmpty.reduce((m, l) => Math.max(m, l.length), 0);
-  const proseLines = nonEmpty.filter((l) => l.length > 200 && !CODE_LINE.some((re) => re.test(l))).length;
 
   // The instruction usually sits in the first or the last few lines.
   const instruction = instructionPart(text);
@@ -176,6 +185,8 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
   // A pasted review with a question about the reviewer's verdict is a classification task.
   if (!intents.includes("classify") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
+  // Answer options, read once for multipleChoice and the word-problem check.
+  const mcOrOptions = MC_RE.test(text) || OPTIONS_RE.test(text);
 
   return {
     chars,
@@ -191,13 +202,13 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     shortQuestion: words <= 20 && /\?\s*$/.test(trimmed),
     longDocument: chars > 12000,
     passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
-    multipleChoice: MC_RE.test(text) || OPTIONS_RE.test(text) || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
+    multipleChoice: mcOrOptions || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
     examItem: EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
     mathNotation: LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
-    wordProblem: isWordProblem(text, words),
-    factoid: isFactoid(text, words),
+    wordProblem: isWordProblem(text, words, mcOrOptions),
+    factoid: isFactoid(text, trimmed, words),
     programming: PROGRAMMING_RE.test(text),
     mathTerms: new Set((text.slice(0, 3000).match(MATH_TERMS_RE) ?? []).map((t) => t.toLowerCase())).size,
     numbers,
@@ -209,14 +220,14 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   };
 }
 
-function isWordProblem(text: string, words: number): boolean {
+function isWordProblem(text: string, words: number, mcOrOptions: boolean): boolean {
   if (words > 350 || words < 12) return false;
   const quantities = (text.match(NUMBER_WORDS_RE) ?? []).length;
-  return quantities >= 3 && QUANT_QUESTION_RE.test(text.slice(-300)) && !MC_RE.test(text) && !OPTIONS_RE.test(text);
+  return quantities >= 3 && QUANT_QUESTION_RE.test(text.slice(-300)) && !mcOrOptions;
 }
 
-function isFactoid(text: string, words: number): boolean {
-  if (words > 45 || /\n\s*\n/.test(text.trim())) return false;
+function isFactoid(text: string, trimmed: string, words: number): boolean {
+  if (words > 45 || /\n\s*\n/.test(trimmed)) return false;
   const body = text.replace(FACTOID_LEAD_RE, "");
   return FACTOID_RE.test(body) && !/\b(why|explain|difference|compare|how (does|do|did|can|should|would))\b/i.test(body);
 }
