@@ -5,8 +5,12 @@
 //   ... change, rebuild ...
 //   node scripts/decisions-snapshot.mjs /tmp/decisions-after.jsonl && cmp /tmp/decisions-{before,after}.jsonl
 //
+// SWITCHBOARD_BUILD=/path/to/other/checkout snapshots that checkout's build instead (with this
+// script's prompt set), so a baseline can be rewritten after the prompt set grows.
+//
 // Prompts: the development sets in ../shared/data (routing-dev.jsonl, routing-outcomes-dev.jsonl;
-// override the folder with SWITCHBOARD_DATA) and every config example, each routed as a bare prompt;
+// override the folder with SWITCHBOARD_DATA), every config example and the prompts of test/routing's job
+// suites, each routed as a bare prompt;
 // then a sample of them with call options (mode, latency, cost, tools, hints, tenant, attachments,
 // conversations, long prompts, configured providers, a budget downgrade). Volatile fields
 // (requestId, decisionMs) are left out. A second file (the first path + ".classify") holds the
@@ -14,10 +18,12 @@
 // rounded confidence.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Runtime } from "../dist/runtime.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+// SWITCHBOARD_BUILD: another checkout's build to snapshot (its dist/ and config/), e.g. the base of a change.
+const build = resolve(process.env.SWITCHBOARD_BUILD ?? root);
+const { Runtime } = await import(pathToFileURL(join(build, "dist", "runtime.js")).href);
 const out = process.argv[2] ?? "/tmp/decisions.jsonl";
 const dataDir = process.env.SWITCHBOARD_DATA ?? resolve(root, "../shared/data");
 const fallbackData = "/work/shared/data";
@@ -35,10 +41,18 @@ const runtime = new Runtime({ env: {} });
 // Some providers with credentials, so the "configured providers" filter takes part.
 const keyed = new Runtime({ env: { OPENAI_API_KEY: "x", ANTHROPIC_API_KEY: "x", GOOGLE_API_KEY: "x", GEMINI_API_KEY: "x" } });
 
+/** The prompts of the job suites in test/routing (jobs found in the prompt: media, voice, research...). */
+function jobSuite(name) {
+  const file = join(root, "test", "routing", name);
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).map((c, i) => [`${name}:${i}`, c.prompt]) : [];
+}
+
 const prompts = [
   ...readJsonl("routing-dev.jsonl").map((r) => ["dev:" + r.id, r.prompt]),
   ...readJsonl("routing-outcomes-dev.jsonl").map((r) => ["outcomes:" + r.id, r.prompt]),
   ...Object.entries(runtime.config.tasks).flatMap(([task, t]) => t.examples.map((p, i) => [`example:${task}:${i}`, p])),
+  ...jobSuite("job-suite.json"),
+  ...jobSuite("job-holdout.json"),
 ];
 
 const models = Object.keys(runtime.config.models);
