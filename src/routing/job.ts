@@ -230,22 +230,25 @@ export function detectJob(text: string, attachments: Attachment[] = []): JobMatc
   const files = [...text.matchAll(FILE_RE)].map((m) => m[0].replace(/[.,;:]+$/, ""));
   // Actions are read with file names and URLs folded to one word, so their dots do not end a phrase.
   const plain = files.length ? text.replace(FILE_RE, "FILE") : text;
+  // An exam item or a word problem answers in text, whatever its story mentions.
+  if (EXAM_RE.test(plain) || isPuzzle(plain)) return undefined;
+  // Each check below is read only where its answer can still matter (every one is a pure test, so
+  // the order changes no outcome): the material a voice or media job needs is not read for a prompt
+  // that asks about something or is about code.
   const ask = instruction(plain);
-  const kinds = new Set(attachments.map((a) => a.kind));
-  const image = files.find((f) => IMAGE_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !SOUND_FILE_RE.test(f));
-  const sound = files.find((f) => SOUND_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !IMAGE_FILE_RE.test(f));
-  const hasImage = files.some((f) => IMAGE_FILE_RE.test(f)) || kinds.has("image") || (IMAGE_WORDS.test(ask) && !NOT_AN_IMAGE_RE.test(ask));
-  const hasSound = files.some((f) => SOUND_FILE_RE.test(f)) || kinds.has("audio") || kinds.has("video") || SOUND_WORDS.test(ask);
   const about = ABOUT_START_RE.test(ask) || ABOUT_ANY_RE.test(ask);
   const writing = WRITE_TEXT_RE.test(ask);
   const code = CODE_RE.test(plain);
   const short = plain.length <= 600;
-  // An exam item or a word problem answers in text, whatever its story mentions.
-  if (EXAM_RE.test(plain) || isPuzzle(plain)) return undefined;
   if (about || code) return llmModeJob(plain, ask, short, about, writing, code);
+  const kinds = new Set(attachments.map((a) => a.kind));
+  const sound = files.find((f) => SOUND_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !IMAGE_FILE_RE.test(f));
+  const hasSound = files.some((f) => SOUND_FILE_RE.test(f)) || kinds.has("audio") || kinds.has("video") || SOUND_WORDS.test(ask);
+  const hasImage = () => files.some((f) => IMAGE_FILE_RE.test(f)) || kinds.has("image") || (IMAGE_WORDS.test(ask) && !NOT_AN_IMAGE_RE.test(ask));
+  const image = () => files.find((f) => IMAGE_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !SOUND_FILE_RE.test(f));
   return (
     voiceJob(ask, hasSound, sound, writing) ??
-    (writing ? undefined : mediaJob(ask, hasImage, image)) ??
+    (writing ? undefined : mediaJob(ask, hasImage(), image())) ??
     llmModeJob(plain, ask, short, about, writing, code)
   );
 }
@@ -295,9 +298,13 @@ function mediaJob(lead: string, hasImage: boolean, file: string | undefined): Jo
 }
 
 function voiceJob(lead: string, hasSound: boolean, file: string | undefined, writing: boolean): JobMatch | undefined {
-  const language = LANGUAGE_RE.exec(lead)?.[1];
-  if ((DUB_RE.test(lead) || (DOUBLER_RE.test(lead) && language)) && (hasSound || language)) {
-    return { name: "dubbing", mode: "voice_generation", why: "it asks to dub speech into another language (translate, then voice)", found: { ...(file ? { file } : {}), ...(language ? { language } : {}) } };
+  // A dub needs the word (or French "doubler" with a language); the language is read only then.
+  const dub = DUB_RE.test(lead);
+  if (dub || DOUBLER_RE.test(lead)) {
+    const language = LANGUAGE_RE.exec(lead)?.[1];
+    if ((dub || language) && (hasSound || language)) {
+      return { name: "dubbing", mode: "voice_generation", why: "it asks to dub speech into another language (translate, then voice)", found: { ...(file ? { file } : {}), ...(language ? { language } : {}) } };
+    }
   }
   if (hasSound && !writing && TRANSCRIBE_RE.test(lead) && !GIVEN_TRANSCRIPT_RE.test(lead) && !VOICEOVER_RE.test(lead.slice(0, 60))) {
     return { name: "transcription", mode: "batch_transcription", why: "it asks for the words spoken in a recording", found: file ? { file } : {} };
@@ -316,8 +323,8 @@ function llmModeJob(text: string, ask: string, short: boolean, about: boolean, w
   // Log lines count over the whole prompt; code with a traceback is debugging, not operations.
   const logLines = code ? 0 : (text.match(LOG_LINE_RE)?.length ?? 0);
   // "Why did p99 double?" is a diagnosis to run, not a concept to explain.
-  const diagnosis = /^\s*why (?:did|does|do|is|are|would|has|have)\b/i.test(ask);
-  if (logLines >= 3 || ((!about || diagnosis) && PERF_RE.test(ask))) {
+  const diagnosis = () => /^\s*why (?:did|does|do|is|are|would|has|have)\b/i.test(ask);
+  if (logLines >= 3 || ((!about || diagnosis()) && PERF_RE.test(ask))) {
     return { name: "systemOptimizer", mode: "system_optimizer", why: logLines >= 3 ? "it gives log lines to analyse" : "it is about logs, traces or a performance regression", found: {} };
   }
   if (about) return undefined;
