@@ -231,7 +231,7 @@ export function detectJob(text: string, attachments: Attachment[] = []): JobMatc
   // Actions are read with file names and URLs folded to one word, so their dots do not end a phrase.
   const plain = files.length ? text.replace(FILE_RE, "FILE") : text;
   // An exam item or a word problem answers in text, whatever its story mentions.
-  if (EXAM_RE.test(plain) || isPuzzle(plain)) return undefined;
+  if (isExam(plain) || isPuzzle(plain)) return undefined;
   // Each check below is read only where its answer can still matter (every one is a pure test, so
   // the order changes no outcome): the material a voice or media job needs is not read for a prompt
   // that asks about something or is about code.
@@ -254,6 +254,8 @@ export function detectJob(text: string, attachments: Attachment[] = []): JobMatc
 }
 
 const EXAM_RE = /(?:^|\n|\s)\(?A[.)]\s[\s\S]{1,400}(?:^|\n|\s)\(?B[.)]\s[\s\S]{1,400}(?:^|\n|\s)\(?C[.)]\s/;
+/** Lettered options A, B, C; an option A ("A." or "A)") is looked for first, which spares most prompts the scan. */
+const isExam = (text: string) => (text.includes("A.") || text.includes("A)")) && EXAM_RE.test(text);
 
 /** Not a picture: container and disk images, an image of something in words. */
 const NOT_AN_IMAGE_RE = /\b(?:docker|container|disk|base|iso|system|vm|brand|public|self|body|mirror|corporate|virtual|real) images?\b|\bimage of (?:a|the) (?:company|brand|person|city|country)\b|\b(?:mirror|lens|focal|refract\w*|formed by)\b/i;
@@ -262,7 +264,8 @@ const MATERIAL_RE = /\n\s*\n|\b(?:article|context|passage|text|review|document|b
 
 /** The part of a prompt that asks: up to the material it gives, at most a few hundred characters. */
 function instruction(text: string): string {
-  const cut = MATERIAL_RE.exec(text);
+  // Material starts at a blank line or a label and its colon: without a newline or a colon there is none.
+  const cut = text.includes("\n") || text.includes(":") ? MATERIAL_RE.exec(text) : null;
   const end = cut && cut.index > 8 ? cut.index : text.length;
   return text.slice(0, Math.min(end, 400));
 }
@@ -337,7 +340,8 @@ function llmModeJob(text: string, ask: string, short: boolean, about: boolean, w
   if (!code && (TAGGING_RE.test(ask) || (DAM_RE.test(ask) && /\b(?:tag|label|assign|categori)/i.test(ask))) && LIBRARY_RE.test(ask)) {
     return { name: "assetTagging", mode: "asset_tagging", why: "it asks to tag a library of assets", found: {} };
   }
-  if (!code && short && !isPuzzle(text) && (WEB_RE.test(ask) || (FRESH_RE.test(ask) && LOOKUP_RE.test(ask)))) {
+  // (No word problem reaches this point: detectJob has ruled them out.)
+  if (!code && short && (WEB_RE.test(ask) || (FRESH_RE.test(ask) && LOOKUP_RE.test(ask)))) {
     const recency = /\b(?:stocks?|shares|market|earnings|price of|prices|rates?|crypto|bitcoin|forex|nasdaq|s&p|dow|inflation|yields?)\b/i.test(ask)
       ? "finance"
       : /\b(?:news|headlines|breaking|happened|announce\w*|election|game|match|score|won|outage|meeting|launch\w*)\b/i.test(ask)

@@ -184,9 +184,13 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const intents: Intent[] = [];
   for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
   // A pasted review with a question about the reviewer's verdict is a classification task.
-  if (!intents.includes("classify") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
+  // Some patterns cannot match without a character most one-line prompts lack; the test for it
+  // spares the scan. MC_RE, DASH_LIST_OPTIONS_RE and EXAM_OPTIONS_RE each match a newline,
+  // OPTIONS_RE ends on a newline or a dash, REVIEW_RE on a colon, LATEX_RE takes a backslash or a dollar.
+  const newline = text.includes("\n");
+  if (!intents.includes("classify") && text.includes(":") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
   // Answer options, read once for multipleChoice and the word-problem check.
-  const mcOrOptions = MC_RE.test(text) || OPTIONS_RE.test(text);
+  const mcOrOptions = (newline && MC_RE.test(text)) || ((newline || text.includes("-")) && OPTIONS_RE.test(text));
 
   return {
     chars,
@@ -202,10 +206,10 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     shortQuestion: words <= 20 && /\?\s*$/.test(trimmed),
     longDocument: chars > 12000,
     passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
-    multipleChoice: mcOrOptions || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
+    multipleChoice: mcOrOptions || (newline && DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
-    examItem: EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
-    mathNotation: LATEX_RE.test(text),
+    examItem: newline && EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
+    mathNotation: (text.includes("\\") || text.includes("$")) && LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
     wordProblem: isWordProblem(text, words, mcOrOptions),
     factoid: isFactoid(text, trimmed, words),
@@ -245,9 +249,9 @@ const OTHER_STOP = /\b(el|la|los|las|que|de|del|y|por|para|une?|les|des|est|et|p
 
 function looksLatinNonEnglish(text: string): boolean {
   const sample = text.length > 1500 ? text.slice(0, 1500) : text;
-  const en = (sample.match(EN_STOP) ?? []).length;
   const other = (sample.match(OTHER_STOP) ?? []).length;
-  return other >= 3 && other > en * 1.5;
+  // English stop words are counted only when there are enough others to compare them with.
+  return other >= 3 && other > (sample.match(EN_STOP) ?? []).length * 1.5;
 }
 
 /** Names of the signals that fired, for the decision record. */
