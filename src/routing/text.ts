@@ -17,11 +17,12 @@ const TOKEN_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\
 
 /** Lower-cased word tokens; numbers fold to one token so the model learns "a number", not which. */
 export function tokenize(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(TOKEN_RE)) {
-    const t = m[0];
-    const c = t.charCodeAt(0);
-    out.push(c >= 48 && c <= 57 ? "<num>" : t);
+  // One global match returns the tokens themselves, where matchAll built a match object for each
+  // (the pattern never matches empty, so both give the same tokens).
+  const out = text.toLowerCase().match(TOKEN_RE) ?? [];
+  for (let i = 0; i < out.length; i++) {
+    const c = out[i]!.charCodeAt(0);
+    if (c >= 48 && c <= 57) out[i] = "<num>";
   }
   return out;
 }

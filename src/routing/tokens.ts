@@ -181,7 +181,9 @@ export function tableCounter(file: Uint8Array, source?: string): TokenCounter | 
     source: "table",
     count(text: string): number {
       let n = 0;
-      for (const [piece] of text.matchAll(split)) {
+      // The pieces from one global match, not matchAll's match objects (no piece is empty, so the same pieces).
+      const pieces = text.match(split) ?? [];
+      for (const piece of pieces) {
         if (scratch.length < piece.length * 3) scratch = new Uint8Array(piece.length * 3);
         const len = enc.encodeInto(piece, scratch).written;
         n += rank(scratch, 0, len) !== Infinity ? 1 : merge(scratch, len);
