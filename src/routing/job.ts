@@ -55,6 +55,7 @@ const FILE_RE = new RegExp(
   String.raw`https?:\/\/[^\s"'<>()]+|(?<![\w\-.~\/\\])(?:[A-Za-z]:\\|~\/|\.{1,2}\/|\/)?[\w\-.~\/\\]*?[\w\-]\.(?:${IMAGE_EXT}|${AUDIO_EXT}|${VIDEO_EXT})(?=[\s"'.,;:!?)\]]|$)`,
   "gi",
 );
+const FILE_HINT_RE = /\.[a-z]|:\/\//i;
 const IMAGE_FILE_RE = new RegExp(String.raw`\.(?:${IMAGE_EXT})(?:\?|$)`, "i");
 const SOUND_FILE_RE = new RegExp(String.raw`\.(?:${AUDIO_EXT}|${VIDEO_EXT})(?:\?|$)`, "i");
 
@@ -227,7 +228,8 @@ const DAM_RE = /\bDAM\b/;
 // ---- Detection ------------------------------------------------------------------------------
 
 export function detectJob(text: string, attachments: Attachment[] = []): JobMatch | undefined {
-  const files = [...text.matchAll(FILE_RE)].map((m) => m[0].replace(/[.,;:]+$/, ""));
+  // A file name ends in a dot and a letter (every extension starts with one), a URL has "://".
+  const files = FILE_HINT_RE.test(text) ? (text.match(FILE_RE) ?? []).map((f) => f.replace(/[.,;:]+$/, "")) : [];
   // Actions are read with file names and URLs folded to one word, so their dots do not end a phrase.
   const plain = files.length ? text.replace(FILE_RE, "FILE") : text;
   // An exam item or a word problem answers in text, whatever its story mentions.
@@ -324,7 +326,8 @@ function voiceJob(lead: string, hasSound: boolean, file: string | undefined, wri
 function llmModeJob(text: string, ask: string, short: boolean, about: boolean, writing: boolean, code: boolean): JobMatch | undefined {
   if (writing) return undefined;
   // Log lines count over the whole prompt; code with a traceback is debugging, not operations.
-  const logLines = code ? 0 : (text.match(LOG_LINE_RE)?.length ?? 0);
+  // Each log line starts a line (^ in multiline mode): three need two line breaks.
+  const logLines = code || !twoLineBreaks(text) ? 0 : (text.match(LOG_LINE_RE)?.length ?? 0);
   // "Why did p99 double?" is a diagnosis to run, not a concept to explain.
   const diagnosis = () => /^\s*why (?:did|does|do|is|are|would|has|have)\b/i.test(ask);
   if (logLines >= 3 || ((!about || diagnosis()) && PERF_RE.test(ask))) {
@@ -352,6 +355,16 @@ function llmModeJob(text: string, ask: string, short: boolean, about: boolean, w
     return { name: "research", mode: "research_analyst", why: "it needs fresh external sources", found: { recency } };
   }
   return undefined;
+}
+
+/** Whether the text has at least two line terminators (where `^` matches in multiline mode besides its start). */
+function twoLineBreaks(text: string): boolean {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 10 || c === 13 || c === 0x2028 || c === 0x2029) && ++n === 2) return true;
+  }
+  return false;
 }
 
 function quotedOrAfterColon(text: string): string | undefined {

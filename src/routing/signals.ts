@@ -72,6 +72,8 @@ const CODE_LINE = [
 
 const FILE_RE = /\b[\w-]+\.(py|js|mjs|cjs|ts|tsx|jsx|java|kt|cpp|cc|cxx|hpp|h|c|go|rs|rb|php|cs|swift|scala|sql|sh|bash|ps1|ya?ml|toml|json|ini|html|css|scss|vue|svelte|lua|dart|r|m|ipynb|gradle|xml|dockerfile|tf)\b/gi;
 
+const DOT_LETTER_RE = /\.[a-z]/i;
+
 const STACK_RE = new RegExp(
   [
     String.raw`Traceback \(most recent call last\)`,
@@ -170,7 +172,8 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   }
   const codeRatio = nonEmpty ? codeLines / nonEmpty : 0;
   const codeBlock = /```|~~~/.test(text);
-  const fileNames = [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10);
+  // Every file extension FILE_RE knows starts with a letter: without a dot before a letter, no file name.
+  const fileNames = DOT_LETTER_RE.test(text) ? [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10) : [];
   const stackTrace = STACK_RE.test(text);
   const { nonLatinRatio, script } = scriptProfile(text);
   const numbers = counts.numbers;
@@ -225,9 +228,10 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
 }
 
 function isWordProblem(text: string, words: number, mcOrOptions: boolean): boolean {
-  if (words > 350 || words < 12) return false;
-  const quantities = (text.match(NUMBER_WORDS_RE) ?? []).length;
-  return quantities >= 3 && QUANT_QUESTION_RE.test(text.slice(-300)) && !mcOrOptions;
+  if (words > 350 || words < 12 || mcOrOptions) return false;
+  // A question asking for a quantity (in the last 300 characters) is rarer, and cheaper to look for,
+  // than three quantities in the whole text: it is read first.
+  return QUANT_QUESTION_RE.test(text.slice(-300)) && (text.match(NUMBER_WORDS_RE) ?? []).length >= 3;
 }
 
 function isFactoid(text: string, trimmed: string, words: number): boolean {
