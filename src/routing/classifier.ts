@@ -81,7 +81,7 @@ function collect(text: string, signals?: Signals): FeatureBag {
     prev = h;
   }
   // Where a prompt starts and ends says a lot about what it asks.
-  const isWord = (t: string) => t !== "<num>" && /\p{L}/u.test(t);
+  const isWord = (t: string) => t !== "<num>" && LETTER_RE.test(t);
   for (let i = 0, n = 0; i < toks.length && n < 3; i++) if (isWord(toks[i]!)) f.add(fnv(toks[i]!, SEED.lead[n++]!), 2);
   for (let i = toks.length - 1, n = 0; i >= 0 && n < 3; i--) if (isWord(toks[i]!)) f.add(fnv(toks[i]!, SEED.tail[n++]!), 1);
   for (const k of signalFeatures(s)) f.add(fnv(k, SEED.signal), 3);
@@ -134,7 +134,7 @@ class FeatureBag {
     let norm = 0;
     for (let i = 0; i < this.size; i++) {
       const slot = this.slots[i]!;
-      const w = 1 + Math.log(this.sums[slot]!);
+      const w = sublinear(this.sums[slot]!);
       this.sums[slot] = w;
       norm += w * w;
     }
@@ -162,8 +162,16 @@ class FeatureBag {
 }
 
 const BAG = new FeatureBag();
+const LETTER_RE = /\p{L}/u;
 
 const CHAR_WEIGHT = 0.6;
+
+/**
+ * 1 + ln(count), with the two counts most features have (a word seen once, a 4-gram seen once)
+ * looked up rather than computed: the same values, since Math.log gives one result for one input.
+ */
+const GRAM_ONCE = 1 + Math.log(CHAR_WEIGHT);
+const sublinear = (v: number) => (v === 1 ? 1 : v === CHAR_WEIGHT ? GRAM_ONCE : 1 + Math.log(v));
 const CHAR_HEAD = 160;
 const CHAR_TAIL = 80;
 const CHAR_N = 4;
@@ -172,20 +180,26 @@ const CHAR_N = 4;
  * Character n-grams of the prompt's opening and closing words (where it says what it wants):
  * they carry word stems and inflections across phrasing and languages ("rewrit", "pretend", "erzähl").
  */
+/** charGrams' letters, reused from one prompt to the next. */
+let gramBuf = new Int32Array(512);
+
 function charGrams(win: string, bag: FeatureBag): void {
   const text = win.length <= CHAR_HEAD + CHAR_TAIL ? win : win.slice(0, CHAR_HEAD) + " " + win.slice(-CHAR_TAIL);
   // Letters only, lower-cased, with one space for any run of other characters.
   const lower = text.toLowerCase();
-  const buf: number[] = [32];
+  if (gramBuf.length < lower.length + 1) gramBuf = new Int32Array(lower.length + 1);
+  const buf = gramBuf;
+  let n = 0;
+  buf[n++] = 32;
   let prevSpace = true;
   for (let i = 0; i < lower.length; i++) {
     const c = lower.charCodeAt(i);
     const letter = (c >= 97 && c <= 122) || c >= 0xc0;
     if (!letter && prevSpace) continue;
-    buf.push(letter ? c : 32);
+    buf[n++] = letter ? c : 32;
     prevSpace = !letter;
   }
-  for (let i = 0; i + CHAR_N <= buf.length; i++) {
+  for (let i = 0; i + CHAR_N <= n; i++) {
     if (buf[i + 1] === 32 && buf[i + 2] === 32) continue;
     let h = SEED.char;
     for (let k = 0; k < CHAR_N; k++) h = Math.imul(h ^ buf[i + k]!, 0x01000193);
