@@ -188,8 +188,9 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
   // A pasted review with a question about the reviewer's verdict is a classification task.
   // Some patterns cannot match without a character most one-line prompts lack; the test for it
-  // spares the scan. MC_RE, DASH_LIST_OPTIONS_RE and EXAM_OPTIONS_RE each match a newline,
-  // OPTIONS_RE ends on a newline or a dash, REVIEW_RE on a colon, LATEX_RE takes a backslash or a dollar.
+  // spares the scan. MC_RE, DASH_LIST_OPTIONS_RE and EXAM_OPTIONS_RE each match a newline (the
+  // last also an "A." or "A)"), OPTIONS_RE ends on a newline or a dash, REVIEW_RE on a colon,
+  // LATEX_RE takes a backslash or a dollar.
   const newline = text.includes("\n");
   if (!intents.includes("classify") && text.includes(":") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
   // Answer options, read once for multipleChoice and the word-problem check.
@@ -211,7 +212,7 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
     multipleChoice: mcOrOptions || (newline && DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
-    examItem: newline && EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
+    examItem: newline && (text.includes("A.") || text.includes("A)")) && EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
     mathNotation: (text.includes("\\") || text.includes("$")) && LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
     wordProblem: isWordProblem(text, words, mcOrOptions),
