@@ -60,37 +60,118 @@ const mix = (a: number, b: number) => (Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ M
  * ~10^4 features in use, collisions are negligible.
  */
 export function featurize(text: string, signals?: Signals): Map<number, number> {
-  const win = window(text);
-  const s = signals ?? detectSignals(text);
-  const toks = tokenize(win);
+  const bag = collect(text, signals);
   const f = new Map<number, number>();
-  const add = (k: number, v = 1) => f.set(k, (f.get(k) ?? 0) + v);
-  let prev = -1;
-  for (let i = 0; i < toks.length; i++) {
-    const h = fnv(toks[i]!);
-    add(mix(SEED.word, h));
-    if (prev >= 0) add(mix(mix(SEED.pair, prev), h));
-    prev = h;
-  }
-  // Where a prompt starts and ends says a lot about what it asks.
-  const isWord = (t: string) => t !== "<num>" && /\p{L}/u.test(t);
-  for (let i = 0, n = 0; i < toks.length && n < 3; i++) if (isWord(toks[i]!)) add(fnv(toks[i]!, SEED.lead[n++]!), 2);
-  for (let i = toks.length - 1, n = 0; i >= 0 && n < 3; i--) if (isWord(toks[i]!)) add(fnv(toks[i]!, SEED.tail[n++]!), 1);
-  for (const k of signalFeatures(s)) add(fnv(k, SEED.signal), 3);
-  charGrams(win, (k) => add(k, CHAR_WEIGHT));
-  // Sub-linear counts, then unit length, so long prompts don't drown short ones.
-  let norm = 0;
-  for (const [k, v] of f) {
-    const w = 1 + Math.log(v);
-    f.set(k, w);
-    norm += w * w;
-  }
-  norm = Math.sqrt(norm) || 1;
-  for (const [k, v] of f) f.set(k, v / norm);
+  for (let i = 0; i < bag.size; i++) f.set(bag.keyAt(i), bag.valueAt(i));
   return f;
 }
 
+/** The prompt's features, counted and normalized, in the bag shared by every call (see FeatureBag). */
+function collect(text: string, signals?: Signals): FeatureBag {
+  const win = window(text);
+  const s = signals ?? detectSignals(text);
+  const toks = tokenize(win);
+  const f = BAG;
+  f.clear();
+  let prev = -1;
+  for (let i = 0; i < toks.length; i++) {
+    const h = fnv(toks[i]!);
+    f.add(mix(SEED.word, h), 1);
+    if (prev >= 0) f.add(mix(mix(SEED.pair, prev), h), 1);
+    prev = h;
+  }
+  // Where a prompt starts and ends says a lot about what it asks.
+  const isWord = (t: string) => t !== "<num>" && LETTER_RE.test(t);
+  for (let i = 0, n = 0; i < toks.length && n < 3; i++) if (isWord(toks[i]!)) f.add(fnv(toks[i]!, SEED.lead[n++]!), 2);
+  for (let i = toks.length - 1, n = 0; i >= 0 && n < 3; i--) if (isWord(toks[i]!)) f.add(fnv(toks[i]!, SEED.tail[n++]!), 1);
+  for (const k of signalFeatures(s)) f.add(fnv(k, SEED.signal), 3);
+  charGrams(win, f);
+  f.normalize();
+  return f;
+}
+
+/**
+ * Feature counts keyed by 30-bit hashes: an open-addressing table (Int32Array keys, -1 empty) that
+ * remembers the order keys first came in, reused from one prompt to the next. A Map per prompt cost
+ * more than the rest of the prediction: hundreds of insertions, then growth and garbage.
+ * Sums, weights and norm are computed exactly as they were over the Map, in the same order, so
+ * features, and the model trained on them, come out bit for bit the same.
+ */
+class FeatureBag {
+  private keys = new Int32Array(1 << 12).fill(-1);
+  private sums = new Float64Array(1 << 12);
+  /** The slot of each distinct key, in the order keys were first added. */
+  private slots = new Int32Array(1 << 12);
+  /** 32 minus log2 of the table's size: a key's slot is the top bits of its Fibonacci hash. */
+  private shift = 20;
+  size = 0;
+
+  clear(): void {
+    for (let i = 0; i < this.size; i++) this.keys[this.slots[i]!] = -1;
+    this.size = 0;
+  }
+
+  add(key: number, v: number): void {
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const k = this.keys[slot]!;
+      if (k === key) {
+        this.sums[slot]! += v;
+        return;
+      }
+      if (k === -1) break;
+      slot = (slot + 1) & mask;
+    }
+    this.keys[slot] = key;
+    this.sums[slot] = 0 + v; // as `(map.get(k) ?? 0) + v` did
+    this.slots[this.size++] = slot;
+    if (this.size * 2 > this.keys.length) this.grow();
+  }
+
+  /** Sub-linear counts, then unit length, so long prompts don't drown short ones. */
+  normalize(): void {
+    let norm = 0;
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.slots[i]!;
+      const w = sublinear(this.sums[slot]!);
+      this.sums[slot] = w;
+      norm += w * w;
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < this.size; i++) this.sums[this.slots[i]!]! /= norm;
+  }
+
+  keyAt(i: number): number {
+    return this.keys[this.slots[i]!]!;
+  }
+
+  valueAt(i: number): number {
+    return this.sums[this.slots[i]!]!;
+  }
+
+  private grow(): void {
+    const { keys, sums, slots, size } = this;
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.sums = new Float64Array(keys.length * 2);
+    this.slots = new Int32Array(keys.length * 2);
+    this.shift--;
+    this.size = 0;
+    for (let i = 0; i < size; i++) this.add(keys[slots[i]!]!, sums[slots[i]!]!);
+  }
+}
+
+const BAG = new FeatureBag();
+const LETTER_RE = /\p{L}/u;
+
 const CHAR_WEIGHT = 0.6;
+
+/**
+ * 1 + ln(count), with the two counts most features have (a word seen once, a 4-gram seen once)
+ * looked up rather than computed: the same values, since Math.log gives one result for one input.
+ */
+const GRAM_ONCE = 1 + Math.log(CHAR_WEIGHT);
+const sublinear = (v: number) => (v === 1 ? 1 : v === CHAR_WEIGHT ? GRAM_ONCE : 1 + Math.log(v));
 const CHAR_HEAD = 160;
 const CHAR_TAIL = 80;
 const CHAR_N = 4;
@@ -99,24 +180,30 @@ const CHAR_N = 4;
  * Character n-grams of the prompt's opening and closing words (where it says what it wants):
  * they carry word stems and inflections across phrasing and languages ("rewrit", "pretend", "erzähl").
  */
-function charGrams(win: string, add: (k: number) => void): void {
+/** charGrams' letters, reused from one prompt to the next. */
+let gramBuf = new Int32Array(512);
+
+function charGrams(win: string, bag: FeatureBag): void {
   const text = win.length <= CHAR_HEAD + CHAR_TAIL ? win : win.slice(0, CHAR_HEAD) + " " + win.slice(-CHAR_TAIL);
   // Letters only, lower-cased, with one space for any run of other characters.
   const lower = text.toLowerCase();
-  const buf: number[] = [32];
+  if (gramBuf.length < lower.length + 1) gramBuf = new Int32Array(lower.length + 1);
+  const buf = gramBuf;
+  let n = 0;
+  buf[n++] = 32;
   let prevSpace = true;
   for (let i = 0; i < lower.length; i++) {
     const c = lower.charCodeAt(i);
     const letter = (c >= 97 && c <= 122) || c >= 0xc0;
     if (!letter && prevSpace) continue;
-    buf.push(letter ? c : 32);
+    buf[n++] = letter ? c : 32;
     prevSpace = !letter;
   }
-  for (let i = 0; i + CHAR_N <= buf.length; i++) {
+  for (let i = 0; i + CHAR_N <= n; i++) {
     if (buf[i + 1] === 32 && buf[i + 2] === 32) continue;
     let h = SEED.char;
     for (let k = 0; k < CHAR_N; k++) h = Math.imul(h ^ buf[i + k]!, 0x01000193);
-    add(h & SMI_MASK);
+    bag.add(h & SMI_MASK, CHAR_WEIGHT);
   }
 }
 
@@ -181,6 +268,105 @@ function logits(m: Pick<Model, "weights" | "bias">, idx: Int32Array, val: Float6
   }
 }
 
+/**
+ * Logits straight from a prompt's features: what `logits` computes over `encode`'s arrays, in the
+ * same order (the bag's), without building them. Features the model does not know are skipped.
+ */
+function bagLogits(m: Pick<Model, "weights" | "bias">, index: FeatureIndex, bag: FeatureBag, out: Float64Array): void {
+  if (C === 13) return bagLogits13(m, index, bag, out);
+  out.set(m.bias);
+  for (let j = 0; j < bag.size; j++) {
+    const i = index.get(bag.keyAt(j));
+    if (i < 0) continue;
+    const base = i * C;
+    const v = bag.valueAt(j);
+    for (let c = 0; c < C; c++) out[c]! += m.weights[base + c]! * v;
+  }
+}
+
+/**
+ * bagLogits for 13 classes (the task types today), one local per class. V8 keeps locals in
+ * registers, where `out[c] += ...` loads and stores a typed-array element for each class of each
+ * feature: that loop took as long as the rest of a prediction. Each logit still adds its features
+ * in bag order, so every value is bit for bit the loop's; another number of classes takes the loop.
+ */
+function bagLogits13(m: Pick<Model, "weights" | "bias">, index: FeatureIndex, bag: FeatureBag, out: Float64Array): void {
+  const w = m.weights;
+  const b = m.bias;
+  let z0 = b[0]!, z1 = b[1]!, z2 = b[2]!, z3 = b[3]!, z4 = b[4]!, z5 = b[5]!, z6 = b[6]!;
+  let z7 = b[7]!, z8 = b[8]!, z9 = b[9]!, z10 = b[10]!, z11 = b[11]!, z12 = b[12]!;
+  for (let j = 0; j < bag.size; j++) {
+    const i = index.get(bag.keyAt(j));
+    if (i < 0) continue;
+    const r = i * 13;
+    const v = bag.valueAt(j);
+    z0 += w[r]! * v;
+    z1 += w[r + 1]! * v;
+    z2 += w[r + 2]! * v;
+    z3 += w[r + 3]! * v;
+    z4 += w[r + 4]! * v;
+    z5 += w[r + 5]! * v;
+    z6 += w[r + 6]! * v;
+    z7 += w[r + 7]! * v;
+    z8 += w[r + 8]! * v;
+    z9 += w[r + 9]! * v;
+    z10 += w[r + 10]! * v;
+    z11 += w[r + 11]! * v;
+    z12 += w[r + 12]! * v;
+  }
+  out[0] = z0;
+  out[1] = z1;
+  out[2] = z2;
+  out[3] = z3;
+  out[4] = z4;
+  out[5] = z5;
+  out[6] = z6;
+  out[7] = z7;
+  out[8] = z8;
+  out[9] = z9;
+  out[10] = z10;
+  out[11] = z11;
+  out[12] = z12;
+}
+
+/**
+ * The model's feature index (hash to feature number) as an open-addressing table, each key beside
+ * its number in one Int32Array: a lookup reads one cache line, where Map.get over some 40k entries
+ * cost more than the rest of a prediction.
+ */
+class FeatureIndex {
+  private readonly table: Int32Array;
+  private readonly shift: number;
+  private readonly mask: number;
+
+  constructor(index: Map<number, number>) {
+    let bits = 1;
+    while (1 << bits < index.size * 2) bits++;
+    this.shift = 32 - bits;
+    this.mask = (1 << bits) - 1;
+    this.table = new Int32Array(2 << bits).fill(-1);
+    for (const [key, i] of index) {
+      let slot = this.slotOf(key);
+      while (this.table[2 * slot] !== -1) slot = (slot + 1) & this.mask;
+      this.table[2 * slot] = key;
+      this.table[2 * slot + 1] = i;
+    }
+  }
+
+  /** The feature's number, or -1 when the model does not have it. */
+  get(key: number): number {
+    for (let slot = this.slotOf(key); ; slot = (slot + 1) & this.mask) {
+      const k = this.table[2 * slot]!;
+      if (k === key) return this.table[2 * slot + 1]!;
+      if (k === -1) return -1;
+    }
+  }
+
+  private slotOf(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+}
+
 function softmax(z: Float64Array, temperature: number, out: Float64Array): void {
   let max = -Infinity;
   for (let c = 0; c < C; c++) max = Math.max(max, z[c]! / temperature);
@@ -235,6 +421,9 @@ function fit(data: Encoded[], features: number): Pick<Model, "weights" | "bias">
 }
 
 export class TaskClassifier {
+  /** The model's index as predict reads it, built on the first prediction. */
+  private lookup: FeatureIndex | undefined;
+
   private constructor(
     private readonly model: Model,
     readonly stats: ClassifierStats,
@@ -286,10 +475,10 @@ export class TaskClassifier {
   }
 
   predict(text: string, signals?: Signals): Prediction {
-    const { idx, val } = encode(featurize(text, signals), this.model.index, false);
+    this.lookup ??= new FeatureIndex(this.model.index);
     const z = new Float64Array(C);
     const p = new Float64Array(C);
-    logits(this.model, idx, val, z);
+    bagLogits(this.model, this.lookup, collect(text, signals), z);
     softmax(z, this.model.temperature, p);
     const ranked = TASK_TYPES.map((t, c) => ({ taskType: t, p: p[c]! })).sort((a, b) => b.p - a.p);
     return { taskType: ranked[0]!.taskType, confidence: ranked[0]!.p, ranked: ranked.slice(0, 4) };

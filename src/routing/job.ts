@@ -55,6 +55,7 @@ const FILE_RE = new RegExp(
   String.raw`https?:\/\/[^\s"'<>()]+|(?<![\w\-.~\/\\])(?:[A-Za-z]:\\|~\/|\.{1,2}\/|\/)?[\w\-.~\/\\]*?[\w\-]\.(?:${IMAGE_EXT}|${AUDIO_EXT}|${VIDEO_EXT})(?=[\s"'.,;:!?)\]]|$)`,
   "gi",
 );
+const FILE_HINT_RE = /\.[a-z]|:\/\//i;
 const IMAGE_FILE_RE = new RegExp(String.raw`\.(?:${IMAGE_EXT})(?:\?|$)`, "i");
 const SOUND_FILE_RE = new RegExp(String.raw`\.(?:${AUDIO_EXT}|${VIDEO_EXT})(?:\?|$)`, "i");
 
@@ -227,30 +228,36 @@ const DAM_RE = /\bDAM\b/;
 // ---- Detection ------------------------------------------------------------------------------
 
 export function detectJob(text: string, attachments: Attachment[] = []): JobMatch | undefined {
-  const files = [...text.matchAll(FILE_RE)].map((m) => m[0].replace(/[.,;:]+$/, ""));
+  // A file name ends in a dot and a letter (every extension starts with one), a URL has "://".
+  const files = FILE_HINT_RE.test(text) ? (text.match(FILE_RE) ?? []).map((f) => f.replace(/[.,;:]+$/, "")) : [];
   // Actions are read with file names and URLs folded to one word, so their dots do not end a phrase.
   const plain = files.length ? text.replace(FILE_RE, "FILE") : text;
+  // An exam item or a word problem answers in text, whatever its story mentions.
+  if (isExam(plain) || isPuzzle(plain)) return undefined;
+  // Each check below is read only where its answer can still matter (every one is a pure test, so
+  // the order changes no outcome): the material a voice or media job needs is not read for a prompt
+  // that asks about something or is about code.
   const ask = instruction(plain);
-  const kinds = new Set(attachments.map((a) => a.kind));
-  const image = files.find((f) => IMAGE_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !SOUND_FILE_RE.test(f));
-  const sound = files.find((f) => SOUND_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !IMAGE_FILE_RE.test(f));
-  const hasImage = files.some((f) => IMAGE_FILE_RE.test(f)) || kinds.has("image") || (IMAGE_WORDS.test(ask) && !NOT_AN_IMAGE_RE.test(ask));
-  const hasSound = files.some((f) => SOUND_FILE_RE.test(f)) || kinds.has("audio") || kinds.has("video") || SOUND_WORDS.test(ask);
   const about = ABOUT_START_RE.test(ask) || ABOUT_ANY_RE.test(ask);
   const writing = WRITE_TEXT_RE.test(ask);
   const code = CODE_RE.test(plain);
   const short = plain.length <= 600;
-  // An exam item or a word problem answers in text, whatever its story mentions.
-  if (EXAM_RE.test(plain) || isPuzzle(plain)) return undefined;
   if (about || code) return llmModeJob(plain, ask, short, about, writing, code);
+  const kinds = new Set(attachments.map((a) => a.kind));
+  const sound = files.find((f) => SOUND_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !IMAGE_FILE_RE.test(f));
+  const hasSound = files.some((f) => SOUND_FILE_RE.test(f)) || kinds.has("audio") || kinds.has("video") || SOUND_WORDS.test(ask);
+  const hasImage = () => files.some((f) => IMAGE_FILE_RE.test(f)) || kinds.has("image") || (IMAGE_WORDS.test(ask) && !NOT_AN_IMAGE_RE.test(ask));
+  const image = () => files.find((f) => IMAGE_FILE_RE.test(f)) ?? files.find((f) => /^https?:/i.test(f) && !SOUND_FILE_RE.test(f));
   return (
     voiceJob(ask, hasSound, sound, writing) ??
-    (writing ? undefined : mediaJob(ask, hasImage, image)) ??
+    (writing ? undefined : mediaJob(ask, hasImage(), image())) ??
     llmModeJob(plain, ask, short, about, writing, code)
   );
 }
 
 const EXAM_RE = /(?:^|\n|\s)\(?A[.)]\s[\s\S]{1,400}(?:^|\n|\s)\(?B[.)]\s[\s\S]{1,400}(?:^|\n|\s)\(?C[.)]\s/;
+/** Lettered options A, B, C; an option A ("A." or "A)") is looked for first, which spares most prompts the scan. */
+const isExam = (text: string) => (text.includes("A.") || text.includes("A)")) && EXAM_RE.test(text);
 
 /** Not a picture: container and disk images, an image of something in words. */
 const NOT_AN_IMAGE_RE = /\b(?:docker|container|disk|base|iso|system|vm|brand|public|self|body|mirror|corporate|virtual|real) images?\b|\bimage of (?:a|the) (?:company|brand|person|city|country)\b|\b(?:mirror|lens|focal|refract\w*|formed by)\b/i;
@@ -259,7 +266,8 @@ const MATERIAL_RE = /\n\s*\n|\b(?:article|context|passage|text|review|document|b
 
 /** The part of a prompt that asks: up to the material it gives, at most a few hundred characters. */
 function instruction(text: string): string {
-  const cut = MATERIAL_RE.exec(text);
+  // Material starts at a blank line or a label and its colon: without a newline or a colon there is none.
+  const cut = text.includes("\n") || text.includes(":") ? MATERIAL_RE.exec(text) : null;
   const end = cut && cut.index > 8 ? cut.index : text.length;
   return text.slice(0, Math.min(end, 400));
 }
@@ -295,9 +303,13 @@ function mediaJob(lead: string, hasImage: boolean, file: string | undefined): Jo
 }
 
 function voiceJob(lead: string, hasSound: boolean, file: string | undefined, writing: boolean): JobMatch | undefined {
-  const language = LANGUAGE_RE.exec(lead)?.[1];
-  if ((DUB_RE.test(lead) || (DOUBLER_RE.test(lead) && language)) && (hasSound || language)) {
-    return { name: "dubbing", mode: "voice_generation", why: "it asks to dub speech into another language (translate, then voice)", found: { ...(file ? { file } : {}), ...(language ? { language } : {}) } };
+  // A dub needs the word (or French "doubler" with a language); the language is read only then.
+  const dub = DUB_RE.test(lead);
+  if (dub || DOUBLER_RE.test(lead)) {
+    const language = LANGUAGE_RE.exec(lead)?.[1];
+    if ((dub || language) && (hasSound || language)) {
+      return { name: "dubbing", mode: "voice_generation", why: "it asks to dub speech into another language (translate, then voice)", found: { ...(file ? { file } : {}), ...(language ? { language } : {}) } };
+    }
   }
   if (hasSound && !writing && TRANSCRIBE_RE.test(lead) && !GIVEN_TRANSCRIPT_RE.test(lead) && !VOICEOVER_RE.test(lead.slice(0, 60))) {
     return { name: "transcription", mode: "batch_transcription", why: "it asks for the words spoken in a recording", found: file ? { file } : {} };
@@ -314,10 +326,11 @@ function voiceJob(lead: string, hasSound: boolean, file: string | undefined, wri
 function llmModeJob(text: string, ask: string, short: boolean, about: boolean, writing: boolean, code: boolean): JobMatch | undefined {
   if (writing) return undefined;
   // Log lines count over the whole prompt; code with a traceback is debugging, not operations.
-  const logLines = code ? 0 : (text.match(LOG_LINE_RE)?.length ?? 0);
+  // Each log line starts a line (^ in multiline mode): three need two line breaks.
+  const logLines = code || !twoLineBreaks(text) ? 0 : (text.match(LOG_LINE_RE)?.length ?? 0);
   // "Why did p99 double?" is a diagnosis to run, not a concept to explain.
-  const diagnosis = /^\s*why (?:did|does|do|is|are|would|has|have)\b/i.test(ask);
-  if (logLines >= 3 || ((!about || diagnosis) && PERF_RE.test(ask))) {
+  const diagnosis = () => /^\s*why (?:did|does|do|is|are|would|has|have)\b/i.test(ask);
+  if (logLines >= 3 || ((!about || diagnosis()) && PERF_RE.test(ask))) {
     return { name: "systemOptimizer", mode: "system_optimizer", why: logLines >= 3 ? "it gives log lines to analyse" : "it is about logs, traces or a performance regression", found: {} };
   }
   if (about) return undefined;
@@ -330,7 +343,8 @@ function llmModeJob(text: string, ask: string, short: boolean, about: boolean, w
   if (!code && (TAGGING_RE.test(ask) || (DAM_RE.test(ask) && /\b(?:tag|label|assign|categori)/i.test(ask))) && LIBRARY_RE.test(ask)) {
     return { name: "assetTagging", mode: "asset_tagging", why: "it asks to tag a library of assets", found: {} };
   }
-  if (!code && short && !isPuzzle(text) && (WEB_RE.test(ask) || (FRESH_RE.test(ask) && LOOKUP_RE.test(ask)))) {
+  // (No word problem reaches this point: detectJob has ruled them out.)
+  if (!code && short && (WEB_RE.test(ask) || (FRESH_RE.test(ask) && LOOKUP_RE.test(ask)))) {
     const recency = /\b(?:stocks?|shares|market|earnings|price of|prices|rates?|crypto|bitcoin|forex|nasdaq|s&p|dow|inflation|yields?)\b/i.test(ask)
       ? "finance"
       : /\b(?:news|headlines|breaking|happened|announce\w*|election|game|match|score|won|outage|meeting|launch\w*)\b/i.test(ask)
@@ -341,6 +355,16 @@ function llmModeJob(text: string, ask: string, short: boolean, about: boolean, w
     return { name: "research", mode: "research_analyst", why: "it needs fresh external sources", found: { recency } };
   }
   return undefined;
+}
+
+/** Whether the text has at least two line terminators (where `^` matches in multiline mode besides its start). */
+function twoLineBreaks(text: string): boolean {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 10 || c === 13 || c === 0x2028 || c === 0x2029) && ++n === 2) return true;
+  }
+  return false;
 }
 
 function quotedOrAfterColon(text: string): string | undefined {

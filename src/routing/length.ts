@@ -75,6 +75,12 @@ const LENGTH_RE = new RegExp(
   String.raw`(?<![\p{L}\d])(?:(?<ref>${INPUT_REF})\s+)?(?<n>${NUM})(?:[\s-]+(?<nx>${MULT}))?(?:\s*(?:-|–|to|or|and|a|à|bis|o|ou|oder)\s*(?<m>${NUM})(?:[\s-]+(?<mx>${MULT}))?)?(?<sep>[\s-]+)${ADJ}(?<unit>${UNIT})(?![\p{L}])`,
   "giu",
 );
+/**
+ * LENGTH_RE's unit as it must stand in a match: after a space or dash (its separator or adjective
+ * ends so), not followed by a letter. Most prompts have no such word; for them this one cheap scan
+ * replaces LENGTH_RE's, which tries a number at nearly every word ("a" is one).
+ */
+const UNIT_WORD_RE = new RegExp(String.raw`(?<=[\s-])(?:${UNIT})(?![\p{L}])`, "iu");
 
 /**
  * A length counts only where the prompt asks for it: after a word that asks ("write", "in", "under",
@@ -158,6 +164,7 @@ export function requestedLength(text: string, maxTokens: number): RequestedLengt
 }
 
 function longest(best: RequestedLength | undefined, text: string, maxTokens: number): RequestedLength | undefined {
+  if (!UNIT_WORD_RE.test(text)) return best;
   LENGTH_RE.lastIndex = 0;
   for (let m = LENGTH_RE.exec(text); m; m = LENGTH_RE.exec(text)) {
     const g = m.groups!;

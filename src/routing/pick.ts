@@ -61,7 +61,7 @@ export function selectPrimary(call: Call, ranked: Ranked): Pick {
   if (!arm) return base;
   // The operator's experiment names its model, as a lock does: the latency class does not hold it back.
   if (arm.treatment && ranked.some((c) => c.id === arm.model)) base.primary = arm.model;
-  return { ...base, experiment: { name: arm.name, arm: arm.treatment ? "treatment" : "control" } };
+  return Object.assign(base, { experiment: { name: arm.name, arm: arm.treatment ? ("treatment" as const) : ("control" as const) } });
 }
 
 /** The tenant's preferred provider whose best model scores within NEAR_TIE of the top, when the top is another provider's. */

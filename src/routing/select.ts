@@ -73,7 +73,44 @@ export interface Selection {
 
 const TENANT_BLOCKS = "tenant policy does not allow this model";
 
-type Filter = { name: string; hard: boolean; test: (id: string, m: ModelEntry) => string | null };
+/** A catalog entry with what every selection reads of it: its id split once. */
+interface Entry {
+  id: string;
+  model: ModelEntry;
+  provider: string;
+}
+
+type Filter = { name: string; hard: boolean; test: (e: Entry) => string | null };
+
+/**
+ * The catalog as selectModels reads it, worked out once per catalog object (a config reload makes a
+ * new one) rather than on every decision: its entries with their providers, and each model's
+ * capability for a task's weights, computed by taskCapability on first use.
+ */
+interface Catalog {
+  entries: Entry[];
+  capability: WeakMap<object, Map<string, number>>;
+}
+
+const catalogs = new WeakMap<Record<string, ModelEntry>, Catalog>();
+
+function catalogOf(models: Record<string, ModelEntry>): Catalog {
+  let c = catalogs.get(models);
+  if (!c) {
+    c = { entries: Object.entries(models).map(([id, model]) => ({ id, model, provider: providerOf(id) })), capability: new WeakMap() };
+    catalogs.set(models, c);
+  }
+  return c;
+}
+
+/** taskCapability(model, weights), cached per catalog and weights object. */
+function capabilityOf(catalog: Catalog, e: Entry, weights: Parameters<typeof taskCapability>[1]): number {
+  let byModel = catalog.capability.get(weights);
+  if (!byModel) catalog.capability.set(weights, (byModel = new Map()));
+  let c = byModel.get(e.id);
+  if (c === undefined) byModel.set(e.id, (c = taskCapability(e.model, weights)));
+  return c;
+}
 
 /** Lower case, with runs of spaces, dots, dashes and slashes as one dash: "Claude Sonnet 4.5" ≈ "claude-sonnet-4-5". */
 const norm = (s: string) => s.toLowerCase().replace(/[\s._\-/]+/g, "-");
@@ -87,17 +124,17 @@ export function matchesHint(hint: string, id: string, m: ModelEntry): boolean {
 function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string>): Filter[] {
   const t = s.tenant;
   const need = s.inputTokens + s.outputTokens;
-  const anyConfigured = [...s.configured].length > 0;
+  const anyConfigured = s.configured.size > 0;
   return [
     {
       name: "tenant policy",
       hard: true,
-      test: (id) => (tenantAllows(t, id) ? null : TENANT_BLOCKS),
+      test: ({ id }) => (tenantAllows(t, id) ? null : TENANT_BLOCKS),
     },
     {
       name: "context window",
       hard: true,
-      test: (_, m) =>
+      test: ({ model: m }) =>
         m.contextWindow < need
           ? `context window ${m.contextWindow.toLocaleString("en")} < ${need.toLocaleString("en")} tokens needed`
           : m.maxOutput < s.outputTokens
@@ -108,23 +145,23 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
       // A keyless local server that isn't enabled is probably not running: never route to it.
       name: "local provider enabled",
       hard: true,
-      test: (id) => {
-        const p = s.cfg.providers[providerOf(id)];
-        return p && p.apiKeyEnv === null && !s.configured.has(providerOf(id)) ? `local provider ${providerOf(id)} is not enabled (set ${providerOf(id).toUpperCase()}_BASE_URL)` : null;
+      test: ({ provider }) => {
+        const p = s.cfg.providers[provider];
+        return p && p.apiKeyEnv === null && !s.configured.has(provider) ? `local provider ${provider} is not enabled (set ${provider.toUpperCase()}_BASE_URL)` : null;
       },
     },
-    { name: "tool support", hard: true, test: (_, m) => (s.needsTools && !m.supports.tools ? "does not support tool calls" : null) },
-    { name: "vision support", hard: true, test: (_, m) => (s.needsVision && !m.supports.vision ? "does not accept images" : null) },
-    { name: "JSON output", hard: true, test: (_, m) => (s.needsJson && !m.supports.json ? "has no JSON output mode" : null) },
+    { name: "tool support", hard: true, test: ({ model: m }) => (s.needsTools && !m.supports.tools ? "does not support tool calls" : null) },
+    { name: "vision support", hard: true, test: ({ model: m }) => (s.needsVision && !m.supports.vision ? "does not accept images" : null) },
+    { name: "JSON output", hard: true, test: ({ model: m }) => (s.needsJson && !m.supports.json ? "has no JSON output mode" : null) },
     {
       name: "configured providers",
       hard: false,
-      test: (id) => (anyConfigured && !s.configured.has(providerOf(id)) ? `provider ${providerOf(id)} has no credentials here` : null),
+      test: ({ provider }) => (anyConfigured && !s.configured.has(provider) ? `provider ${provider} has no credentials here` : null),
     },
     {
       name: "interactive latency",
       hard: false,
-      test: (_, m) =>
+      test: ({ model: m }) =>
         s.latency === "interactive" && t.maxInteractiveLatencyMs && m.latencyMs > t.maxInteractiveLatencyMs
           ? `typical latency ${m.latencyMs} ms > tenant's ${t.maxInteractiveLatencyMs} ms for interactive calls`
           : null,
@@ -133,7 +170,7 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
       // A hinted model may pass the mode's ceiling: hints outrank the mode (see resolveHints).
       name: "mode cost ceiling",
       hard: false,
-      test: (id, m) => {
+      test: ({ id, model: m }) => {
         if (tierRank(m.tier) <= tierRank(s.maxCostTier)) return null;
         if (hinted.has(id)) {
           overCeiling.add(id);
@@ -153,17 +190,18 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
 export function selectModels(s: SelectionInput): Selection {
   const dropped: Dropped[] = [];
   const relaxed: string[] = [];
-  let pool = Object.entries(s.cfg.models);
-  const hinted = new Set(s.hints.length ? pool.filter(([id, m]) => s.hints.some((h) => matchesHint(h, id, m))).map(([id]) => id) : []);
+  const catalog = catalogOf(s.cfg.models);
+  let pool = catalog.entries;
+  const hinted = new Set(s.hints.length ? pool.filter((e) => s.hints.some((h) => matchesHint(h, e.id, e.model))).map((e) => e.id) : []);
   const overCeiling = new Set<string>();
 
   for (const f of filters(s, hinted, overCeiling)) {
-    const keep: typeof pool = [];
+    const keep: Entry[] = [];
     const out: Dropped[] = [];
-    for (const [id, m] of pool) {
-      const why = f.test(id, m);
-      if (why) out.push({ id, provider: providerOf(id), why });
-      else keep.push([id, m]);
+    for (const e of pool) {
+      const why = f.test(e);
+      if (why) out.push({ id: e.id, provider: e.provider, why });
+      else keep.push(e);
     }
     if (keep.length === 0 && !f.hard && pool.length > 0) {
       relaxed.push(f.name);
@@ -175,16 +213,17 @@ export function selectModels(s: SelectionInput): Selection {
 
   const task = s.cfg.tasks[s.taskType];
   const required = s.cfg.router.requiredCapability[s.complexity];
-  const costs = pool.map(([, m]) => callCost(m, s.inputTokens, s.outputTokens));
+  const costs = pool.map((e) => callCost(e.model, s.inputTokens, s.outputTokens));
   const lo = Math.log(Math.min(...costs) + 1e-7);
   const hi = Math.log(Math.max(...costs) + 1e-7);
   const w = s.weights;
   const wsum = w.intelligence + w.cost + w.speed || 1;
   const target = tierRank(s.targetTier);
 
-  const ranked: Candidate[] = pool.map(([id, m], i) => {
+  const ranked: Candidate[] = pool.map((e, i) => {
+    const { id, model: m } = e;
     const notes: string[] = [];
-    const capability = taskCapability(m, task.weights);
+    const capability = capabilityOf(catalog, e, task.weights);
     const shortfall = Math.max(0, required - capability);
     const quality = capability / 100 - (1.5 * shortfall) / 100;
     const costUsd = costs[i]!;
@@ -203,10 +242,9 @@ export function selectModels(s: SelectionInput): Selection {
     const taskPos = s.capabilityFirst && !s.callerTask ? -1 : task.preferredModels.indexOf(id);
     if (taskPos >= 0) score += 0.06 / (1 + taskPos * 0.5);
     // A tenant's preferred providers are the last tie-break (pick.ts), not a score.
-    const p = providerOf(id);
     if (s.tenant.preferredModels?.includes(id)) score += 0.12;
     for (const a of s.adjustments) if (a.model === id) score += a.delta;
-    return { id, provider: p, model: m, score, capability, costUsd, notes };
+    return { id, provider: e.provider, model: m, score, capability, costUsd, notes };
   });
   ranked.sort((a, b) => b.score - a.score || a.costUsd - b.costUsd || a.id.localeCompare(b.id));
   const hints = s.hints.length ? resolveHints(s, ranked, dropped) : undefined;

@@ -72,6 +72,8 @@ const CODE_LINE = [
 
 const FILE_RE = /\b[\w-]+\.(py|js|mjs|cjs|ts|tsx|jsx|java|kt|cpp|cc|cxx|hpp|h|c|go|rs|rb|php|cs|swift|scala|sql|sh|bash|ps1|ya?ml|toml|json|ini|html|css|scss|vue|svelte|lua|dart|r|m|ipynb|gradle|xml|dockerfile|tf)\b/gi;
 
+const DOT_LETTER_RE = /\.[a-z]/i;
+
 const STACK_RE = new RegExp(
   [
     String.raw`Traceback \(most recent call last\)`,
@@ -154,12 +156,24 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const counts = countChars(text);
   const words = Math.round(counts.words * scale);
   const rawLines = text.split("\n");
-  const nonEmpty = rawLines.filter((l) => l.trim().length > 0);
+  // One pass over the non-empty lines: code lines, the longest line, and long lines of prose
+  // (each line is tested against CODE_LINE once, for both counts).
+  let nonEmpty = 0;
   let codeLines = 0;
-  for (const l of nonEmpty) if (CODE_LINE.some((re) => re.test(l))) codeLines++;
-  const codeRatio = nonEmpty.length ? codeLines / nonEmpty.length : 0;
+  let longest = 0;
+  let proseLines = 0;
+  for (const l of rawLines) {
+    if (l.trim().length === 0) continue;
+    nonEmpty++;
+    const code = CODE_LINE.some((re) => re.test(l));
+    if (code) codeLines++;
+    else if (l.length > 200) proseLines++;
+    longest = Math.max(longest, l.length);
+  }
+  const codeRatio = nonEmpty ? codeLines / nonEmpty : 0;
   const codeBlock = /```|~~~/.test(text);
-  const fileNames = [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10);
+  // Every file extension FILE_RE knows starts with a letter: without a dot before a letter, no file name.
+  const fileNames = DOT_LETTER_RE.test(text) ? [...new Set((text.match(FILE_RE) ?? []).map((f) => f.toLowerCase()))].slice(0, 10) : [];
   const stackTrace = STACK_RE.test(text);
   const { nonLatinRatio, script } = scriptProfile(text);
   const numbers = counts.numbers;
@@ -167,15 +181,20 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   const letters = counts.letters;
   const trimmed = text.trim();
   const questionCount = counts.questionMarks;
-  const longest = nonEmpty.reduce((m, l) => Math.max(m, l.length), 0);
-  const proseLines = nonEmpty.filter((l) => l.length > 200 && !CODE_LINE.some((re) => re.test(l))).length;
 
   // The instruction usually sits in the first or the last few lines.
   const instruction = instructionPart(text);
   const intents: Intent[] = [];
   for (const [intent, re] of INTENTS) if (re.test(instruction)) intents.push(intent);
   // A pasted review with a question about the reviewer's verdict is a classification task.
-  if (!intents.includes("classify") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
+  // Some patterns cannot match without a character most one-line prompts lack; the test for it
+  // spares the scan. MC_RE, DASH_LIST_OPTIONS_RE and EXAM_OPTIONS_RE each match a newline (the
+  // last also an "A." or "A)"), OPTIONS_RE ends on a newline or a dash, REVIEW_RE on a colon,
+  // LATEX_RE takes a backslash or a dollar.
+  const newline = text.includes("\n");
+  if (!intents.includes("classify") && text.includes(":") && REVIEW_RE.test(text) && REVIEW_VERDICT_RE.test(instruction)) intents.push("classify");
+  // Answer options, read once for multipleChoice and the word-problem check.
+  const mcOrOptions = (newline && MC_RE.test(text)) || ((newline || text.includes("-")) && OPTIONS_RE.test(text));
 
   return {
     chars,
@@ -191,13 +210,13 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
     shortQuestion: words <= 20 && /\?\s*$/.test(trimmed),
     longDocument: chars > 12000,
     passage: (proseLines >= 1 && words > 150) || (longest > 600 && words > 120),
-    multipleChoice: MC_RE.test(text) || OPTIONS_RE.test(text) || (DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
+    multipleChoice: mcOrOptions || (newline && DASH_LIST_OPTIONS_RE.test(text) && /\?/.test(text)),
     answerSlot: ANSWER_SLOT_RE.test(text.slice(-200)),
-    examItem: EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
-    mathNotation: LATEX_RE.test(text),
+    examItem: newline && (text.includes("A.") || text.includes("A)")) && EXAM_OPTIONS_RE.test(text) && /\n\s*answer\s*:\s*$/i.test(text.slice(-60)),
+    mathNotation: (text.includes("\\") || text.includes("$")) && LATEX_RE.test(text),
     arithmeticOnly: letters <= 12 && numbers >= 2 && mathSyms >= 1,
-    wordProblem: isWordProblem(text, words),
-    factoid: isFactoid(text, words),
+    wordProblem: isWordProblem(text, words, mcOrOptions),
+    factoid: isFactoid(text, trimmed, words),
     programming: PROGRAMMING_RE.test(text),
     mathTerms: new Set((text.slice(0, 3000).match(MATH_TERMS_RE) ?? []).map((t) => t.toLowerCase())).size,
     numbers,
@@ -209,14 +228,15 @@ export function detectSignals(fullText: string, conversationTurns = 1): Signals 
   };
 }
 
-function isWordProblem(text: string, words: number): boolean {
-  if (words > 350 || words < 12) return false;
-  const quantities = (text.match(NUMBER_WORDS_RE) ?? []).length;
-  return quantities >= 3 && QUANT_QUESTION_RE.test(text.slice(-300)) && !MC_RE.test(text) && !OPTIONS_RE.test(text);
+function isWordProblem(text: string, words: number, mcOrOptions: boolean): boolean {
+  if (words > 350 || words < 12 || mcOrOptions) return false;
+  // A question asking for a quantity (in the last 300 characters) is rarer, and cheaper to look for,
+  // than three quantities in the whole text: it is read first.
+  return QUANT_QUESTION_RE.test(text.slice(-300)) && (text.match(NUMBER_WORDS_RE) ?? []).length >= 3;
 }
 
-function isFactoid(text: string, words: number): boolean {
-  if (words > 45 || /\n\s*\n/.test(text.trim())) return false;
+function isFactoid(text: string, trimmed: string, words: number): boolean {
+  if (words > 45 || /\n\s*\n/.test(trimmed)) return false;
   const body = text.replace(FACTOID_LEAD_RE, "");
   return FACTOID_RE.test(body) && !/\b(why|explain|difference|compare|how (does|do|did|can|should|would))\b/i.test(body);
 }
@@ -234,9 +254,9 @@ const OTHER_STOP = /\b(el|la|los|las|que|de|del|y|por|para|une?|les|des|est|et|p
 
 function looksLatinNonEnglish(text: string): boolean {
   const sample = text.length > 1500 ? text.slice(0, 1500) : text;
-  const en = (sample.match(EN_STOP) ?? []).length;
   const other = (sample.match(OTHER_STOP) ?? []).length;
-  return other >= 3 && other > en * 1.5;
+  // English stop words are counted only when there are enough others to compare them with.
+  return other >= 3 && other > (sample.match(EN_STOP) ?? []).length * 1.5;
 }
 
 /** Names of the signals that fired, for the decision record. */

@@ -17,11 +17,12 @@ const TOKEN_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\
 
 /** Lower-cased word tokens; numbers fold to one token so the model learns "a number", not which. */
 export function tokenize(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(TOKEN_RE)) {
-    const t = m[0];
-    const c = t.charCodeAt(0);
-    out.push(c >= 48 && c <= 57 ? "<num>" : t);
+  // One global match returns the tokens themselves, where matchAll built a match object for each
+  // (the pattern never matches empty, so both give the same tokens).
+  const out = text.toLowerCase().match(TOKEN_RE) ?? [];
+  for (let i = 0; i < out.length; i++) {
+    const c = out[i]!.charCodeAt(0);
+    if (c >= 48 && c <= 57) out[i] = "<num>";
   }
   return out;
 }
@@ -38,6 +39,8 @@ export interface CharCounts {
 }
 
 const MATH_SYMBOLS = new Set([..."=+-*/^×÷√∑∫≤≥≠π"].map((c) => c.codePointAt(0)!));
+/** MATH_SYMBOLS' ASCII members as a table, so most characters skip the Set lookup. */
+const MATH_ASCII = Uint8Array.from({ length: 128 }, (_, c) => (MATH_SYMBOLS.has(c) ? 1 : 0));
 
 export function countChars(text: string): CharCounts {
   let words = 0;
@@ -69,7 +72,7 @@ export function countChars(text: string): CharCounts {
       inNumber = false;
     }
     if (c === 63) questionMarks++;
-    else if (MATH_SYMBOLS.has(c)) mathSymbols++;
+    else if (c < 128 ? MATH_ASCII[c] === 1 : MATH_SYMBOLS.has(c)) mathSymbols++;
   }
   return { words, letters, numbers, questionMarks, mathSymbols };
 }
@@ -83,8 +86,10 @@ export function scriptProfile(text: string): { nonLatinRatio: number; script: st
   const sample = text.length > 4000 ? text.slice(0, 4000) : text;
   let latin = 0;
   const counts: Record<string, number> = {};
-  for (const ch of sample) {
-    const cp = ch.codePointAt(0)!;
+  // UTF-16 units rather than code points (`for...of` makes a string per character): scriptOf names
+  // only BMP ranges outside the surrogates, so a surrogate unit and an astral code point both count nowhere.
+  for (let i = 0; i < sample.length; i++) {
+    const cp = sample.charCodeAt(i);
     if (cp < 0x80) {
       if ((cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122)) latin++;
       continue;
