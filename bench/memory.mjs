@@ -7,11 +7,15 @@ import { fileURLToPath } from "node:url";
 import { startBenchFake } from "./fake-openai.mjs";
 import { rssMbOf, spawnServe } from "./llm.mjs";
 import { PGLITE_IDLE_CLOSE_MS } from "../dist/store/db.js";
+import { TELEMETRY_QUIET_MS } from "../dist/store/telemetry.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const GOAL_MB = 150;
-/** The embedded store closes its worker after this long without queries; the margin covers its close. */
-const REST_MS = PGLITE_IDLE_CLOSE_MS + 3000;
+/**
+ * At rest: the calls' records are imported once calls have been quiet for TELEMETRY_QUIET_MS, then the
+ * store closes its worker after PGLITE_IDLE_CLOSE_MS without queries; the margin covers the import and the close.
+ */
+const REST_MS = TELEMETRY_QUIET_MS + PGLITE_IDLE_CLOSE_MS + 10_000;
 const rest = () => new Promise((r) => setTimeout(r, REST_MS));
 const PROMPTS = ["Write a Python function that reverses a linked list.", "What is the capital of Peru?", "Plan a 3-day trip to Lisbon on a budget.", "Translate 'good morning' into Japanese."];
 

@@ -71,7 +71,8 @@ function rowObject(r: CallRecord): Record<string, unknown> {
 }
 
 /** With a journal: the store takes its records once calls have stopped for this long... */
-const QUIET_MS = 2000;
+export const TELEMETRY_QUIET_MS = 2000;
+const QUIET_MS = TELEMETRY_QUIET_MS;
 /** ...or once this many wait, or the oldest has waited this long, whichever comes first. */
 const MAX_WAITING = 100_000;
 const MAX_WAIT_MS = 5 * 60_000;
