@@ -69,6 +69,9 @@ export class Runtime {
     this.downstream = new DownstreamPool(() => this.loaded.config, env, log);
     const store = this.store;
     this.learning = store ? new LearnedPreferences(() => store.db(), () => this.loaded.config, log, () => store.writes()) : undefined;
+    // Calls journaled during a burst reach the store together: learn from them while it is awake.
+    const learning = this.learning;
+    if (store && learning) store.telemetry.afterImport = () => void learning.refresh();
   }
 
   get config() {

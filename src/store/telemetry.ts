@@ -98,6 +98,11 @@ export class TelemetryWriter {
   private flushing: Promise<void> = Promise.resolve();
   dropped = 0;
   written = 0;
+  /**
+   * Told after an import from the journal stored records: readers of the calls (learning) refresh
+   * then, while the store is awake, rather than waking it again later.
+   */
+  afterImport: (() => void) | undefined;
   /** Journaled records not yet imported, and when the first of them came and the last. */
   private waiting = 0;
   private firstAt = 0;
@@ -179,10 +184,12 @@ export class TelemetryWriter {
   /** Every sealed segment, batch by batch; a segment is deleted once all of it was stored or dropped. */
   private async importJournal(journal: TelemetryJournal): Promise<void> {
     this.waiting = 0;
+    const before = this.written;
     for (const segment of journal.seal()) {
       for await (const batch of journal.batches(segment, this.opts.batchSize)) await this.store(batch);
       journal.remove(segment);
     }
+    if (this.written > before) this.afterImport?.();
   }
 
   /** One batch into the store; on failure one by one, so one bad record never costs the others. */

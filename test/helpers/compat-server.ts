@@ -4,6 +4,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import YAML from "yaml";
 import { deepMerge } from "../../src/config/load.js";
 import { startHttpServer, type HttpServerHandle } from "../../src/http/http-server.js";
@@ -57,5 +59,13 @@ export async function startCompatServer(overlay: Record<string, unknown> = {}): 
       await runtime.close();
       await fakes.close();
     },
+  };
+}
+
+/** The official SDKs pointed at the server, with a tenant's token (the default tenant's unless named). */
+export function sdkClients(server: CompatServer, token: string = TOKENS.default): { anthropic: Anthropic; openai: OpenAI } {
+  return {
+    anthropic: new Anthropic({ apiKey: token, baseURL: server.handle.url, maxRetries: 0 }),
+    openai: new OpenAI({ apiKey: token, baseURL: `${server.handle.url}/v1`, maxRetries: 0 }),
   };
 }

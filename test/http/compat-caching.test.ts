@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-server.js";
+import { sdkClients, startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-server.js";
 
 // Opus rather than Sonnet 4.5: the Anthropic SDK warns about Sonnet 4.5 ids as deprecated.
 const OPUS = "anthropic:claude-opus-4-5";
@@ -17,8 +17,8 @@ const NOTES = "x-switchboard-notes";
 let server: CompatServer;
 let fakes: CompatServer["fakes"];
 
-const anthropic = () => new Anthropic({ apiKey: TOKENS.default, baseURL: server.handle.url, maxRetries: 0 });
-const openai = () => new OpenAI({ apiKey: TOKENS.default, baseURL: `${server.handle.url}/v1`, maxRetries: 0 });
+const anthropic = () => sdkClients(server).anthropic;
+const openai = () => sdkClients(server).openai;
 
 beforeAll(async () => {
   server = await startCompatServer({ models: { [HAIKU]: { price: { cacheWrite: null } } } });

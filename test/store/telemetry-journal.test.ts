@@ -42,12 +42,18 @@ describe("telemetry through a journal (embedded store on disk)", () => {
   it("a burst only appends to the journal; a flush imports every record, typed and storable", async () => {
     const dir = tempDir();
     const s = open(join(dir, "db"));
+    let imports = 0;
+    s.telemetry.afterImport = () => imports++;
     for (let i = 0; i < 5; i++) s.record(call(i));
     expect(s.telemetry.written).toBe(0);
     const journal = `${join(dir, "db")}.journal`;
     expect(readdirSync(journal)).toContain("telemetry.jsonl");
     await s.telemetry.flush();
     expect(s.telemetry.written).toBe(5);
+    // Readers of the calls (learning) are told while the store is awake; an empty flush tells no one.
+    expect(imports).toBe(1);
+    await s.telemetry.flush();
+    expect(imports).toBe(1);
     expect(readdirSync(journal).filter((f) => f.startsWith("telemetry"))).toEqual([]);
     const got = await rows(s);
     expect(got.map((r) => r.request_id)).toEqual(["req-0", "req-1", "req-2", "req-3", "req-4"]);
