@@ -17,6 +17,7 @@
 // classifier's raw output for every prompt, to full precision: a stricter check than the decision's
 // rounded confidence.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -24,13 +25,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // SWITCHBOARD_BUILD: another checkout's build to snapshot (its dist/ and config/), e.g. the base of a change.
 const build = resolve(process.env.SWITCHBOARD_BUILD ?? root);
 const { Runtime } = await import(pathToFileURL(join(build, "dist", "runtime.js")).href);
-const out = process.argv[2] ?? "/tmp/decisions.jsonl";
+const out = process.argv[2] ?? join(tmpdir(), "decisions.jsonl");
 const dataDir = process.env.SWITCHBOARD_DATA ?? resolve(root, "../shared/data");
-const fallbackData = "/work/shared/data";
 
 function readJsonl(name) {
-  const file = [join(dataDir, name), join(fallbackData, name)].find((f) => existsSync(f));
-  if (!file) throw new Error(`${name} not found in ${dataDir} or ${fallbackData}`);
+  const file = join(dataDir, name);
+  if (!existsSync(file)) throw new Error(`${name} not found in ${dataDir} (set SWITCHBOARD_DATA to the folder that holds it)`);
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim())
