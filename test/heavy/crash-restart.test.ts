@@ -16,7 +16,8 @@ import { chaosOverlay, COST, OPENAI_KEY, pool, RESERVE_MAX, runArgs, scriptFake,
 function journaled(journalDir: string, tenant: string): { usd: number; n: number } {
   const out = { usd: 0, n: 0 };
   if (!existsSync(journalDir)) return out;
-  for (const f of readdirSync(journalDir)) {
+  // The budget's settles only: call records are journaled beside them.
+  for (const f of readdirSync(journalDir).filter((n) => n.startsWith("budget-settles"))) {
     for (const line of readFileSync(join(journalDir, f), "utf8").split("\n")) {
       if (!line.trim()) continue;
       const e = JSON.parse(line) as { tenant: string; actualUsd: number };
