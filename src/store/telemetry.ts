@@ -72,7 +72,6 @@ function rowObject(r: CallRecord): Record<string, unknown> {
 
 /** With a journal: the store takes its records once calls have stopped for this long... */
 export const TELEMETRY_QUIET_MS = 2000;
-const QUIET_MS = TELEMETRY_QUIET_MS;
 /** ...or once this many wait, or the oldest has waited this long, whichever comes first. */
 const MAX_WAITING = 100_000;
 const MAX_WAIT_MS = 5 * 60_000;
@@ -144,18 +143,18 @@ export class TelemetryWriter {
     if (this.waiting++ === 0) this.firstAt = now;
     this.lastAt = now;
     if (this.waiting >= MAX_WAITING) void this.flush();
-    else if (!this.timer) this.armImport(QUIET_MS);
+    else if (!this.timer) this.armImport(TELEMETRY_QUIET_MS);
   }
 
-  /** Imports once the calls have been quiet for QUIET_MS (or the wait has grown too long). */
+  /** Imports once the calls have been quiet for TELEMETRY_QUIET_MS (or the wait has grown too long). */
   private armImport(ms: number): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.waiting) return;
       const now = Date.now();
       const quietFor = now - this.lastAt;
-      if (quietFor >= QUIET_MS || now - this.firstAt >= MAX_WAIT_MS) void this.flush();
-      else this.armImport(QUIET_MS - quietFor);
+      if (quietFor >= TELEMETRY_QUIET_MS || now - this.firstAt >= MAX_WAIT_MS) void this.flush();
+      else this.armImport(TELEMETRY_QUIET_MS - quietFor);
     }, ms);
     this.timer.unref();
   }

@@ -15,13 +15,15 @@ import { anthropicThinking, effortOf } from "../../providers/reasoning.js";
 export type ReasoningField = "thinking" | "reasoning_effort";
 
 export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, model: string, field: ReasoningField): string[] {
+  const breakpoints = countBreakpoints({ messages: spec.messages, systemBlocks: spec.systemBlocks, tools: spec.functionTools });
+  // Most requests ask for none of these: no request to rebuild on every call then.
+  if (!breakpoints && !spec.reasoning && spec.temperature === undefined) return [];
   const entry = Object.hasOwn(cfg.models, model) ? cfg.models[model] : undefined;
   const provider = providerOf(model);
   const api = Object.hasOwn(cfg.providers, provider) ? cfg.providers[provider]!.api : undefined;
   const req = chatRequestFor(entry, model, spec);
   const notes: string[] = [];
 
-  const breakpoints = countBreakpoints({ messages: spec.messages, systemBlocks: spec.systemBlocks, tools: spec.functionTools });
   if (breakpoints) {
     if (api === "anthropic") {
       notes.push(
