@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,5 +8,8 @@ export default defineConfig({
     hookTimeout: 30000,
     // Spawned servers and file watchers are process-level: keep files isolated.
     pool: "forks",
+    // Most files wait on spawned servers, sockets and timers rather than compute: two workers on a
+    // 2-core machine (vitest's default there is one) halve the suite's wall time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

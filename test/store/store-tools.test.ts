@@ -105,7 +105,8 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
 
     it("settles the real cost: spend grows by what the provider reported, not the reservation", async () => {
       const budgets = await runtime.budgets().then((b) => b!);
-      const c = budgets.ceilings(T.roomy)[0]!;
+      // The tenant's own daily ceiling: the global one is shared with every other test on this database.
+      const c = budgets.ceilings(T.roomy).find((x) => x.scope === `tenant:${T.roomy}` && x.period.startsWith("day:"))!;
       const before = await budgets.spent(c.scope, c.period);
       const r = await call("run_llm", { prompt: "What is 2+2?", tenant: T.roomy });
       const cost = (r.structuredContent as { costUsd: number }).costUsd;
@@ -126,7 +127,8 @@ describe.each(BACKENDS)("store on %s", (_name, storeOpts) => {
 
     it("settles the synthesis's real cost and records the call with the model that wrote the answer", async () => {
       const budgets = await runtime.budgets().then((b) => b!);
-      const c = budgets.ceilings(T.roomy)[0]!;
+      // The tenant's own daily ceiling: the global one is shared with every other test on this database.
+      const c = budgets.ceilings(T.roomy).find((x) => x.scope === `tenant:${T.roomy}` && x.period.startsWith("day:"))!;
       const before = await budgets.spent(c.scope, c.period);
       const requestId = `research-${RUN}`;
       const r = await call("research", { question: "What changed in the EU AI Act this year?", kind: "deep", tenant: T.roomy, requestId });
