@@ -5,7 +5,7 @@ import type { Served } from "../../jobs/served.js";
 import type { ThinkingDelta } from "../../providers/types.js";
 import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
 import { statusOf } from "./common.js";
-import { openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
+import { EventBatch, openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
 
 /**
  * A streamed message as Anthropic's events: thinking blocks (thinking_delta, then signature_delta)
@@ -21,15 +21,19 @@ export class EventStream implements AnswerStream {
   private open: "thinking" | "text" | undefined;
   /** The thinking block the last delta belonged to, counted from 0 over the answer. */
   private thought = -1;
+  private readonly out: EventBatch;
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
     private readonly res: ServerResponse,
     private readonly beforeOpen: BeforeOpen,
-  ) {}
+  ) {
+    this.out = new EventBatch(res);
+  }
 
+  /** Gathered: each public method writes what it produced at once (EventBatch). */
   private send(event: string, data: unknown): void {
-    this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.out.add(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   private start(served: Partial<Served>, model: string): void {
@@ -72,17 +76,22 @@ export class EventStream implements AnswerStream {
     this.start(served, model);
     if (d.block !== this.thought) {
       this.thought = d.block;
-      if (d.type === "redacted_thinking") return this.whole({ type: "redacted_thinking", data: d.data });
+      if (d.type === "redacted_thinking") {
+        this.whole({ type: "redacted_thinking", data: d.data });
+        return this.out.flush();
+      }
       this.begin("thinking", { type: "thinking", thinking: "", signature: "" });
     }
     if (d.type === "thinking") this.delta({ type: "thinking_delta", thinking: d.text });
     else if (d.type === "signature") this.delta({ type: "signature_delta", signature: d.signature });
+    this.out.flush();
   }
 
   text(served: Partial<Served>, model: string, piece: string): void {
     this.start(served, model);
     if (this.open !== "text") this.begin("text", { type: "text", text: "" });
     this.delta({ type: "text_delta", text: piece });
+    this.out.flush();
   }
 
   finish(run: LlmOutcome): void {
@@ -100,12 +109,12 @@ export class EventStream implements AnswerStream {
     for (const c of r.toolCalls) this.whole({ type: "tool_use", id: c.id, name: c.name, input: {} }, [{ type: "input_json_delta", partial_json: JSON.stringify(toolUseInput(c.arguments)) }]);
     this.send("message_delta", { type: "message_delta", delta: { stop_reason: STOP[r.finishReason] ?? "end_turn", stop_sequence: null }, usage: usageOut(r.usage) });
     this.send("message_stop", { type: "message_stop" });
-    this.res.end();
+    this.out.flush(true);
   }
 
   fail(err: SwitchboardError): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     this.send("error", anthropicError(err.body, statusOf(err.body.code)));
-    this.res.end();
+    this.out.flush(true);
   }
 }

@@ -11,7 +11,7 @@ import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenant
 import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
 import { translationNotes } from "./translation-notes.js";
-import { openEventStream, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
+import { EventBatch, openEventStream, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
 
 /** Chat Completions plugged into the shared request cycle. */
 export const chatApi: CompatApi<ChatRequestBody> = {
@@ -65,16 +65,19 @@ class ChunkStream implements AnswerStream {
   started = false;
   private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
+  private readonly out: EventBatch;
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
     private readonly res: ServerResponse,
     private readonly includeUsage: boolean,
     private readonly beforeOpen: BeforeOpen,
-  ) {}
+  ) {
+    this.out = new EventBatch(res);
+  }
 
   private send(data: unknown): void {
-    this.res.write(`data: ${JSON.stringify(data)}\n\n`);
+    this.out.add(`data: ${JSON.stringify(data)}\n\n`);
   }
 
   private open(served: Partial<Served>, model: string): void {
@@ -89,18 +92,20 @@ class ChunkStream implements AnswerStream {
   text(served: Partial<Served>, model: string, piece: string): void {
     this.open(served, model);
     this.send(chunkBody(this.id, model, this.created, { content: piece }));
+    this.out.flush();
   }
 
   finish(run: LlmOutcome): void {
     if (!this.started && run.result.text) this.text(run, run.model, run.result.text);
     this.open(run, run.model);
     for (const c of closingChunks(run, this.id, this.created, this.includeUsage)) this.send(c);
-    this.res.end("data: [DONE]\n\n");
+    this.out.add("data: [DONE]\n\n");
+    this.out.flush(true);
   }
 
   fail(err: SwitchboardError): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     this.send(openAiError(err.body, statusOf(err.body.code)));
-    this.res.end();
+    this.out.flush(true);
   }
 }

@@ -92,12 +92,33 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
 }
 
 /**
- * Server-sent events to the client; headers (with the decision's) go with the first event. What
- * is written in this tick (the opening events and the first piece of text) leaves in one packet:
- * each separate write would wake the client once more before it has a token to show.
+ * Server-sent events to the client; headers (with the decision's) go out with the first write,
+ * which carries the opening events and the first piece of text together (see EventBatch).
  */
 export function openEventStream(res: ServerResponse, served: Partial<Served>, model: string): void {
   res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "X-Accel-Buffering": "no", ...decisionHeaders(served, model) });
-  res.cork();
-  process.nextTick(() => res.uncork());
+}
+
+/**
+ * The events one upstream piece turns into, written at once: each separate write would wake the
+ * client once more before it has a token to show. Not a cork until the next tick: the provider's
+ * stream parser keeps the event loop busy for a while after handing over a piece, and the first
+ * token would wait for it.
+ */
+export class EventBatch {
+  private pending = "";
+
+  constructor(private readonly res: ServerResponse) {}
+
+  add(event: string): void {
+    this.pending += event;
+  }
+
+  /** Writes what was gathered; `end` ends the response with it. */
+  flush(end = false): void {
+    const out = this.pending;
+    this.pending = "";
+    if (end) this.res.end(out || undefined);
+    else if (out) this.res.write(out);
+  }
 }

@@ -1,0 +1,56 @@
+// A streamed answer's first token must leave in one write with the headers and the opening events:
+// each separate write can wake the client once more before it has text to show, and a cork held
+// until the next tick waits for the provider's stream parser to finish its turn.
+import { describe, expect, it } from "vitest";
+import type { ServerResponse } from "node:http";
+import { EventStream } from "../../src/http/compat/anthropic-stream.js";
+import { chatApi } from "../../src/http/compat/openai-routes.js";
+import type { AnswerStream } from "../../src/http/compat/serve-llm.js";
+
+/** The writes a response received, and whether its headers went out before the first one. */
+function recordingResponse() {
+  const writes: string[] = [];
+  const state = { headers: false, ended: false };
+  const res = {
+    writeHead: () => void (state.headers = true),
+    setHeader: () => undefined,
+    write: (chunk: string) => (writes.push(chunk), true),
+    end: (chunk?: string) => {
+      if (chunk) writes.push(chunk);
+      state.ended = true;
+    },
+    writableEnded: false,
+    destroyed: false,
+  };
+  return { res: res as unknown as ServerResponse, writes, state };
+}
+
+const served = { decision: undefined };
+
+describe("streamed answers write once per upstream piece", () => {
+  it("/v1/chat/completions: headers, the role chunk and the first text in one write, then one write per piece", () => {
+    const { res, writes, state } = recordingResponse();
+    const body = chatApi.parse({ model: "auto", stream: true, messages: [{ role: "user", content: "hi" }] });
+    const stream = chatApi.stream(body, res, () => undefined) as AnswerStream;
+    stream.text(served, "openai:gpt-4.1-mini", "Lima ");
+    expect(state.headers).toBe(true);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(/"role":"assistant".*\n\ndata: .*"content":"Lima "/s);
+    stream.text(served, "openai:gpt-4.1-mini", "is the capital.");
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toContain('"content":"is the capital."');
+  });
+
+  it("/v1/messages: message_start, the text block's start and its first delta in one write", () => {
+    const { res, writes } = recordingResponse();
+    const stream = new EventStream(res, () => undefined);
+    stream.text(served, "anthropic:claude-haiku-4-5", "Lima ");
+    expect(writes).toHaveLength(1);
+    const events = [...writes[0]!.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    expect(events).toEqual(["message_start", "content_block_start", "content_block_delta"]);
+    stream.thinking(served, "anthropic:claude-haiku-4-5", { type: "thinking", block: 0, text: "hmm" });
+    // A new thinking block closes the text block and opens its own: still one write.
+    expect(writes).toHaveLength(2);
+    expect([...writes[1]!.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["content_block_stop", "content_block_start", "content_block_delta"]);
+  });
+});
