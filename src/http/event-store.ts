@@ -4,8 +4,13 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 interface StoredEvent {
   seq: number;
   streamId: string;
-  /** Released (undefined) once the event is dropped; the record may linger in a queue a while. */
-  message: JSONRPCMessage | undefined;
+  /**
+   * The message as sent, serialized: a flat string is a third of what the live object graph of a
+   * tool result takes (a decision with its alternatives, say), and a replay is rare. Released
+   * (undefined) once the event is dropped; the record may linger in a queue a while.
+   */
+  json: string | undefined;
+  /** Its characters: what the byte budget counts (a string holds one or two bytes per character). */
   bytes: number;
   at: number;
   owner: SessionEventStore;
@@ -67,7 +72,7 @@ export class EventBudget {
     const oldest = now - this.ttlMs;
     while (this.head < this.queue.length) {
       const e = this.queue[this.head]!;
-      if (e.message !== undefined && e.at >= oldest) break;
+      if (e.json !== undefined && e.at >= oldest) break;
       this.dropHead();
     }
   }
@@ -84,7 +89,7 @@ export class EventBudget {
     const e = this.queue[this.head];
     if (!e) return;
     this.queue[this.head++] = undefined as unknown as StoredEvent;
-    if (e.message !== undefined) {
+    if (e.json !== undefined) {
       e.owner.drop(e);
       this.total -= e.bytes;
       this.live--;
@@ -93,7 +98,7 @@ export class EventBudget {
   }
 
   private compact(): void {
-    this.queue = this.queue.slice(this.head).filter((e) => e.message !== undefined);
+    this.queue = this.queue.slice(this.head).filter((e) => e.json !== undefined);
     this.head = 0;
     this.stale = 0;
   }
@@ -125,7 +130,8 @@ export class SessionEventStore implements EventStore {
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const seq = ++this.seq;
     if (this.closed || !("jsonrpc" in message)) return `${streamId}|${seq}`;
-    const e: StoredEvent = { seq, streamId, message, bytes: approxBytes(message), at: this.budget.now(), owner: this };
+    const json = JSON.stringify(message);
+    const e: StoredEvent = { seq, streamId, json, bytes: json.length, at: this.budget.now(), owner: this };
     this.events.push(e);
     while (this.size > this.budget.maxEventsPerSession) {
       const oldest = this.events[this.head]!;
@@ -146,8 +152,8 @@ export class SessionEventStore implements EventStore {
     this.budget.expire();
     // A copy: events may be dropped while a send awaits.
     for (const e of this.events.slice(this.head)) {
-      if (e.streamId !== last.streamId || e.seq <= last.seq || e.message === undefined) continue;
-      await send(`${e.streamId}|${e.seq}`, e.message);
+      if (e.streamId !== last.streamId || e.seq <= last.seq || e.json === undefined) continue;
+      await send(`${e.streamId}|${e.seq}`, JSON.parse(e.json) as JSONRPCMessage);
     }
     return last.streamId;
   }
@@ -167,34 +173,13 @@ export class SessionEventStore implements EventStore {
    * byte cap or time to live), so the dropped one is at or near this store's head.
    */
   drop(e: StoredEvent): void {
-    if (e.message === undefined) return;
-    e.message = undefined;
-    while (this.head < this.events.length && this.events[this.head]!.message === undefined) this.head++;
+    if (e.json === undefined) return;
+    e.json = undefined;
+    while (this.head < this.events.length && this.events[this.head]!.json === undefined) this.head++;
     if (this.head > 64 && this.head * 2 > this.events.length) {
       this.events.splice(0, this.head);
       this.head = 0;
     }
-  }
-}
-
-/**
- * A message's size, roughly (string lengths plus a little per value), without serializing it:
- * enough to bound memory, and cheap next to the JSON.stringify that sends it.
- */
-export function approxBytes(value: unknown, depth = 0): number {
-  switch (typeof value) {
-    case "string":
-      return 16 + value.length;
-    case "object": {
-      if (value === null) return 8;
-      if (depth > 32) return 64;
-      let n = 32;
-      if (Array.isArray(value)) for (const v of value) n += 8 + approxBytes(v, depth + 1);
-      else for (const k in value) n += 16 + k.length + approxBytes((value as Record<string, unknown>)[k], depth + 1);
-      return n;
-    }
-    default:
-      return 8;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { EventBudget, SessionEventStore, approxBytes } from "../../src/http/event-store.js";
+import { EventBudget, SessionEventStore } from "../../src/http/event-store.js";
 
 const result = (id: number, text = "x"): JSONRPCMessage => ({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } });
 
@@ -35,7 +35,8 @@ describe("resumable event store", () => {
   });
 
   it("keeps at most maxBytes across sessions, the oldest events of any session going first", async () => {
-    const one = approxBytes(result(1, "a".repeat(1000)));
+    // What the budget counts for one event: its serialized characters.
+    const one = JSON.stringify(result(1, "a".repeat(1000))).length;
     const budget = new EventBudget({ maxBytes: one * 4 + 10, maxEventsPerSession: 100 });
     const a = new SessionEventStore(budget);
     const b = new SessionEventStore(budget);
