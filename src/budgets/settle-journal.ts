@@ -1,6 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
 import type { Db } from "../store/db.js";
+import { SegmentedJournal } from "../store/segmented-journal.js";
 
 /** One settled reservation, as the ledger knew it when the answer went back. */
 export interface JournalEntry {
@@ -32,42 +31,17 @@ export const SETTLED_SQL = `WITH s AS (
   INSERT INTO sb_spend (scope, period, settled_usd) SELECT scope, period, total FROM d ORDER BY scope COLLATE "C", period COLLATE "C"
   ON CONFLICT (scope, period) DO UPDATE SET settled_usd = sb_spend.settled_usd + EXCLUDED.settled_usd`;
 
-const LIVE = "budget-settles.jsonl";
-const SEGMENT = /^budget-settles\.\d+\.jsonl$/;
-
 /**
  * The embedded store writes its budget changes a few milliseconds behind the answer. So that a
- * crash in that window loses no settled spend, each settle is first appended to this journal (a
- * synchronous write to the OS, which survives a killed process; the file stays open between
- * appends, so each costs one system call). When a batch of writes is sent,
- * the live journal becomes a numbered segment; once the batch is stored, the segment is deleted.
- * At start, segments left by a crash are replayed, idempotently.
+ * crash in that window loses no settled spend, each settle is first appended to this journal.
+ * When a batch of writes is sent, the live journal becomes a numbered segment; once the batch is
+ * stored, the segment is deleted. At start, segments left by a crash are replayed, idempotently.
  */
-export class SettleJournal {
-  private seq = 0;
-  /** The live file, open for appending since the last seal. */
-  private fd: number | undefined;
+export class SettleJournal extends SegmentedJournal<JournalEntry> {
+  private previous: string | undefined;
 
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  append(e: JournalEntry): void {
-    this.fd ??= openSync(join(this.dir, LIVE), "a");
-    writeSync(this.fd, JSON.stringify(e) + "\n");
-  }
-
-  /** Seals what has been appended so far into a segment; returns its path, or undefined when empty. */
-  seal(): string | undefined {
-    if (this.fd !== undefined) {
-      closeSync(this.fd);
-      this.fd = undefined;
-    }
-    const live = join(this.dir, LIVE);
-    if (!existsSync(live)) return undefined;
-    const seg = join(this.dir, `budget-settles.${Date.now()}${String(this.seq++).padStart(4, "0")}.jsonl`);
-    renameSync(live, seg);
-    return seg;
+  constructor(dir: string) {
+    super(dir, "budget-settles");
   }
 
   /**
@@ -76,11 +50,9 @@ export class SettleJournal {
    */
   done(segment: string | undefined): void {
     if (!segment) return;
-    if (this.previous) unlinkSync(this.previous);
+    if (this.previous) this.remove(this.previous);
     this.previous = segment;
   }
-
-  private previous: string | undefined;
 
   /**
    * Applies what a crashed process journaled but may not have stored, idempotently: entries whose
@@ -88,21 +60,10 @@ export class SettleJournal {
    * settled as sb_settle would; the rest go through SETTLED_SQL, which skips those already written.
    */
   async replay(db: Db): Promise<number> {
-    const live = join(this.dir, LIVE);
-    if (existsSync(live)) this.seal();
-    const files = readdirSync(this.dir).filter((f) => SEGMENT.test(f)).sort();
+    this.seal();
     let applied = 0;
-    for (const f of files) {
-      const path = join(this.dir, f);
-      const entries: JournalEntry[] = [];
-      for (const line of readFileSync(path, "utf8").split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          entries.push(JSON.parse(line) as JournalEntry);
-        } catch {
-          // a line cut by the crash: its settle was never answered
-        }
-      }
+    for (const path of this.segments()) {
+      const entries = this.read(path);
       if (entries.length) {
         await db.transaction(async (q) => {
           const open = new Set((await q<{ id: string }>("SELECT id FROM sb_reservations WHERE id = ANY($1::text[]) AND (settled_at IS NULL OR (reaped_at IS NOT NULL AND actual_usd IS NULL))", [entries.map((e) => e.id)])).map((r) => r.id));
@@ -112,7 +73,7 @@ export class SettleJournal {
         });
         applied += entries.length;
       }
-      unlinkSync(path);
+      this.remove(path);
     }
     return applied;
   }

@@ -184,7 +184,8 @@ export class TelemetryWriter {
   private async importJournal(journal: TelemetryJournal): Promise<void> {
     this.waiting = 0;
     const before = this.written;
-    for (const segment of journal.seal()) {
+    journal.seal();
+    for (const segment of journal.segments()) {
       for await (const batch of journal.batches(segment, this.opts.batchSize)) await this.store(batch);
       journal.remove(segment);
     }
