@@ -121,20 +121,20 @@ function checkInputs() {
 
 /** The build's classifier snapshot is only used when it was trained on the examples in config/. */
 async function checkClassifierSnapshot() {
-  const snapshot = join(ROOT, "dist", "classifier.json");
+  const snapshot = join(ROOT, "dist", "classifier.bin");
   if (!existsSync(snapshot)) {
-    console.warn("[pack] warning: dist/classifier.json is missing; the server would train its classifier at every start (run `npm run build`)");
+    console.warn("[pack] warning: dist/classifier.bin is missing; the server would train its classifier at every start (run `npm run build`)");
     return;
   }
   try {
     const { loadConfig } = await import(pathToFileURL(join(ROOT, "dist", "config", "load.js")).href);
-    const { examplesHash } = await import(pathToFileURL(join(ROOT, "dist", "routing", "classifier-cache.js")).href);
+    const { examplesHash, decodeSnapshot } = await import(pathToFileURL(join(ROOT, "dist", "routing", "classifier-cache.js")).href);
     const want = examplesHash(loadConfig({ env: {} }).config);
-    if (readJson(snapshot).examplesHash !== want) {
-      console.warn("[pack] warning: dist/classifier.json was trained on other examples than config/ holds; the server would retrain at every start (run `npm run build`)");
+    if (decodeSnapshot(readFileSync(snapshot))?.header.examplesHash !== want) {
+      console.warn("[pack] warning: dist/classifier.bin was trained on other examples than config/ holds; the server would retrain at every start (run `npm run build`)");
     }
   } catch (err) {
-    console.warn(`[pack] warning: could not check dist/classifier.json against config/: ${err?.message ?? err}`);
+    console.warn(`[pack] warning: could not check dist/classifier.bin against config/: ${err?.message ?? err}`);
   }
 }
 
@@ -332,7 +332,7 @@ async function main() {
 
     const zip = readFileSync(out);
     const entries = listZipEntries(zip);
-    for (const must of ["manifest.json", "dist/cli.js", "dist/classifier.json", "config/providers.yaml", "node_modules/@modelcontextprotocol/sdk/package.json"]) {
+    for (const must of ["manifest.json", "dist/cli.js", "dist/classifier.bin", "config/providers.yaml", "node_modules/@modelcontextprotocol/sdk/package.json"]) {
       if (!entries.includes(must)) throw new PackError(`the bundle lacks ${must}`);
     }
     const devOnly = entries.filter((e) => FORBIDDEN_PACKAGES.some((p) => e.startsWith(`node_modules/${p}/`)));

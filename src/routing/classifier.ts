@@ -471,6 +471,11 @@ export class TaskClassifier {
     };
   }
 
+  /** From arrays already typed (the build's binary snapshot): they are used as they are, not copied. */
+  static fromArrays(a: { features: Int32Array; weights: Float64Array; bias: Float64Array; temperature: number }, stats: ClassifierStats): TaskClassifier {
+    return new TaskClassifier(a, stats);
+  }
+
   static fromJSON(s: SerializedClassifier): TaskClassifier {
     return new TaskClassifier(
       { features: Int32Array.from(s.features), weights: Float64Array.from(s.weights), bias: Float64Array.from(s.bias), temperature: s.temperature },

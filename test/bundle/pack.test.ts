@@ -93,7 +93,7 @@ describe.skipIf(SKIP)("npm run pack", () => {
   });
 
   it("holds the manifest, the built server, the config and the MCP SDK", () => {
-    for (const name of ["manifest.json", "package.json", "README.md", "dist/cli.js", "dist/server.js", "dist/classifier.json", "config/providers.yaml"]) {
+    for (const name of ["manifest.json", "package.json", "README.md", "dist/cli.js", "dist/server.js", "dist/classifier.bin", "config/providers.yaml"]) {
       expect(names, name).toContain(name);
     }
     expect(names.some((n) => n.startsWith("config/examples/"))).toBe(true);

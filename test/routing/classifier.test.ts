@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { TaskType } from "../../src/config/schema.js";
 import { featurize, TaskClassifier, type SerializedClassifier, type TrainingExample } from "../../src/routing/classifier.js";
-import { examplesHash, loadOrTrainClassifier } from "../../src/routing/classifier-cache.js";
+import { decodeSnapshot, encodeSnapshot, examplesHash, loadOrTrainClassifier } from "../../src/routing/classifier-cache.js";
 
 const synthetic: TrainingExample[] = [
   ...[
@@ -116,6 +116,30 @@ describe("TaskClassifier on a small synthetic set", () => {
       expect(b.ranked.map((r) => r.taskType)).toEqual(a.ranked.map((r) => r.taskType));
       expect(b.confidence).toBeCloseTo(a.confidence, 3);
     }
+  });
+});
+
+describe("the build's binary snapshot", () => {
+  const clf = TaskClassifier.train(synthetic, { calibrate: false });
+  const json = clf.toJSON("test-hash");
+  const bytes = encodeSnapshot(json);
+
+  it("gives back format 4's very numbers, even from a buffer off its alignment", () => {
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    for (const b of [bytes, shifted.subarray(3)]) {
+      const s = decodeSnapshot(b)!;
+      expect(s.header).toMatchObject({ format: 4, examplesHash: "test-hash", temperature: json.temperature, bias: json.bias, stats: json.stats });
+      expect(Array.from(s.features)).toEqual(json.features);
+      // Exactly the doubles the JSON form holds: decisions stay byte-identical.
+      expect(Array.from(s.weights)).toEqual(json.weights);
+    }
+  });
+
+  it("refuses bytes that are not a whole snapshot", () => {
+    expect(decodeSnapshot(bytes.subarray(0, bytes.length - 8))).toBeUndefined();
+    expect(decodeSnapshot(Buffer.from("{\"format\":4}"))).toBeUndefined();
+    expect(decodeSnapshot(new Uint8Array(0))).toBeUndefined();
   });
 });
 
