@@ -1,9 +1,10 @@
 // The OpenAI-compatible endpoint (`serve --http`, POST /v1/chat/completions) against the same loopback
 // fake, side by side in one run: a direct OpenAI SDK call (the floor), the Portkey gateway, and
 // Switchboard with its store and budgets on. Added latency of whole answers, and time to the first
-// streamed token next to the upstream's own.
+// streamed token next to the upstream's own. The fake runs in a process of its own, as a real
+// upstream does: in the client's process its first token crossed no process boundary at all.
 import OpenAI from "openai";
-import { startBenchFake } from "./fake-openai.mjs";
+import { startBenchFakeProcess } from "./fake-openai.mjs";
 import { startPortkey } from "./portkey.mjs";
 import { startServer, stopServer, TOKEN } from "./http.mjs";
 import { interleaved, quantile as q } from "./interleave.mjs";
@@ -27,7 +28,8 @@ async function firstToken(client, body) {
 }
 
 export async function benchCompat() {
-  const fake = await startBenchFake();
+  // The upstream runs in its own process, as a real one does (see startBenchFakeProcess).
+  const fake = await startBenchFakeProcess();
   const portkey = await startPortkey();
   const sb = await startServer("switchboard", false, { OPENAI_API_KEY: "bench-key", OPENAI_BASE_URL: fake.url, SWITCHBOARD_LOG_LEVEL: "info" });
   try {
@@ -47,7 +49,7 @@ export async function benchCompat() {
     const reps = await interleaved(ways, { repeats: REPEATS, calls: CALLS, warmup: 100 });
     const added = (n, p) => median(reps.map((r) => r[n][p] - r.direct[p]));
 
-    fake.state.chunkGapMs = CHUNK_GAP_MS;
+    await fake.set({ chunkGapMs: CHUNK_GAP_MS });
     const ttft = { direct: [], portkey: [], switchboard: [] };
     // Portkey 1.15.2 answers every streamed request 500 under Node 20 (its header rewrite throws
     // "immutable" on undici's response headers; PORTKEY_DEBUG=1 shows it): then it is left out here.

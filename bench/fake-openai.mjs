@@ -53,3 +53,43 @@ function streamAnswer(res, model, gapMs) {
   };
   next();
 }
+
+/**
+ * The same fake in a process of its own, as a real upstream is: a client that shares its process
+ * with the fake would see a first token with no process hop at all, a floor no real deployment has.
+ * `set(patch)` changes its state (down, chunkGapMs) and resolves once applied.
+ */
+export async function startBenchFakeProcess() {
+  const { fork } = await import("node:child_process");
+  const child = fork(new URL(import.meta.url).pathname, ["--serve"], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const url = await new Promise((resolve, reject) => {
+    child.once("message", (m) => resolve(m.url));
+    child.once("exit", (code) => reject(new Error(`the fake upstream exited early (code ${code})`)));
+  });
+  return {
+    url,
+    set: (patch) =>
+      new Promise((resolve) => {
+        child.once("message", resolve);
+        child.send({ patch });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.send({ close: true });
+      }),
+  };
+}
+
+if (process.argv[2] === "--serve" && process.send) {
+  const fake = await startBenchFake();
+  process.on("message", (m) => {
+    if (m.patch) {
+      Object.assign(fake.state, m.patch);
+      process.send({ ok: true });
+    }
+    // Clients may still hold keep-alive connections: nothing to wait for.
+    if (m.close) process.exit(0);
+  });
+  process.send({ url: fake.url });
+}
