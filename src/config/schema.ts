@@ -70,8 +70,11 @@ const modelSchema = z.strictObject({
     instruction: score,
     toolUse: score,
   }),
-  /** USD per 1M tokens; cache reads at cachedInput and cache writes at cacheWrite, each the input price when absent. */
-  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional() }),
+  /**
+   * USD per 1M tokens; cache reads at cachedInput and cache writes at cacheWrite, each the input
+   * price when absent; writes cached for an hour at cacheWrite1h (else cacheWrite).
+   */
+  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional(), cacheWrite1h: usd.optional() }),
   contextWindow: z.number().int().positive(),
   maxOutput: z.number().int().positive(),
   supports: z.strictObject({

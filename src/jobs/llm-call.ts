@@ -213,7 +213,10 @@ export function llmCost(runtime: Runtime, id: string, r: ChatResult): number {
   const u = r.usage;
   const cached = Math.min(u.cachedInputTokens, u.inputTokens);
   const written = Math.min(u.cacheWriteTokens ?? 0, u.inputTokens - cached);
-  const input = (u.inputTokens - cached - written) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + written * (m.price.cacheWrite ?? m.price.input);
+  const hour = Math.min(u.cacheWrite1hTokens ?? 0, written);
+  const write = m.price.cacheWrite ?? m.price.input;
+  const input =
+    (u.inputTokens - cached - written) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + (written - hour) * write + hour * (m.price.cacheWrite1h ?? write);
   const cost = (input + u.outputTokens * m.price.output) / 1e6;
   return Math.round(cost * 1e8) / 1e8;
 }

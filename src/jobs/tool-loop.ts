@@ -22,7 +22,14 @@ export interface ToolLoopOutcome extends LlmOutcome {
 const unique = <T>(xs: T[]) => [...new Set(xs)];
 const addUsage = (a: Usage, b: Usage): Usage => {
   const written = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens, ...(written ? { cacheWriteTokens: written } : {}) };
+  const hour = (a.cacheWrite1hTokens ?? 0) + (b.cacheWrite1hTokens ?? 0);
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    ...(written ? { cacheWriteTokens: written } : {}),
+    ...(hour ? { cacheWrite1hTokens: hour } : {}),
+  };
 };
 
 /** The call's arguments as an object, or why they are not one. */

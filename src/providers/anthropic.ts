@@ -51,6 +51,7 @@ export class AnthropicAdapter implements LlmAdapter {
           counts.input_tokens = ev.message.usage.input_tokens;
           counts.cache_read_input_tokens = ev.message.usage.cache_read_input_tokens;
           counts.cache_creation_input_tokens = ev.message.usage.cache_creation_input_tokens;
+          counts.cache_creation = ev.message.usage.cache_creation;
           break;
         case "content_block_start": {
           const b = ev.content_block;
@@ -116,6 +117,8 @@ interface Counts {
   output_tokens: number;
   cache_read_input_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
+  /** The writes by time to live (message_start and whole answers carry it; a delta's usage does not). */
+  cache_creation?: { ephemeral_1h_input_tokens?: number | null } | null;
 }
 
 /**
@@ -125,7 +128,14 @@ interface Counts {
 function usageOf(u: Counts): Usage {
   const read = u.cache_read_input_tokens ?? 0;
   const written = u.cache_creation_input_tokens ?? 0;
-  return { inputTokens: u.input_tokens + read + written, outputTokens: u.output_tokens, cachedInputTokens: read, ...(written ? { cacheWriteTokens: written } : {}) };
+  const hour = Math.min(written, u.cache_creation?.ephemeral_1h_input_tokens ?? 0);
+  return {
+    inputTokens: u.input_tokens + read + written,
+    outputTokens: u.output_tokens,
+    cachedInputTokens: read,
+    ...(written ? { cacheWriteTokens: written } : {}),
+    ...(hour ? { cacheWrite1hTokens: hour } : {}),
+  };
 }
 
 function finish(r: string | null | undefined): FinishReason {

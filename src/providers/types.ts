@@ -99,6 +99,8 @@ export interface Usage {
   cachedInputTokens: number;
   /** Input tokens written to the provider's prompt cache (within inputTokens), where the provider says. */
   cacheWriteTokens?: number;
+  /** Of cacheWriteTokens, those cached for an hour (Anthropic's `ttl: "1h"`), which cost more than the 5-minute ones. */
+  cacheWrite1hTokens?: number;
 }
 
 export interface ChatResult {

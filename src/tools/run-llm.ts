@@ -42,7 +42,7 @@ export const runLlmInput = {
     .describe("Functions the model may call; calls come back in toolCalls, not run."),
 };
 
-const usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), cacheWriteTokens: z.number().optional() });
+const usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), cacheWriteTokens: z.number().optional(), cacheWrite1hTokens: z.number().optional() });
 
 export const runLlmOutput = {
   text: z.string().describe("The answer (for JSON formats: the JSON text, without Markdown fences)."),

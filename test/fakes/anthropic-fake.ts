@@ -201,11 +201,12 @@ function stopOf(reply: ResolvedReply) {
 
 function usageOf(reply: ResolvedReply, outputTokens: number) {
   const written = reply.usage.cacheWrite ?? 0;
+  const hour = reply.usage.cacheWrite1h ?? 0;
   return {
     input_tokens: reply.usage.input,
     cache_creation_input_tokens: written,
     cache_read_input_tokens: reply.usage.cached ?? 0,
-    cache_creation: { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 },
+    cache_creation: { ephemeral_5m_input_tokens: written - hour, ephemeral_1h_input_tokens: hour },
     output_tokens: outputTokens,
     service_tier: "standard",
   };

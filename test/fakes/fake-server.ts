@@ -28,6 +28,8 @@ export interface FakeUsage {
   output: number;
   cached?: number;
   cacheWrite?: number;
+  /** Of cacheWrite, the tokens cached for an hour (anthropic's cache_creation.ephemeral_1h_input_tokens). */
+  cacheWrite1h?: number;
 }
 
 export type FakeThinking = { thinking: string; signature?: string } | { redacted: string };

@@ -142,6 +142,19 @@ describe("cache usage and its cost", () => {
     expect(server.records.map((r) => r.costUsd)).toEqual([expect.closeTo(expected, 10), expect.closeTo(expected, 10)]);
   });
 
+  it("prices writes cached for an hour at cacheWrite1h, whole and streamed, and reports them apart in a whole answer's cache_creation", async () => {
+    fakes.anthropic.setDefault({ text: "Cached.", usage: { ...cacheUsage, cacheWrite1h: 200 } });
+    const whole = await anthropic().messages.create(fourBreakpoints(OPUS));
+    expect(whole.usage).toMatchObject({ cache_creation_input_tokens: 500, cache_creation: { ephemeral_5m_input_tokens: 300, ephemeral_1h_input_tokens: 200 } });
+    // A stream's split would belong in message_start, sent before the upstream's usage is known; its totals come in message_delta.
+    const streamed = await anthropic().messages.stream({ ...fourBreakpoints(OPUS), stream: true }).finalMessage();
+    expect(streamed.usage).toMatchObject({ cache_creation_input_tokens: 500 });
+    // Opus: 100 x $5 + 1000 x $0.50 + 300 x $6.25 + 200 x $10 + 20 x $25, per million.
+    const expected = (100 * 5 + 1000 * 0.5 + 300 * 6.25 + 200 * 10 + 20 * 25) / 1e6;
+    expect(server.runtime.config.models[OPUS]!.price.cacheWrite1h).toBe(10);
+    expect(server.records.map((r) => r.costUsd)).toEqual([expect.closeTo(expected, 10), expect.closeTo(expected, 10)]);
+  });
+
   it("prices cache writes at the input price when the catalog gives no cacheWrite", async () => {
     fakes.anthropic.setDefault({ text: "Cached.", usage: cacheUsage });
     await anthropic().messages.create(fourBreakpoints(HAIKU));

@@ -249,11 +249,13 @@ export function countInputTokens(body: z.infer<typeof countTokensSchema>): numbe
 /** Anthropic's usage: input_tokens is the uncached part; cache reads and writes apart (Switchboard counts them within). */
 export function usageOut(u: Usage) {
   const written = u.cacheWriteTokens ?? 0;
+  const hour = Math.min(written, u.cacheWrite1hTokens ?? 0);
   return {
     input_tokens: Math.max(0, u.inputTokens - u.cachedInputTokens - written),
     output_tokens: u.outputTokens,
     cache_creation_input_tokens: written,
     cache_read_input_tokens: u.cachedInputTokens,
+    cache_creation: { ephemeral_5m_input_tokens: written - hour, ephemeral_1h_input_tokens: hour },
   };
 }
 
