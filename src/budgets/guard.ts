@@ -18,6 +18,12 @@ export interface BudgetGuardDeps {
 
 export type EscalationGrant = { ok: true } | { ok: false; why: string };
 
+/**
+ * The output a call may bill: one allowance for every model (within each model's ceiling), or
+ * per model, as its request will carry it (extended thinking raises an Anthropic max_tokens).
+ */
+export type OutputAllowance = number | ((id: string) => number);
+
 export interface GuardedCall {
   /** The decision to run: the one given, or its degraded re-route near a ceiling; its reason says if the call waited. */
   decision: Decision;
@@ -44,7 +50,7 @@ const SETTLE_RETRIES = 10;
  * has a lease of the call's deadline plus `budgets.leaseMarginMs`. After the call, the reservations
  * settle to the real cost.
  */
-export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, maxOutputTokens: number): Promise<GuardedCall> {
+export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, maxOutputTokens: OutputAllowance): Promise<GuardedCall> {
   const { ledger, config: cfg } = deps;
   // No store, or a tenant with no ceilings at all: nothing to check, nothing to write.
   if (!ledger || !ledger.ceilings(decision.tenant).length) return { decision, escalate: async () => ({ ok: true }), settle: async () => undefined };
@@ -111,11 +117,12 @@ export async function guardBudget(deps: BudgetGuardDeps, decision: Decision, max
 }
 
 /** The worst case of one answer on `id`: the input estimate with its margin, the full output allowance. */
-function costOf(cfg: SwitchboardConfig, d: Decision, maxOutputTokens: number): (id: string) => number {
+function costOf(cfg: SwitchboardConfig, d: Decision, maxOutputTokens: OutputAllowance): (id: string) => number {
   const inputTokens = Math.ceil(d.estimate.inputTokens * cfg.budgets.inputMargin);
   return (id: string) => {
     const m = Object.hasOwn(cfg.models, id) ? cfg.models[id] : undefined;
-    return m ? callCost(m, inputTokens, Math.min(maxOutputTokens, m.maxOutput)) : 0;
+    if (!m) return 0;
+    return callCost(m, inputTokens, typeof maxOutputTokens === "number" ? Math.min(maxOutputTokens, m.maxOutput) : maxOutputTokens(id));
   };
 }
 

@@ -7,7 +7,7 @@ import { invalidRequest } from "../errors.js";
 import type { ChatResult, Usage } from "../providers/types.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { callLlm, type LlmCallContext, type LlmCallSpec } from "./llm-call.js";
+import { callLlm, chatRequestFor, type LlmCallContext, type LlmCallSpec } from "./llm-call.js";
 import type { Served } from "./served.js";
 
 /**
@@ -95,16 +95,23 @@ export function routeLlm(runtime: Runtime, input: RouteInput): Decision {
   return d;
 }
 
-/** Near a ceiling the guard re-routes in degraded mode, unless the caller pinned the model. */
+/**
+ * Near a ceiling the guard re-routes in degraded mode, unless the caller pinned the model. Each
+ * model's worst case is the output its request may bill as its adapter sends it.
+ */
 async function reserve(runtime: Runtime, job: LlmJob, decision: Decision): Promise<GuardedCall> {
+  const cfg = runtime.config;
   return guardBudget(
     {
-      config: runtime.config,
+      config: cfg,
       ledger: await runtime.budgets(),
       callable: (id) => !!runtime.providers.adapter(providerOf(id)),
       reroute: (reason) => (job.route.model ? undefined : runtime.route({ ...job.route, requestId: decision.requestId }, { degrade: { reason } })),
     },
     decision,
-    job.call.maxOutputTokens ?? 4096,
+    (id) => {
+      const req = chatRequestFor(cfg.models[id], id, job.call);
+      return runtime.providers.adapter(providerOf(id))?.maxBilledOutput?.(req) ?? req.maxOutputTokens;
+    },
   );
 }

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type Anthropic from "@anthropic-ai/sdk";
 import { anthropicBody } from "./anthropic-request.js";
+import { anthropicThinking } from "./reasoning.js";
 import { StreamIncompleteError } from "./errors.js";
 import { httpFetch } from "./http-fetch.js";
 import { sdkLogger } from "./sdk-logger.js";
@@ -19,6 +20,12 @@ export class AnthropicAdapter implements LlmAdapter {
   constructor(opts: { apiKey: string; baseURL: string }) {
     const AnthropicSdk = loadSdk();
     this.client = new AnthropicSdk({ apiKey: opts.apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: 10 * 60 * 1000, logger: sdkLogger, logLevel: "warn", fetch: httpFetch });
+  }
+
+  /** Thinking counts toward max_tokens, which it raises to make room: the budget reserves that much. */
+  maxBilledOutput(req: ChatRequest): number {
+    const plan = anthropicThinking(req);
+    return plan && "maxTokens" in plan ? plan.maxTokens : req.maxOutputTokens;
   }
 
   async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult> {

@@ -123,4 +123,9 @@ export interface CallOptions {
 export interface LlmAdapter {
   readonly provider: string;
   chat(req: ChatRequest, opts: CallOptions): Promise<ChatResult>;
+  /**
+   * The most output tokens `req` may bill as this adapter sends it, when that is more than
+   * req.maxOutputTokens (Anthropic's thinking raises max_tokens): what a budget must reserve.
+   */
+  maxBilledOutput?(req: ChatRequest): number;
 }
