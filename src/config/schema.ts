@@ -83,6 +83,11 @@ const modelSchema = z.strictObject({
     json: z.boolean(),
     /** Takes a reasoning setting (OpenAI's reasoning_effort, Anthropic's extended thinking); others are sent none. */
     reasoning: z.boolean().optional(),
+    /**
+     * The reasoning_effort values it takes, when not low, medium and high (gpt-5 also takes
+     * minimal); an effort it does not take is sent as the nearest one it does.
+     */
+    reasoningEfforts: z.array(z.enum(["minimal", "low", "medium", "high"])).nonempty().optional(),
     /** false: the API refuses a temperature (OpenAI's reasoning models), so none is sent. */
     temperature: z.boolean().optional(),
   }),

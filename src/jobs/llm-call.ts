@@ -191,7 +191,9 @@ export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: 
     ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
     ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
     ...(spec.stop?.length ? { stop: spec.stop } : {}),
-    ...(spec.reasoning && model?.supports.reasoning ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput } : {}),
+    ...(spec.reasoning && model?.supports.reasoning
+      ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput, ...(model.supports.reasoningEfforts ? { reasoningEfforts: model.supports.reasoningEfforts } : {}) }
+      : {}),
   };
 }
 

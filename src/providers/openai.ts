@@ -115,7 +115,7 @@ export class OpenAIAdapter implements LlmAdapter {
     const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
     // Reasoning models refuse a temperature: the catalog says which (supports.temperature), and none reaches here for them.
     if (req.temperature !== undefined) body.temperature = req.temperature;
-    if (req.reasoning) body.reasoning_effort = effortOf(req.reasoning);
+    if (req.reasoning) body.reasoning_effort = effortOf(req.reasoning, req.reasoningEfforts);
     if (req.stop?.length) body.stop = req.stop;
     if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
     if (req.responseFormat?.type === "json_schema") {

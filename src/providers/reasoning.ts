@@ -12,11 +12,27 @@ export const MIN_THINKING_BUDGET = 1024;
 /** Thinking tokens per effort (Anthropic's budget when the caller gave an effort, not a budget). */
 const EFFORT_BUDGET: Record<ReasoningEffort, number> = { minimal: MIN_THINKING_BUDGET, low: 2048, medium: 8192, high: 24576 };
 
-/** OpenAI's `reasoning_effort`: the effort asked for, else the budget's band, else medium. */
-export function effortOf(r: Reasoning): ReasoningEffort {
+/** Efforts from least to most. */
+const EFFORTS: readonly ReasoningEffort[] = ["minimal", "low", "medium", "high"];
+/** What OpenAI's o-series and most OpenAI-compatible reasoning models take. */
+export const DEFAULT_EFFORTS: readonly ReasoningEffort[] = ["low", "medium", "high"];
+
+/** The effort a request asks for: the one given, else the budget's band, else medium. */
+export function askedEffort(r: Reasoning): ReasoningEffort {
   if (r.effort) return r.effort;
   if (r.budgetTokens === undefined) return "medium";
   return r.budgetTokens < 4096 ? "low" : r.budgetTokens < 16384 ? "medium" : "high";
+}
+
+/**
+ * OpenAI's `reasoning_effort` for a model that takes `accepted`: the effort asked for, or, when
+ * the model refuses it (o3 takes no `minimal`), the nearest it takes, the next stronger first.
+ */
+export function effortOf(r: Reasoning, accepted: readonly ReasoningEffort[] = DEFAULT_EFFORTS): ReasoningEffort {
+  const asked = askedEffort(r);
+  if (accepted.includes(asked)) return asked;
+  const at = EFFORTS.indexOf(asked);
+  return EFFORTS.slice(at + 1).find((e) => accepted.includes(e)) ?? [...EFFORTS.slice(0, at)].reverse().find((e) => accepted.includes(e)) ?? asked;
 }
 
 export type ThinkingPlan = { budgetTokens: number; maxTokens: number } | { skipped: string };

@@ -87,6 +87,8 @@ export interface ChatRequest {
   stop?: string[];
   /** Set only for a model whose catalog entry takes reasoning (supports.reasoning). */
   reasoning?: Reasoning;
+  /** The reasoning_effort values the model takes, when its catalog entry lists them (else low, medium and high). */
+  reasoningEfforts?: readonly ReasoningEffort[];
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "refusal" | "other";

@@ -61,6 +61,10 @@ function validate(req: RecordedRequest): ErrorResponse | undefined {
   if (NON_REASONING_MODEL.test(model) && req.body?.reasoning_effort != null) {
     return openaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", "invalid_request_error", "unsupported_parameter", "reasoning_effort");
   }
+  // The o-series take low, medium and high only (gpt-5 takes minimal too).
+  if (/^o\d/.test(model) && req.body?.reasoning_effort === "minimal") {
+    return openaiError(400, "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. Supported values are: 'low', 'medium', and 'high'.", "invalid_request_error", "unsupported_value", "reasoning_effort");
+  }
   return undefined;
 }
 

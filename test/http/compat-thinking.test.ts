@@ -183,6 +183,18 @@ describe("reasoning_effort on /v1/chat/completions", () => {
     expect(response.headers.get(NOTES)).toBe("reasoning_effort passed as reasoning_effort=low; temperature dropped: openai:gpt-5-mini takes none");
   });
 
+  it("goes to a model as the nearest effort it takes: minimal reaches gpt-5-mini as asked, and o3 as low, with a note", async () => {
+    fakes.openai.setDefault({ text: "42" });
+    const ask = { reasoning_effort: "minimal" as const, messages: [{ role: "user" as const, content: "6 x 7?" }] };
+    const gpt5 = await openai().chat.completions.create({ model: GPT5_MINI, ...ask }).withResponse();
+    expect(fakes.openai.requests[0]!.body.reasoning_effort).toBe("minimal");
+    expect(gpt5.response.headers.get(NOTES)).toBe("reasoning_effort passed as reasoning_effort=minimal");
+    const o3 = await openai().chat.completions.create({ model: "openai:o3", ...ask }).withResponse();
+    expect(o3.data.model).toBe("openai:o3");
+    expect(fakes.openai.requests[1]!.body.reasoning_effort).toBe("low");
+    expect(o3.response.headers.get(NOTES)).toBe("reasoning_effort passed as reasoning_effort=low (minimal asked; openai:o3 takes low, medium, high)");
+  });
+
   it("does not reach a model without it (the note says so), streamed", async () => {
     fakes.openai.setDefault({ text: "42", chunks: 2 });
     const { data: stream, response } = await openai()

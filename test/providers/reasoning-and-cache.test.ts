@@ -14,9 +14,16 @@ const thought = { type: "thinking" as const, thinking: "t", signature: "s" };
 
 describe("effortOf: OpenAI's reasoning_effort", () => {
   it("takes the effort asked for, else the budget's band, else medium", () => {
-    expect(effortOf({ effort: "minimal", budgetTokens: 30000 })).toBe("minimal");
+    expect(effortOf({ effort: "minimal", budgetTokens: 30000 }, ["minimal", "low", "medium", "high"])).toBe("minimal");
     expect([1024, 4095, 4096, 16383, 16384].map((budgetTokens) => effortOf({ budgetTokens }))).toEqual(["low", "low", "medium", "medium", "high"]);
     expect(effortOf({})).toBe("medium");
+  });
+
+  it("sends an effort the model does not take as the nearest it does, the next stronger first", () => {
+    // Most reasoning models take low, medium and high only.
+    expect(effortOf({ effort: "minimal" })).toBe("low");
+    expect(effortOf({ effort: "high" }, ["minimal", "low", "medium"])).toBe("medium");
+    expect(effortOf({ effort: "low" }, ["medium", "high"])).toBe("medium");
   });
 });
 

@@ -2,7 +2,7 @@ import { providerOf } from "../../config/catalog.js";
 import type { SwitchboardConfig } from "../../config/schema.js";
 import { chatRequestFor, type LlmCallSpec } from "../../jobs/llm-call.js";
 import { countBreakpoints, MAX_BREAKPOINTS } from "../../providers/cache-hints.js";
-import { anthropicThinking, effortOf } from "../../providers/reasoning.js";
+import { anthropicThinking, askedEffort, DEFAULT_EFFORTS, effortOf } from "../../providers/reasoning.js";
 
 /**
  * What the serving model was sent of what a request asked for beyond the common core (cache
@@ -49,7 +49,12 @@ export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, mode
             : `reasoning_effort passed to Anthropic as thinking (${settings}); its thinking is not returned (Chat Completions has no field for it)`,
         );
       }
-    } else notes.push(`${field} passed as reasoning_effort=${effortOf(req.reasoning)}`);
+    } else {
+      const accepted = req.reasoningEfforts ?? DEFAULT_EFFORTS;
+      const sent = effortOf(req.reasoning, accepted);
+      const asked = askedEffort(req.reasoning);
+      notes.push(`${field} passed as reasoning_effort=${sent}${sent !== asked ? ` (${asked} asked; ${model} takes ${accepted.join(", ")})` : ""}`);
+    }
   }
 
   if (spec.temperature !== undefined) {
