@@ -3,7 +3,7 @@ import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ModelEntry } from "../config/schema.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta } from "../providers/types.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta, ToolCallDelta } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -50,6 +50,8 @@ export interface LlmCallContext {
   onText?: (piece: string, model: string) => void;
   /** With onText: each piece of the model's streamed thinking, which commits the answer to its model as text does. */
   onThinking?: (delta: ThinkingDelta, model: string) => void;
+  /** With onText: each piece of a streamed tool call, which commits the answer to its model as text does. */
+  onToolCall?: (delta: ToolCallDelta, model: string) => void;
   /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
   reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
 }
@@ -123,6 +125,7 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
         const progress = ctx.onProgress;
         const onText = ctx.onText;
         const onThinking = ctx.onThinking;
+        const onToolCall = ctx.onToolCall;
         if (progress) send(`calling ${id}`);
         const answer = adapter.chat(req, {
           signal,
@@ -133,6 +136,14 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
                       onThinking: (delta: ThinkingDelta) => {
                         relayed += delta.type === "thinking" ? delta.text.length : delta.type === "signature" ? delta.signature.length : delta.data.length;
                         onThinking(delta, id);
+                      },
+                    }
+                  : {}),
+                ...(onText && onToolCall
+                  ? {
+                      onToolCall: (delta: ToolCallDelta) => {
+                        relayed += 1 + (delta.arguments?.length ?? 0);
+                        onToolCall(delta, id);
                       },
                     }
                   : {}),

@@ -62,7 +62,10 @@ export class AnthropicAdapter implements LlmAdapter {
           break;
         case "content_block_start": {
           const b = ev.content_block;
-          if (b.type === "tool_use") blocks.set(ev.index, { id: b.id, name: b.name, arguments: "" });
+          if (b.type === "tool_use") {
+            opts.onToolCall?.({ index: blocks.size, id: b.id, name: b.name });
+            blocks.set(ev.index, { id: b.id, name: b.name, arguments: "" });
+          }
           else if (b.type === "thinking" || b.type === "redacted_thinking") {
             const block: ThinkingBlock = b.type === "thinking" ? { type: "thinking", thinking: "", signature: b.signature ?? "" } : { type: "redacted_thinking", data: b.data };
             const t = { n: thoughts.size, block };
@@ -81,7 +84,10 @@ export class AnthropicAdapter implements LlmAdapter {
             opts.onDelta(ev.delta.text);
           } else if (ev.delta.type === "input_json_delta") {
             const b = blocks.get(ev.index);
-            if (b) b.arguments += ev.delta.partial_json;
+            if (b) {
+              b.arguments += ev.delta.partial_json;
+              if (ev.delta.partial_json) opts.onToolCall?.({ index: [...blocks.keys()].indexOf(ev.index), arguments: ev.delta.partial_json });
+            }
           } else if (ev.delta.type === "thinking_delta") {
             const t = thoughts.get(ev.index);
             if (t) relayThinking(t, ev.delta.thinking, opts);

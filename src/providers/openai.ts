@@ -80,11 +80,15 @@ export class OpenAIAdapter implements LlmAdapter {
         opts.onDelta(delta.content);
       }
       for (const tc of delta?.tool_calls ?? []) {
-        const cur = calls.get(tc.index) ?? { id: "", name: "", arguments: "" };
+        const known = calls.get(tc.index);
+        const cur = known ?? { id: "", name: "", arguments: "" };
         if (tc.id) cur.id = tc.id;
         if (tc.function?.name) cur.name += tc.function.name;
         if (tc.function?.arguments) cur.arguments += tc.function.arguments;
-        calls.set(tc.index, cur);
+        if (!known) calls.set(tc.index, cur);
+        // Its place among the answer's calls, as the result lists them (in the order they began).
+        const index = [...calls.keys()].indexOf(tc.index);
+        opts.onToolCall?.({ index, ...(tc.id ? { id: tc.id } : {}), ...(tc.function?.name ? { name: tc.function.name } : {}), ...(tc.function?.arguments ? { arguments: tc.function.arguments } : {}) });
       }
       if (choice.finish_reason) {
         finishReason = finish(choice.finish_reason);

@@ -120,6 +120,19 @@ export interface CallOptions {
   onDelta?: (text: string) => void;
   /** Called with each piece of streamed thinking (streaming only). */
   onThinking?: (delta: ThinkingDelta) => void;
+  /** Called as each tool call streams: its id and name first, then pieces of its JSON arguments (streaming only). */
+  onToolCall?: (delta: ToolCallDelta) => void;
+}
+
+/**
+ * A piece of a streamed tool call. `index` is its place among the answer's tool calls (as in
+ * ChatResult.toolCalls); the first piece of a call carries its id and name, later ones arguments.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  arguments?: string;
 }
 
 export interface LlmAdapter {

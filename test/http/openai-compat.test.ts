@@ -100,16 +100,20 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
     expect(sent.at(-1)).toEqual({ role: "tool", tool_call_id: "call_1", content: '{"celsius":19}' });
   });
 
-  it("streams tool calls too", async () => {
-    fakes.openai.setDefault({ toolCalls: [{ id: "call_9", name: "lookup", arguments: '{"q":"x"}' }], finishReason: "tool_calls" });
+  it("streams tool calls as they arrive: the id and name first, then the arguments piece by piece", async () => {
+    fakes.openai.setDefault({ toolCalls: [{ id: "call_9", name: "lookup", arguments: '{"query":"the capital of Peru"}' }], finishReason: "tool_calls", chunks: 4 });
     const stream = await client().chat.completions.create({ model: MINI, stream: true, tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object" } } }], messages: [{ role: "user", content: "Look up x." }] });
-    const calls: unknown[] = [];
+    const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let finish: string | null = null;
     for await (const chunk of stream) {
       calls.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
       finish = chunk.choices[0]?.finish_reason ?? finish;
     }
-    expect(calls).toEqual([{ index: 0, id: "call_9", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }]);
+    expect(calls[0]).toEqual({ index: 0, id: "call_9", type: "function", function: { name: "lookup", arguments: "" } });
+    const pieces = calls.slice(1).map((c) => c.function?.arguments);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(calls.every((c) => c.index === 0)).toBe(true);
+    expect(pieces.join("")).toBe('{"query":"the capital of Peru"}');
     expect(finish).toBe("tool_calls");
   });
 

@@ -1,8 +1,8 @@
 import type { ServerResponse } from "node:http";
-import type { SwitchboardError } from "../../errors.js";
+import { SwitchboardError } from "../../errors.js";
 import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
-import type { ThinkingDelta } from "../../providers/types.js";
+import type { ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
 import { statusOf } from "./common.js";
 import { EventBatch, openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
@@ -18,10 +18,13 @@ export class EventStream implements AnswerStream {
   private id = "";
   /** The content block open now (-1: none yet) and what it holds. */
   private index = -1;
-  private open: "thinking" | "text" | undefined;
+  private open: "thinking" | "text" | "tool" | undefined;
   /** The thinking block the last delta belonged to, counted from 0 over the answer. */
   private thought = -1;
   private readonly out: EventBatch;
+  /** Tool calls streamed so far, by index: how many characters of their arguments went out; and the one whose block is open. */
+  private readonly tools = new Map<number, number>();
+  private tool = -1;
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
@@ -54,7 +57,7 @@ export class EventStream implements AnswerStream {
     this.open = undefined;
   }
 
-  private begin(kind: "thinking" | "text" | undefined, content_block: unknown): void {
+  private begin(kind: EventStream["open"], content_block: unknown): void {
     this.close();
     this.index++;
     this.open = kind;
@@ -94,8 +97,47 @@ export class EventStream implements AnswerStream {
     this.out.flush();
   }
 
+  /**
+   * A tool call as it streams: its tool_use block opens with the first piece and takes its
+   * arguments as input_json_delta. Blocks are sequential, as providers stream calls: a piece for
+   * a call whose block has closed is left for finish(), which refuses to pass off a call whose
+   * input did not all go out.
+   */
+  toolCall(served: Partial<Served>, model: string, d: ToolCallDelta): void {
+    this.start(served, model);
+    if ((d.id !== undefined || d.name !== undefined) && !this.tools.has(d.index)) {
+      this.begin("tool", { type: "tool_use", id: d.id ?? "", name: d.name ?? "", input: {} });
+      this.tool = d.index;
+      this.tools.set(d.index, 0);
+    }
+    if (d.arguments && this.open === "tool" && d.index === this.tool) {
+      this.delta({ type: "input_json_delta", partial_json: d.arguments });
+      this.tools.set(d.index, this.tools.get(d.index)! + d.arguments.length);
+    }
+    this.out.flush();
+  }
+
   finish(run: LlmOutcome): void {
     const r = run.result;
+    const input = (i: number) => r.toolCalls[i]?.arguments ?? "";
+    if (this.tools.size) {
+      // The open call gets what its stream lacked (an empty argument list closes as "{}").
+      if (this.open === "tool") {
+        const tail = input(this.tool).slice(this.tools.get(this.tool));
+        if (tail) this.delta({ type: "input_json_delta", partial_json: tail });
+        this.tools.set(this.tool, input(this.tool).length);
+      }
+      for (const [i, sent] of this.tools) {
+        if (sent !== input(i).length) {
+          throw new SwitchboardError({
+            code: "internal",
+            message: `tool call ${i} arrived interleaved with another and its input could not be streamed whole`,
+            hint: "retry the request; Anthropic's streamed blocks are sequential, and this provider's were not.",
+            retryable: true,
+          });
+        }
+      }
+    }
     if (!this.started) {
       // Nothing was streamed (tool calls only, or a model that answered whole): the blocks in order.
       this.start(run, run.model);
@@ -106,7 +148,7 @@ export class EventStream implements AnswerStream {
       if (r.text) this.text(run, run.model, r.text);
     }
     this.close();
-    for (const c of r.toolCalls) this.whole({ type: "tool_use", id: c.id, name: c.name, input: {} }, [{ type: "input_json_delta", partial_json: JSON.stringify(toolUseInput(c.arguments)) }]);
+    for (const c of r.toolCalls.filter((_, i) => !this.tools.has(i))) this.whole({ type: "tool_use", id: c.id, name: c.name, input: {} }, [{ type: "input_json_delta", partial_json: JSON.stringify(toolUseInput(c.arguments)) }]);
     this.send("message_delta", { type: "message_delta", delta: { stop_reason: STOP[r.finishReason] ?? "end_turn", stop_sequence: null }, usage: usageOut(r.usage) });
     this.send("message_stop", { type: "message_stop" });
     this.out.flush(true);

@@ -193,10 +193,17 @@ export function chunkBody(id: string, model: string, created: number, delta: Rec
 }
 
 /** The chunks that close a stream: tool calls (sent whole), the finish reason, and usage when asked for. */
-export function closingChunks(run: LlmOutcome, id: string, created: number, includeUsage: boolean): unknown[] {
+export function closingChunks(run: LlmOutcome, id: string, created: number, includeUsage: boolean, streamed: ReadonlyMap<number, number> = new Map()): unknown[] {
   const r = run.result;
   const out: unknown[] = [];
-  if (r.toolCalls.length) out.push(chunkBody(id, run.model, created, { tool_calls: toolCallsOut(r.toolCalls) }));
+  // Calls already streamed get only what their stream lacked (an empty argument list closes as "{}"); the rest go whole.
+  const rest = toolCallsOut(r.toolCalls).flatMap((c) => {
+    const sent = streamed.get(c.index);
+    if (sent === undefined) return [c];
+    const tail = c.function.arguments.slice(sent);
+    return tail ? [{ index: c.index, function: { arguments: tail } }] : [];
+  });
+  if (rest.length) out.push(chunkBody(id, run.model, created, { tool_calls: rest }));
   out.push(chunkBody(id, run.model, created, {}, FINISH[r.finishReason] ?? "stop"));
   if (includeUsage) out.push({ id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: null, choices: [], usage: usageOut(r.usage) });
   return out;

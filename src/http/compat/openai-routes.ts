@@ -7,6 +7,7 @@ import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
+import type { ToolCallDelta } from "../../providers/types.js";
 import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenantOf } from "./common.js";
 import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
@@ -66,6 +67,8 @@ class ChunkStream implements AnswerStream {
   private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
   private readonly out: EventBatch;
+  /** Tool calls streamed so far, by index: how many characters of their arguments went out. */
+  private readonly tools = new Map<number, number>();
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
@@ -95,10 +98,18 @@ class ChunkStream implements AnswerStream {
     this.out.flush();
   }
 
+  toolCall(served: Partial<Served>, model: string, d: ToolCallDelta): void {
+    this.open(served, model);
+    const fn = { ...(d.name ? { name: d.name } : {}), arguments: d.arguments ?? "" };
+    this.send(chunkBody(this.id, model, this.created, { tool_calls: [{ index: d.index, ...(d.id ? { id: d.id, type: "function" } : {}), function: fn }] }));
+    this.tools.set(d.index, (this.tools.get(d.index) ?? 0) + (d.arguments?.length ?? 0));
+    this.out.flush();
+  }
+
   finish(run: LlmOutcome): void {
     if (!this.started && run.result.text) this.text(run, run.model, run.result.text);
     this.open(run, run.model);
-    for (const c of closingChunks(run, this.id, this.created, this.includeUsage)) this.send(c);
+    for (const c of closingChunks(run, this.id, this.created, this.includeUsage, this.tools)) this.send(c);
     this.out.add("data: [DONE]\n\n");
     this.out.flush(true);
   }

@@ -3,7 +3,7 @@ import type { TokenTable } from "../../auth.js";
 import type { ErrorBody, SwitchboardError } from "../../errors.js";
 import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
-import type { ThinkingDelta } from "../../providers/types.js";
+import type { ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { recordCall } from "../../tools/call-record.js";
@@ -16,6 +16,8 @@ export interface AnswerStream {
   text(served: Partial<Served>, model: string, piece: string): void;
   /** A piece of the model's streamed reasoning, for APIs that return it. */
   thinking?(served: Partial<Served>, model: string, delta: ThinkingDelta): void;
+  /** A piece of a tool call, as it streams. */
+  toolCall?(served: Partial<Served>, model: string, delta: ToolCallDelta): void;
   finish(run: LlmOutcome): void;
   fail(err: SwitchboardError): void;
 }
@@ -77,6 +79,7 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
       onDecision: (decision) => (served = { decision }),
       ...(s ? { onText: (piece: string, model: string) => s.text(served, model, piece) } : {}),
       ...(s?.thinking ? { onThinking: (delta: ThinkingDelta, model: string) => s.thinking!(served, model, delta) } : {}),
+      ...(s?.toolCall ? { onToolCall: (delta: ToolCallDelta, model: string) => s.toolCall!(served, model, delta) } : {}),
     });
     served = run;
     if (s) s.finish(run);
