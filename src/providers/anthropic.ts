@@ -65,8 +65,7 @@ export class AnthropicAdapter implements LlmAdapter {
           if (b.type === "tool_use") {
             opts.onToolCall?.({ index: blocks.size, id: b.id, name: b.name });
             blocks.set(ev.index, { id: b.id, name: b.name, arguments: "" });
-          }
-          else if (b.type === "thinking" || b.type === "redacted_thinking") {
+          } else if (b.type === "thinking" || b.type === "redacted_thinking") {
             const block: ThinkingBlock = b.type === "thinking" ? { type: "thinking", thinking: "", signature: b.signature ?? "" } : { type: "redacted_thinking", data: b.data };
             const t = { n: thoughts.size, block };
             thoughts.set(ev.index, t);
