@@ -53,4 +53,21 @@ describe("streamed answers write once per upstream piece", () => {
     expect(writes).toHaveLength(2);
     expect([...writes[1]!.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(["content_block_stop", "content_block_start", "content_block_delta"]);
   });
+
+  it("/v1/messages: a tool call whose id, name and first arguments come apart opens its block once the name is known, the held arguments with it", () => {
+    const { res, writes } = recordingResponse();
+    const stream = new EventStream(res, () => undefined);
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, id: "call_1" });
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, arguments: '{"q":' });
+    // Nothing can be sent yet: a tool_use block needs its name.
+    expect(writes).toHaveLength(0);
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, name: "lookup" });
+    expect(writes).toHaveLength(1);
+    const data = [...writes[0]!.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { type: string; content_block?: unknown; delta?: unknown });
+    expect(data.map((d) => d.type)).toEqual(["message_start", "content_block_start", "content_block_delta"]);
+    expect(data[1]!.content_block).toEqual({ type: "tool_use", id: "call_1", name: "lookup", input: {} });
+    expect(data[2]!.delta).toEqual({ type: "input_json_delta", partial_json: '{"q":' });
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, arguments: '"x"}' });
+    expect(writes[1]).toContain('"partial_json":"\\"x\\"}"');
+  });
 });

@@ -25,6 +25,8 @@ export class EventStream implements AnswerStream {
   /** Tool calls streamed so far, by index: how many characters of their arguments went out; and the one whose block is open. */
   private readonly tools = new Map<number, number>();
   private tool = -1;
+  /** Pieces of calls whose name has not come yet. */
+  private readonly held = new Map<number, { id: string; name: string; args: string }>();
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
@@ -98,23 +100,36 @@ export class EventStream implements AnswerStream {
   }
 
   /**
-   * A tool call as it streams: its tool_use block opens with the first piece and takes its
-   * arguments as input_json_delta. Blocks are sequential, as providers stream calls: a piece for
-   * a call whose block has closed is left for finish(), which refuses to pass off a call whose
-   * input did not all go out.
+   * A tool call as it streams: its tool_use block opens once its name is known (some
+   * OpenAI-compatible providers send the id, the name and the first arguments in separate pieces;
+   * what comes before is held) and takes its arguments as input_json_delta. Blocks are sequential,
+   * as providers stream calls: a piece for a call whose block has closed is left for finish(),
+   * which refuses to pass off a call whose input did not all go out.
    */
   toolCall(served: Partial<Served>, model: string, d: ToolCallDelta): void {
     this.start(served, model);
-    if ((d.id !== undefined || d.name !== undefined) && !this.tools.has(d.index)) {
-      this.begin("tool", { type: "tool_use", id: d.id ?? "", name: d.name ?? "", input: {} });
+    if (!this.tools.has(d.index)) {
+      const held = this.held.get(d.index) ?? { id: "", name: "", args: "" };
+      held.id ||= d.id ?? "";
+      held.name += d.name ?? "";
+      held.args += d.arguments ?? "";
+      if (!held.name) {
+        this.held.set(d.index, held);
+        return;
+      }
+      this.held.delete(d.index);
+      this.begin("tool", { type: "tool_use", id: held.id || `toolu_${this.id}_${d.index}`, name: held.name, input: {} });
       this.tool = d.index;
       this.tools.set(d.index, 0);
-    }
-    if (d.arguments && this.open === "tool" && d.index === this.tool) {
-      this.delta({ type: "input_json_delta", partial_json: d.arguments });
-      this.tools.set(d.index, this.tools.get(d.index)! + d.arguments.length);
-    }
+      if (held.args) this.inputPiece(d.index, held.args);
+    } else if (d.arguments) this.inputPiece(d.index, d.arguments);
     this.out.flush();
+  }
+
+  private inputPiece(index: number, piece: string): void {
+    if (this.open !== "tool" || index !== this.tool) return;
+    this.delta({ type: "input_json_delta", partial_json: piece });
+    this.tools.set(index, this.tools.get(index)! + piece.length);
   }
 
   finish(run: LlmOutcome): void {
