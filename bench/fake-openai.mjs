@@ -1,6 +1,7 @@
 // A minimal OpenAI-compatible chat endpoint for benchmarks: fixed answer, or 503 while `down`.
 // Streamed requests get the answer in five chunks, `state.chunkGapMs` apart (the first at once).
 import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
 
 export async function startBenchFake() {
   const state = { down: false, requests: 0, chunkGapMs: 0 };
@@ -61,7 +62,7 @@ function streamAnswer(res, model, gapMs) {
  */
 export async function startBenchFakeProcess() {
   const { fork } = await import("node:child_process");
-  const child = fork(new URL(import.meta.url).pathname, ["--serve"], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(fileURLToPath(import.meta.url), ["--serve"], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const url = await new Promise((resolve, reject) => {
     child.once("message", (m) => resolve(m.url));
     child.once("exit", (code) => reject(new Error(`the fake upstream exited early (code ${code})`)));
