@@ -149,6 +149,24 @@ describe("POST /v1/messages with the Anthropic SDK", () => {
     expect(text.length).toBeGreaterThan(0);
     expect(fakes.anthropic.requests).toHaveLength(0);
   });
+
+  it("cancels the upstream call when the client disconnects, and records it cancelled", async () => {
+    fakes.anthropic.enqueue({ fault: { kind: "hang" } });
+    const done = new Promise<string>((resolve) => {
+      const off = server.runtime.onCall((r) => {
+        off();
+        resolve(r.outcome);
+      });
+    });
+    const abort = new AbortController();
+    const call = client().messages.create({ model: "anthropic:claude-opus-4-5", max_tokens: 100, stream: true, messages: [{ role: "user", content: "Take your time." }] }, { signal: abort.signal });
+    await fakes.anthropic.waitForRequests(1);
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    expect(await done).toBe("cancelled");
+    // No other provider was tried after the client left.
+    expect(fakes.openai.requests).toHaveLength(0);
+  });
 });
 
 describe("GET /v1/models for Anthropic clients", () => {
