@@ -192,7 +192,7 @@ export function chunkBody(id: string, model: string, created: number, delta: Rec
   return { id, object: "chat.completion.chunk", created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
 }
 
-/** The chunks that close a stream: tool calls (sent whole), the finish reason, and usage when asked for. */
+/** The chunks that close a stream: tool calls not streamed (whole) and what streamed ones lacked, the finish reason, and usage when asked for. */
 export function closingChunks(run: LlmOutcome, id: string, created: number, includeUsage: boolean, streamed: ReadonlyMap<number, number> = new Map()): unknown[] {
   const r = run.result;
   const out: unknown[] = [];
