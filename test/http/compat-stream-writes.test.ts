@@ -6,6 +6,7 @@ import type { ServerResponse } from "node:http";
 import { EventStream } from "../../src/http/compat/anthropic-stream.js";
 import { chatApi } from "../../src/http/compat/openai-routes.js";
 import type { AnswerStream } from "../../src/http/compat/serve-llm.js";
+import type { LlmOutcome } from "../../src/jobs/llm-pipeline.js";
 
 /** The writes a response received, and whether its headers went out before the first one. */
 function recordingResponse() {
@@ -69,5 +70,28 @@ describe("streamed answers write once per upstream piece", () => {
     expect(data[2]!.delta).toEqual({ type: "input_json_delta", partial_json: '{"q":' });
     stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, arguments: '"x"}' });
     expect(writes[1]).toContain('"partial_json":"\\"x\\"}"');
+  });
+
+  it("/v1/messages: a call whose input came after its block closed is refused at the end, not passed off", () => {
+    const { res } = recordingResponse();
+    const stream = new EventStream(res, () => undefined);
+    const m = "openai:gpt-4.1-mini";
+    stream.toolCall(served, m, { index: 0, id: "call_a", name: "lookup", arguments: '{"q":' });
+    stream.toolCall(served, m, { index: 1, id: "call_b", name: "lookup", arguments: '{"q":"y"}' });
+    // A piece of call 0 after call 1 began: Anthropic's blocks are sequential, it cannot be sent.
+    stream.toolCall(served, m, { index: 0, arguments: '"x"}' });
+    const run = {
+      model: m,
+      result: {
+        text: "",
+        toolCalls: [
+          { id: "call_a", name: "lookup", arguments: '{"q":"x"}' },
+          { id: "call_b", name: "lookup", arguments: '{"q":"y"}' },
+        ],
+        finishReason: "tool_calls",
+        usage: { inputTokens: 5, outputTokens: 5, cachedInputTokens: 0 },
+      },
+    } as unknown as LlmOutcome;
+    expect(() => stream.finish(run)).toThrow(/interleaved/);
   });
 });
