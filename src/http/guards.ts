@@ -38,11 +38,6 @@ function hostname(hostHeader: string): string {
 }
 
 /**
- * DNS-rebinding protection: a page on evil.com whose name resolves to 127.0.0.1 reaches this
- * server with `Host: evil.com`, so only known host names are served. Also refuses a browser
- * Origin other than this server's own or a configured one, so no other site can drive it.
- */
-/**
  * The host names this server answers to, built once per config in force rather than on every
  * request: loopback names, the bound host, and http.allowedHosts ("*" for any).
  */
@@ -66,6 +61,11 @@ export function hostAllowed(allowed: () => { hosts: Set<string>; any: boolean },
   return a.any || a.hosts.has(hostname(hostHeader));
 }
 
+/**
+ * DNS-rebinding protection: a page on evil.com whose name resolves to 127.0.0.1 reaches this
+ * server with `Host: evil.com`, so only known host names are served. Also refuses a browser
+ * Origin other than this server's own or a configured one, so no other site can drive it.
+ */
 export function hostAndOriginGuard(settings: () => HttpSettings, boundHost: string): RequestHandler {
   const allowed = allowedHosts(settings, boundHost);
   return (req, res, next) => {

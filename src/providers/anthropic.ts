@@ -48,7 +48,8 @@ export class AnthropicAdapter implements LlmAdapter {
     let text = "";
     let finishReason: FinishReason = "other";
     let stopped = false;
-    const blocks = new Map<number, ToolCall>();
+    /** Tool calls by content index, each with its place among the answer's tool calls. */
+    const blocks = new Map<number, ToolCall & { place: number }>();
     /** Thinking blocks by content index, each with its place among the answer's thinking blocks. */
     const thoughts = new Map<number, { n: number; block: ThinkingBlock }>();
     const counts: Counts = { input_tokens: 0, output_tokens: 0 };
@@ -64,7 +65,7 @@ export class AnthropicAdapter implements LlmAdapter {
           const b = ev.content_block;
           if (b.type === "tool_use") {
             opts.onToolCall?.({ index: blocks.size, id: b.id, name: b.name });
-            blocks.set(ev.index, { id: b.id, name: b.name, arguments: "" });
+            blocks.set(ev.index, { id: b.id, name: b.name, arguments: "", place: blocks.size });
           } else if (b.type === "thinking" || b.type === "redacted_thinking") {
             const block: ThinkingBlock = b.type === "thinking" ? { type: "thinking", thinking: "", signature: b.signature ?? "" } : { type: "redacted_thinking", data: b.data };
             const t = { n: thoughts.size, block };
@@ -85,7 +86,7 @@ export class AnthropicAdapter implements LlmAdapter {
             const b = blocks.get(ev.index);
             if (b) {
               b.arguments += ev.delta.partial_json;
-              if (ev.delta.partial_json) opts.onToolCall?.({ index: [...blocks.keys()].indexOf(ev.index), arguments: ev.delta.partial_json });
+              if (ev.delta.partial_json) opts.onToolCall?.({ index: b.place, arguments: ev.delta.partial_json });
             }
           } else if (ev.delta.type === "thinking_delta") {
             const t = thoughts.get(ev.index);
@@ -112,7 +113,7 @@ export class AnthropicAdapter implements LlmAdapter {
       }
     }
     if (!stopped) throw new StreamIncompleteError(this.provider);
-    const toolCalls = [...blocks.values()].map((b) => ({ ...b, arguments: b.arguments || "{}" }));
+    const toolCalls = [...blocks.values()].map(({ place: _, ...b }) => ({ ...b, arguments: b.arguments || "{}" }));
     const thinking = [...thoughts.values()].map((t) => t.block);
     return { text, toolCalls, finishReason, usage: usageOf(counts), ...(thinking.length ? { thinking } : {}) };
   }

@@ -64,7 +64,7 @@ export class OpenAIAdapter implements LlmAdapter {
     let text = "";
     let finishReason: FinishReason = "other";
     let sawFinish = false;
-    const calls = new Map<number, ToolCall>();
+    const calls = new Map<number, ToolCall & { place: number }>();
     const usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
     for await (const chunk of stream) {
       if (chunk.usage) {
@@ -80,15 +80,16 @@ export class OpenAIAdapter implements LlmAdapter {
         opts.onDelta(delta.content);
       }
       for (const tc of delta?.tool_calls ?? []) {
-        const known = calls.get(tc.index);
-        const cur = known ?? { id: "", name: "", arguments: "" };
+        let cur = calls.get(tc.index);
+        if (!cur) {
+          // Its place among the answer's calls, as the result lists them (in the order they began).
+          cur = { id: "", name: "", arguments: "", place: calls.size };
+          calls.set(tc.index, cur);
+        }
         if (tc.id) cur.id = tc.id;
         if (tc.function?.name) cur.name += tc.function.name;
         if (tc.function?.arguments) cur.arguments += tc.function.arguments;
-        if (!known) calls.set(tc.index, cur);
-        // Its place among the answer's calls, as the result lists them (in the order they began).
-        const index = [...calls.keys()].indexOf(tc.index);
-        opts.onToolCall?.({ index, ...(tc.id ? { id: tc.id } : {}), ...(tc.function?.name ? { name: tc.function.name } : {}), ...(tc.function?.arguments ? { arguments: tc.function.arguments } : {}) });
+        opts.onToolCall?.({ index: cur.place, ...(tc.id ? { id: tc.id } : {}), ...(tc.function?.name ? { name: tc.function.name } : {}), ...(tc.function?.arguments ? { arguments: tc.function.arguments } : {}) });
       }
       if (choice.finish_reason) {
         finishReason = finish(choice.finish_reason);
@@ -97,7 +98,7 @@ export class OpenAIAdapter implements LlmAdapter {
     }
     // A stream that ends without a finish reason was cut: never pass off a partial answer.
     if (!sawFinish) throw new StreamIncompleteError(this.provider);
-    return { text, toolCalls: [...calls.values()], finishReason, usage };
+    return { text, toolCalls: [...calls.values()].map(({ place: _, ...c }) => c), finishReason, usage };
   }
 
   private body(req: ChatRequest): Omit<ChatCompletionCreateParams, "stream"> {
