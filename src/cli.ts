@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./cli/v8-flags.js";
 import { parseArgs } from "node:util";
 import { ConfigError } from "./config/load.js";
 import { SwitchboardError } from "./errors.js";
@@ -82,15 +83,23 @@ async function main(argv: string[]): Promise<number> {
           ...(values.stateless ? { stateless: true } : {}),
           benchEcho: values["bench-echo"],
         });
+        // Listening: load the code the tools run before the first client needs it.
+        const { preloadJobs } = await import("./tools/index.js");
+        preloadJobs().catch(() => undefined);
         return -1;
       }
-      const [{ createServer }, { serveStdio }] = await Promise.all([import("./server.js"), import("./stdio.js")]);
+      const [{ createServer }, { serveStdio }, { preloadJobs }] = await Promise.all([import("./server.js"), import("./stdio.js"), import("./tools/index.js")]);
       const { server } = createServer({ runtime, benchEcho: values["bench-echo"] });
       await serveStdio(server, runtime);
       // The store opens once the host has connected and listed the tools, not while it waits for
       // them: PGlite's start-up takes a second of CPU, on a host that may have two cores. A call
       // that needs the store before then opens it itself.
-      setTimeout(() => runtime.warm(), STORE_WARM_DELAY_MS).unref();
+      // So does the code the tools run, which the first tools/list and route_task never need.
+      setTimeout(() => {
+        runtime.warm();
+        // A module that fails to load fails again, and is reported, on the tool's own first run.
+        preloadJobs().catch(() => undefined);
+      }, STORE_WARM_DELAY_MS).unref();
       return -1; // keeps running
     }
     // Each command loads its own code: serving never pays for the others.

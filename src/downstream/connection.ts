@@ -1,6 +1,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
+import type { CircuitBreakerPolicy } from "cockatiel";
+import { cockatiel } from "../resilience/cockatiel.js";
 import type { McpServerEntry, McpSettings } from "../config/schema.js";
 import type { Logger } from "../logger.js";
 
@@ -72,6 +73,7 @@ export class Connection {
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: Logger,
   ) {
+    const { circuitBreaker, handleAll, ConsecutiveBreaker } = cockatiel();
     this.breaker = circuitBreaker(handleAll, { halfOpenAfter: settings.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(settings.breaker.consecutiveFailures) });
   }
 
@@ -197,7 +199,7 @@ export class Connection {
       });
     } catch (err) {
       this.failures++;
-      if (err instanceof BrokenCircuitError) return { ok: false, code: "circuit_open", text: `${this.namespace} is failing repeatedly; its circuit is open and it is skipped for now` };
+      if (err instanceof cockatiel().BrokenCircuitError) return { ok: false, code: "circuit_open", text: `${this.namespace} is failing repeatedly; its circuit is open and it is skipped for now` };
       if (err instanceof ToolError) return { ok: false, code: "tool_error", text: err.message || "the tool reported an error" };
       if (signal.aborted) return { ok: false, code: "cancelled", text: "the call was cancelled" };
       const message = safeMessage(err, this.secrets());
@@ -215,7 +217,7 @@ export class Connection {
       transport: e.command ? "stdio" : e.transport,
       state: this.state,
       tools: (this.tools ?? []).map((t) => t.name),
-      breaker: this.breaker.state === CircuitState.Closed ? "closed" : this.breaker.state === CircuitState.HalfOpen ? "half-open" : "open",
+      breaker: this.breaker.state === cockatiel().CircuitState.Closed ? "closed" : this.breaker.state === cockatiel().CircuitState.HalfOpen ? "half-open" : "open",
       calls: this.calls,
       failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),

@@ -1,6 +1,4 @@
-import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import { modelName, providerOf } from "../config/catalog.js";
-import { readFileSync } from "node:fs";
 import { outputUrls } from "../providers/replicate.js";
 import { ProviderFailure } from "../providers/errors.js";
 import type { Attempt } from "../resilience/failover.js";
@@ -105,16 +103,3 @@ export async function runMediaJob(
   return { files: r.files, model: chain.model, provider: providerOf(chain.model), decision, attempts: chain.attempts, costUsd: Math.round(costUsd * 1e8) / 1e8, predictionId: r.predictionId };
 }
 
-/** Resource links to the saved files, plus the bytes inline when a file is small enough for clients. */
-export function fileContent(files: SavedFile[], maxInlineBytes: number): ContentBlock[] {
-  const blocks: ContentBlock[] = [];
-  for (const f of files) {
-    blocks.push({ type: "resource_link", uri: f.uri, name: f.path.split(/[\\/]/).pop()!, mimeType: f.mimeType, size: f.bytes, description: f.sourceUrl ? `saved from ${f.sourceUrl}` : "saved by Switchboard" });
-    if (f.bytes <= maxInlineBytes) {
-      const data = readFileSync(f.path).toString("base64");
-      if (f.mimeType.startsWith("image/")) blocks.push({ type: "image", data, mimeType: f.mimeType });
-      else if (f.mimeType.startsWith("audio/")) blocks.push({ type: "audio", data, mimeType: f.mimeType });
-    }
-  }
-  return blocks;
-}

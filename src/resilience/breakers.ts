@@ -1,4 +1,5 @@
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import type { CircuitBreakerPolicy, CircuitState } from "cockatiel";
+import { cockatiel } from "./cockatiel.js";
 import { ProviderFailure } from "../providers/errors.js";
 
 /** Failures that say the model is unhealthy; a bad request or a filtered prompt says nothing about it. */
@@ -48,6 +49,7 @@ export class BreakerBoard {
    */
   holdOpen(id: string, forMs: number): void {
     const policy = this.get(id);
+    const { CircuitState } = cockatiel();
     if (this.held.has(id) || policy.state === CircuitState.Open || policy.state === CircuitState.Isolated) return;
     const handle = policy.isolate();
     const release = setTimeout(() => {
@@ -62,6 +64,7 @@ export class BreakerBoard {
   get(id: string): CircuitBreakerPolicy {
     let entry = this.breakers.get(id);
     if (!entry) {
+      const { circuitBreaker, handleWhen, ConsecutiveBreaker } = cockatiel();
       const policy = circuitBreaker(
         handleWhen((e) => e instanceof ProviderFailure && UNHEALTHY.has(e.code)),
         { halfOpenAfter: this.opts.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.opts.consecutiveFailures) },
@@ -82,6 +85,8 @@ export class BreakerBoard {
   /** Open (or held open): calls are refused at once, so the chain skips this model. */
   isOpen(id: string): boolean {
     const s = this.breakers.get(id)?.policy.state;
+    if (s === undefined) return false;
+    const { CircuitState } = cockatiel();
     return s === CircuitState.Open || s === CircuitState.Isolated;
   }
 
@@ -91,6 +96,7 @@ export class BreakerBoard {
 }
 
 function stateName(s: CircuitState): BreakerStatus["state"] {
+  const { CircuitState } = cockatiel();
   switch (s) {
     case CircuitState.Open:
       return "open";

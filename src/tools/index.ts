@@ -31,3 +31,12 @@ export const TOOLS: readonly AnyToolDefinition[] = [
 export function registerTools(server: McpServer, runtime: Runtime): void {
   for (const tool of TOOLS) registerTool(server, runtime, tool);
 }
+
+/**
+ * Loads the code the tools run (the LLM pipeline, resilience, research, media and voice jobs).
+ * The tools import it on their first run, so a start-up that lists tools and routes does not wait
+ * for it (some 35 ms); a server calls this once it is idle, so that first run does not either.
+ */
+export function preloadJobs(): Promise<unknown> {
+  return Promise.all([import("../jobs/tool-loop.js"), import("../jobs/research.js"), import("../jobs/voice.js"), import("../jobs/media-job.js")]);
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { fileContent, runMediaJob, type MediaInputs, type MediaJob } from "../jobs/media-job.js";
+import { fileContent } from "../jobs/file-content.js";
+import type { MediaInputs, MediaJob } from "../jobs/media-job.js";
 import { defineTool } from "./define-tool.js";
 import { servedFields, servedOutput } from "./served-output.js";
 
@@ -29,6 +30,7 @@ export function mediaTool<I extends z.ZodRawShape>(spec: { name: string; title: 
     run: async (args, ctx) => {
       const t0 = performance.now();
       const a = args as z.infer<z.ZodObject<I>> & { tenant?: string; requestId?: string };
+      const { runMediaJob } = await import("../jobs/media-job.js");
       const r = await runMediaJob(ctx.runtime, spec.job, spec.toInputs(a), {
         ...(a.tenant ? { tenant: a.tenant } : {}),
         ...(a.requestId ? { requestId: a.requestId } : {}),

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { research } from "../jobs/research.js";
 import { defineTool } from "./define-tool.js";
 import { servedFields, servedOutput } from "./served-output.js";
 
@@ -29,6 +28,7 @@ export const researchTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
+    const { research } = await import("../jobs/research.js");
     const r = await research(ctx.runtime, ctx.server, args, {
       signal: ctx.extra.signal,
       progress: ctx.status,

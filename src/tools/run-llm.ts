@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { runLlmWithTools } from "../jobs/tool-loop.js";
 import type { LlmMessage, ResponseFormat } from "../providers/types.js";
 import { stripFences } from "../resilience/quality-gate.js";
 import { decisionSummary, decisionSummarySchema } from "../routing/decision-schema.js";
@@ -86,6 +85,7 @@ async function runLlm(args: Args, ctx: ToolContext) {
 
   const wantsProgress = extra._meta?.progressToken !== undefined;
   const caller = principalOf(extra);
+  const { runLlmWithTools } = await import("../jobs/tool-loop.js");
   const run = await runLlmWithTools(
     runtime,
     server,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { transcribe } from "../jobs/voice.js";
 import { defineTool } from "./define-tool.js";
 import { servedFields, servedOutput } from "./served-output.js";
 
@@ -25,6 +24,7 @@ export const transcribeTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
+    const { transcribe } = await import("../jobs/voice.js");
     const r = await transcribe(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status, remote: ctx.remote });
     ctx.serve(r);
     return {

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { fileContent } from "../jobs/media-job.js";
-import { voiceover } from "../jobs/voice.js";
+import { fileContent } from "../jobs/file-content.js";
 import { defineTool } from "./define-tool.js";
 import { servedFields, servedOutput } from "./served-output.js";
 
@@ -27,6 +26,7 @@ export const voiceoverTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: async (args, ctx) => {
     const t0 = performance.now();
+    const { voiceover } = await import("../jobs/voice.js");
     const r = await voiceover(ctx.runtime, args, { signal: ctx.extra.signal, progress: ctx.status });
     ctx.serve(r);
     return {
