@@ -1,13 +1,17 @@
 // Build step: train the task classifier on the shipped examples and store it in dist/, so servers
 // and CLI runs start without training; write the o200k token table (dist/o200k.bin), so they count
 // tokens without importing gpt-tokenizer; and snapshot the shipped config (dist/config-snapshot.json),
-// so they start without parsing its YAML.
+// so they start without parsing its YAML; and write every tool's listed JSON Schemas for that config
+// (dist/tool-listing.json), so they register their tools without converting zod schemas.
 import { writeFileSync } from "node:fs";
 import { loadConfig, writeConfigSnapshot, CONFIG_SNAPSHOT } from "../dist/config/load.js";
 import { writeClassifierSnapshot, CLASSIFIER_SNAPSHOT } from "../dist/routing/classifier-cache.js";
+import { TOOLS } from "../dist/tools/index.js";
+import { inputJson, listedOutputJson } from "../dist/tools/define-tool.js";
+import { writeListingSnapshot, LISTING_SNAPSHOT } from "../dist/tools/listing-snapshot.js";
 import { buildTokenTable, tableCounter, tokenizerVersion, TOKEN_TABLE } from "../dist/routing/tokens.js";
 
-const { config } = loadConfig({ env: {} });
+const { config, version } = loadConfig({ env: {} });
 const clf = writeClassifierSnapshot(config);
 const s = clf.stats;
 process.stderr.write(
@@ -17,6 +21,9 @@ process.stderr.write(
 
 const snap = writeConfigSnapshot();
 process.stderr.write(`config snapshot: ${snap.files} files, version ${snap.version} -> ${CONFIG_SNAPSHOT}\n`);
+
+writeListingSnapshot(version, Object.fromEntries(TOOLS.map((def) => [def.name, { input: inputJson(def, config), output: listedOutputJson(def) }])));
+process.stderr.write(`tool listing: ${TOOLS.length} tools for config ${version} -> ${LISTING_SNAPSHOT}\n`);
 
 {
   const t0 = performance.now();

@@ -9,6 +9,7 @@ import type { Runtime } from "../runtime.js";
 import type { SwitchboardConfig } from "../config/schema.js";
 import { logger } from "../logger.js";
 import { recordCall, type ServedSoFar } from "./call-record.js";
+import { snapshotListing } from "./listing-snapshot.js";
 import type { Served } from "../jobs/served.js";
 import { principalOf, scopeTenant } from "../auth.js";
 
@@ -194,11 +195,13 @@ const schemaCache = new WeakMap<object, Built>();
 function schemasOf<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>, runtime: Runtime): Built & { strict: z.ZodObject<I, z.core.$strict> } {
   const hit = schemaCache.get(def);
   if (hit && (!def.listedEnums || hit.version === runtime.configVersion)) return hit as Built & { strict: z.ZodObject<I, z.core.$strict> };
+  // The build converted the shipped config's schemas already (tools/listing-snapshot.ts).
+  const shipped = snapshotListing(def.name, runtime.configVersion);
   const built: Built = {
     version: runtime.configVersion,
     strict: z.strictObject(def.input),
-    input: listedSchema(inputJson(def, runtime.config)),
-    output: hit?.output ?? listedSchema(listedOutputJson(def)),
+    input: listedSchema(shipped?.input ?? inputJson(def, runtime.config)),
+    output: hit?.output ?? listedSchema(shipped?.output ?? listedOutputJson(def)),
   };
   schemaCache.set(def, built);
   return built as Built & { strict: z.ZodObject<I, z.core.$strict> };
