@@ -30,6 +30,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
   private agg: Aggregates = { chosen: new Map(), calls: new Map(), ratings: new Map(), outcomes: new Map() };
   private timer: NodeJS.Timeout | undefined;
   lastRefresh = 0;
+  private stopped = false;
   /** What `changes` said at the last refresh. */
   private seen: number | undefined;
 
@@ -46,6 +47,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
   ) {}
 
   start(everyMs = 30000): void {
+    this.stopped = false;
     void this.refresh();
     this.timer = setInterval(() => {
       const now = this.changes();
@@ -55,10 +57,14 @@ export class LearnedPreferences implements PreferenceAdjuster {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
   async refresh(): Promise<void> {
+    // Stopped while the runtime closes: the store's last journal import would wake a refresh on a
+    // store about to close, and report its failure as a warning on every shutdown.
+    if (this.stopped) return;
     try {
       const seen = this.changes();
       const db = await this.db();
@@ -97,6 +103,7 @@ export class LearnedPreferences implements PreferenceAdjuster {
       this.lastRefresh = Date.now();
       this.seen = seen;
     } catch (err) {
+      if (this.stopped) return;
       this.log.warn({ err: (err as Error).message }, "learning refresh failed; keeping the last figures");
     }
   }

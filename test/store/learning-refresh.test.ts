@@ -51,3 +51,34 @@ describe("learning's background refresh", () => {
     learning.stop();
   });
 });
+
+describe("learning once stopped", () => {
+  const config = loadConfig({}).config;
+
+  it("neither queries nor warns when a refresh comes after stop (the store's last import, at shutdown)", async () => {
+    const { db, queries } = countingDb();
+    const warn = vi.spyOn(logger, "warn");
+    try {
+      const learning = new LearnedPreferences(async () => db, () => config, logger);
+      await learning.refresh();
+      const before = queries();
+      expect(before).toBeGreaterThan(0);
+      learning.stop();
+      await learning.refresh();
+      expect(queries()).toBe(before);
+      // A store closing under a refresh already in flight is not reported either.
+      const closing = new LearnedPreferences(
+        async () => {
+          closing.stop();
+          throw new Error("the store is closed");
+        },
+        () => config,
+        logger,
+      );
+      await closing.refresh();
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
