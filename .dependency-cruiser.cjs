@@ -59,6 +59,14 @@ module.exports = {
       to: { path: "^src/providers/", pathNot: ["^src/providers/(types|errors|http-error|http-fetch|sdk-logger|reasoning|cache-hints)\\.ts$", "^src/providers/$1-[^/]+\\.ts$"] },
     },
     {
+      name: "tools-load-jobs-on-first-run",
+      comment:
+        "Start-up lists tools and routes without the code tools run: a tool imports its job with `await import(...)` in `run` (and tools/index.ts preloads it once the server is idle). Types and the small shared pieces (file-content, served) are fine.",
+      severity: "error",
+      from: { path: "^src/(tools|resources)/" },
+      to: { path: "^src/jobs/", pathNot: "^src/jobs/(file-content|served)\\.ts$", dependencyTypesNot: ["type-only", "dynamic-import"] },
+    },
+    {
       name: "not-to-unresolvable",
       severity: "error",
       from: { path: "^src/" },
