@@ -1,6 +1,6 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { CircuitBreakerPolicy } from "cockatiel";
+import type { CircuitBreakerPolicy, CircuitState } from "cockatiel";
 import { cockatiel } from "../resilience/cockatiel.js";
 import type { McpServerEntry, McpSettings } from "../config/schema.js";
 import type { Logger } from "../logger.js";
@@ -217,7 +217,7 @@ export class Connection {
       transport: e.command ? "stdio" : e.transport,
       state: this.state,
       tools: (this.tools ?? []).map((t) => t.name),
-      breaker: this.breaker.state === cockatiel().CircuitState.Closed ? "closed" : this.breaker.state === cockatiel().CircuitState.HalfOpen ? "half-open" : "open",
+      breaker: breakerName(this.breaker.state),
       calls: this.calls,
       failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
@@ -240,4 +240,9 @@ function textOf(res: { content?: unknown; structuredContent?: unknown }): string
   if (texts.length) return texts.join("\n");
   if (res.structuredContent !== undefined) return JSON.stringify(res.structuredContent);
   return parts.length ? `(${parts.map((p) => p.type ?? "content").join(", ")})` : "";
+}
+
+function breakerName(state: CircuitState): ConnectionStatus["breaker"] {
+  const { CircuitState } = cockatiel();
+  return state === CircuitState.Closed ? "closed" : state === CircuitState.HalfOpen ? "half-open" : "open";
 }
