@@ -47,7 +47,8 @@ export class LearnedPreferences implements PreferenceAdjuster {
   ) {}
 
   start(everyMs = 30000): void {
-    this.stopped = false;
+    // Stopped is final: the store's warm-up can finish after the runtime began to close.
+    if (this.stopped) return;
     void this.refresh();
     this.timer = setInterval(() => {
       const now = this.changes();

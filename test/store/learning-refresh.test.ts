@@ -66,6 +66,10 @@ describe("learning once stopped", () => {
       learning.stop();
       await learning.refresh();
       expect(queries()).toBe(before);
+      // The store's warm-up may finish after the runtime began to close: a start after stop stays stopped.
+      learning.start(1000);
+      await learning.refresh();
+      expect(queries()).toBe(before);
       // A store closing under a refresh already in flight is not reported either.
       const closing = new LearnedPreferences(
         async () => {
