@@ -218,6 +218,27 @@ describe("errors in Anthropic's shape, each with Switchboard's code and hint", (
 });
 
 describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
+  it("answers a long session (past 400,000 characters) rather than refusing its size", async () => {
+    both({ text: "Found it: the lexer drops the last token.", chunks: 2 });
+    // A session's history: tool calls and their results, as Claude Code keeps them.
+    const output = "src/parser.ts:42  const node = parseExpression(tokens, precedence); // reads one token ahead\n".repeat(120);
+    const messages: Anthropic.MessageParam[] = [{ role: "user", content: "The test in test/parser.test.ts fails after my change; find out why." }];
+    for (let i = 0; i < 40; i++) {
+      messages.push({ role: "assistant", content: [{ type: "tool_use", id: `toolu_${i}`, name: "Read", input: { file_path: `src/part${i}.ts` } }] });
+      messages.push({ role: "user", content: [{ type: "tool_result", tool_use_id: `toolu_${i}`, content: output }] });
+    }
+    expect(JSON.stringify(messages).length).toBeGreaterThan(400_000);
+    const tools: Anthropic.Tool[] = [{ name: "Read", description: "Reads a file.", input_schema: { type: "object", properties: { file_path: { type: "string" } }, required: ["file_path"] } }];
+    const stream = client().messages.stream({ model: SONNET_ID, max_tokens: 8000, tools, messages });
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([{ type: "text", text: "Found it: the lexer drops the last token." }]);
+    // The whole history reached the model that served, which has the context window for it.
+    const served = final.model;
+    const sent = [...fakes.openai.requests, ...fakes.anthropic.requests][0]!.body;
+    expect(JSON.stringify(sent)).toContain("toolu_39");
+    expect(server.runtime.config.models[served]!.contextWindow).toBeGreaterThan(100_000);
+  });
+
   it("answers a request in Claude Code's shape: cached system blocks, its tools, metadata, a stream", async () => {
     both({ text: "I'll run the tests first.", chunks: 3 });
     // The shape Claude Code sends: system blocks with cache_control, tool schemas with $schema and

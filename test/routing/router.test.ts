@@ -562,6 +562,18 @@ describe("validation errors", () => {
   it("the shipped limit applies too", () => {
     invalid(() => decide({ prompt: "z".repeat(cfg.router.maxPromptChars + 1) }));
   });
+
+  it("the shipped limit refuses nothing the catalog's largest context window could take", () => {
+    const largest = Math.max(...Object.values(cfg.models).map((m) => m.contextWindow));
+    // About four characters a token in English prose and code (fewer in most other scripts).
+    expect(cfg.router.maxPromptChars).toBeGreaterThanOrEqual(largest * 4);
+    // A conversation past the old 400,000-character limit (a long agent session) routes.
+    const turn = "The parser reads tokens one at a time and builds the tree. ".repeat(100);
+    const messages = Array.from({ length: 90 }, (_, i) => ({ role: i % 2 ? ("assistant" as const) : ("user" as const), content: turn }));
+    const d = decide({ messages });
+    expect(d.estimate.inputTokens).toBeGreaterThan(100_000);
+    expect(cfg.models[d.model]!.contextWindow).toBeGreaterThanOrEqual(d.estimate.inputTokens);
+  });
 });
 
 describe("tier 4: the PreferenceAdjuster seam", () => {
