@@ -91,7 +91,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   });
   app.use(["/mcp", "/sse", "/messages"], authGuard(tokens), express.json({ limit: settings().maxBodyBytes, type: () => true }));
   // OpenAI- and Anthropic-compatible APIs: any such client gets routing, failover and budgets at this base URL.
-  const compat = { runtime, tokens, maxBodyBytes: () => settings().maxBodyBytes, log };
+  const compat = { runtime, tokens, maxBodyBytes: () => settings().maxLlmBodyBytes, log };
   app.use("/v1", openAiRouter(compat), anthropicRouter(compat));
   // Their LLM requests in the plain case (no browser Origin) skip Express altogether.
   const hosts = allowedHosts(settings, host);
@@ -107,11 +107,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       return;
     }
     const tooLarge = err.type === "entity.too.large";
+    const limit = req.path.startsWith("/v1/") ? "maxLlmBodyBytes" : "maxBodyBytes";
     if (status === 500) log.error({ err: err.message, path: req.path }, "HTTP request failed");
     refuse(req, res, status, {
       code: status === 500 ? "internal" : "invalid_request",
-      message: tooLarge ? `request body over ${settings().maxBodyBytes} bytes` : err.message,
-      hint: tooLarge ? "send a smaller request, or raise http.maxBodyBytes." : "check the request and try again.",
+      message: tooLarge ? `request body over ${settings()[limit]} bytes` : err.message,
+      hint: tooLarge ? `send a smaller request, or raise http.${limit}.` : "check the request and try again.",
       retryable: status === 500,
     });
   });

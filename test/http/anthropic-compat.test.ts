@@ -218,6 +218,20 @@ describe("errors in Anthropic's shape, each with Switchboard's code and hint", (
 });
 
 describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
+  it("takes a request over the MCP body limit (screenshots in a session): /v1 allows Anthropic's 32 MB", async () => {
+    both({ text: "The button is misaligned." });
+    // 6 MB of base64, the size of a few pasted screenshots; MCP requests stay at http.maxBodyBytes (4 MB).
+    const data = Buffer.alloc(4_500_000, 7).toString("base64");
+    expect(data.length).toBeGreaterThan(server.runtime.config.http.maxBodyBytes);
+    const res = await client().messages.create({
+      model: SONNET_ID,
+      max_tokens: 500,
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data } }, { type: "text", text: "What is wrong in this screenshot?" }] }],
+    });
+    expect(res.content).toEqual([{ type: "text", text: "The button is misaligned." }]);
+    expect(server.runtime.config.models[res.model]!.supports.vision).toBe(true);
+  });
+
   it("answers a long session (past 400,000 characters) rather than refusing its size", async () => {
     both({ text: "Found it: the lexer drops the last token.", chunks: 2 });
     // A session's history: tool calls and their results, as Claude Code keeps them.

@@ -1,5 +1,6 @@
 // The compatible APIs' LLM requests skip Express in the plain case: what that lane must still
-// refuse (bodies too large, not JSON, unknown Hosts) in each API's own shape, and what it must
+// refuse (callers without a token before their body is read, bodies too large, not JSON, unknown
+// Hosts) in each API's own shape, and what it must
 // leave to Express (browser Origins, which need CORS answers).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "node:http";
@@ -8,7 +9,7 @@ import { startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-
 let server: CompatServer;
 
 beforeAll(async () => {
-  server = await startCompatServer({ http: { maxBodyBytes: 2048, allowedOrigins: ["http://app.example"] } });
+  server = await startCompatServer({ http: { maxLlmBodyBytes: 2048, allowedOrigins: ["http://app.example"] } });
 });
 afterAll(() => server?.close());
 
@@ -47,7 +48,7 @@ describe("the compatible APIs' fast lane", () => {
     expect(JSON.parse(b.body).type).toBe("message");
   });
 
-  it("413 in each API's shape for a body over http.maxBodyBytes, and the connection is closed", async () => {
+  it("413 in each API's shape for a body over http.maxLlmBodyBytes, and the connection is closed", async () => {
     const big = JSON.stringify({ model: "auto", messages: [{ role: "user", content: "x".repeat(4096) }] });
     const a = await send("/v1/chat/completions", big);
     expect(a.status).toBe(413);
@@ -55,9 +56,34 @@ describe("the compatible APIs' fast lane", () => {
     const e = JSON.parse(a.body).error;
     expect(e.code).toBe("invalid_request");
     expect(e.message).toMatch(/over 2048 bytes/);
+    expect(e.hint).toMatch(/http\.maxLlmBodyBytes/);
     const b = await send("/v1/messages", big, { "anthropic-version": "2023-06-01" });
     expect(b.status).toBe(413);
     expect(JSON.parse(b.body)).toMatchObject({ type: "error", error: { type: "request_too_large" } });
+  });
+
+  it("refuses a caller without a valid token before reading its body: 401, not 413, in each API's shape, and recorded", async () => {
+    const big = JSON.stringify({ model: "auto", messages: [{ role: "user", content: "x".repeat(4096) }] });
+    const before = server.records.length;
+    const a = await send("/v1/chat/completions", big, { authorization: "Bearer not-a-token" });
+    expect(a.status).toBe(401);
+    expect(JSON.parse(a.body).error.code).toBe("unauthorized");
+    // The unread body was discarded, not a reason to drop the connection.
+    expect(a.headers.connection).not.toBe("close");
+    const b = await send("/v1/messages", big, { authorization: "", "x-api-key": "not-a-token", "anthropic-version": "2023-06-01" });
+    expect(b.status).toBe(401);
+    expect(JSON.parse(b.body)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    const c = await send("/v1/messages/count_tokens", big, { authorization: "", "anthropic-version": "2023-06-01" });
+    expect(c.status).toBe(401);
+    expect(JSON.parse(c.body)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    // Through Express too (a browser Origin).
+    const d = await send("/v1/chat/completions", big, { authorization: "Bearer not-a-token", origin: "http://app.example" });
+    expect(d.status).toBe(401);
+    expect(server.records.slice(before).map((r) => [r.tool, r.outcome])).toEqual([
+      ["chat_completions", "unauthorized"],
+      ["messages", "unauthorized"],
+      ["chat_completions", "unauthorized"],
+    ]);
   });
 
   it("400 in the API's shape for a body that is not JSON", async () => {

@@ -16,7 +16,7 @@ import {
 } from "./anthropic-messages.js";
 import { EventStream } from "./anthropic-stream.js";
 import { translationNotes } from "./translation-notes.js";
-import { serveLlm, type CompatApi } from "./serve-llm.js";
+import { refusedWithoutToken, serveLlm, type CompatApi } from "./serve-llm.js";
 
 /** The Messages API plugged into the shared request cycle. */
 export const messagesApi: CompatApi<MessagesRequest> = {
@@ -41,17 +41,35 @@ export const messagesApi: CompatApi<MessagesRequest> = {
 export function anthropicRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
   const router = Router();
-  router.use("/messages", express.json({ limit: opts.maxBodyBytes(), type: () => true }));
+  // The token is checked before the body is read (see refusedWithoutToken).
+  const body = express.json({ limit: opts.maxBodyBytes(), type: () => true });
 
-  router.post("/messages/count_tokens", (req, res) => {
-    try {
-      authenticate(tokens, req);
-      res.json({ input_tokens: countInputTokens(parseMessages(countTokensSchema, req.body)) });
-    } catch (err) {
-      sendError(res, asSwitchboardError(err), anthropicError);
-    }
-  });
+  router.post(
+    "/messages/count_tokens",
+    (req, res, next) => {
+      try {
+        authenticate(tokens, req);
+        next();
+      } catch (err) {
+        req.resume();
+        sendError(res, asSwitchboardError(err), anthropicError);
+      }
+    },
+    body,
+    (req, res) => {
+      try {
+        res.json({ input_tokens: countInputTokens(parseMessages(countTokensSchema, req.body)) });
+      } catch (err) {
+        sendError(res, asSwitchboardError(err), anthropicError);
+      }
+    },
+  );
 
-  router.post("/messages", (req, res) => void serveLlm(messagesApi, runtime, tokens, req, req.body, res, log));
+  router.post(
+    "/messages",
+    (req, res, next) => void (refusedWithoutToken(messagesApi, runtime, tokens, req, res, log) || next()),
+    body,
+    (req, res) => void serveLlm(messagesApi, runtime, tokens, req, req.body, res, log),
+  );
   return router;
 }

@@ -6,7 +6,7 @@ import type { Runtime } from "../../runtime.js";
 import { messagesApi } from "./anthropic-routes.js";
 import { sendError } from "./common.js";
 import { chatApi } from "./openai-routes.js";
-import { serveLlm, type CompatApi } from "./serve-llm.js";
+import { refusedWithoutToken, serveLlm, type CompatApi } from "./serve-llm.js";
 
 /** The LLM requests of the compatible APIs, by path (a query such as Claude Code's `?beta=true` is ignored). */
 const LANES = new Map<string, CompatApi<never>>([
@@ -38,6 +38,7 @@ export function compatFastLane(opts: FastLaneOptions): (req: IncomingMessage, re
     const q = req.url.indexOf("?");
     const api = LANES.get(q < 0 ? req.url : req.url.slice(0, q));
     if (!api || req.headers.origin !== undefined || !opts.hostAllowed(req.headers.host)) return false;
+    if (refusedWithoutToken(api, runtime, tokens, req, res, log)) return true;
     readJson(req, opts.maxBodyBytes(), opts.bodyTimeoutMs()).then(
       (body) => serveLlm(api, runtime, tokens, req, body, res, log),
       (refused: BodyRefused) => {
@@ -67,7 +68,7 @@ class BodyRefused extends Error {
  */
 function readJson(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<unknown> {
   const tooLarge = () =>
-    new BodyRefused(413, invalidRequest(`request body over ${maxBytes} bytes`, "send a smaller request, or raise http.maxBodyBytes.", { field: "body" }));
+    new BodyRefused(413, invalidRequest(`request body over ${maxBytes} bytes`, "send a smaller request, or raise http.maxLlmBodyBytes.", { field: "body" }));
   return new Promise((resolve, reject) => {
     if (Number(req.headers["content-length"]) > maxBytes) return reject(tooLarge());
     const chunks: Buffer[] = [];

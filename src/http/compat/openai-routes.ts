@@ -12,7 +12,7 @@ import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenant
 import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
 import { translationNotes } from "./translation-notes.js";
-import { EventBatch, openEventStream, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
+import { EventBatch, openEventStream, refusedWithoutToken, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
 
 /** Chat Completions plugged into the shared request cycle. */
 export const chatApi: CompatApi<ChatRequestBody> = {
@@ -34,7 +34,6 @@ export const chatApi: CompatApi<ChatRequestBody> = {
 export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
   const router = Router();
-  router.use(express.json({ limit: opts.maxBodyBytes(), type: () => true }));
 
   // One list, in the shape of the API the client speaks (Anthropic clients send anthropic-version).
   router.get("/models", (req, res) => {
@@ -53,7 +52,12 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     }
   });
 
-  router.post("/chat/completions", (req, res) => void serveLlm(chatApi, runtime, tokens, req, req.body, res, log));
+  router.post(
+    "/chat/completions",
+    (req, res, next) => void (refusedWithoutToken(chatApi, runtime, tokens, req, res, log) || next()),
+    express.json({ limit: opts.maxBodyBytes(), type: () => true }),
+    (req, res) => void serveLlm(chatApi, runtime, tokens, req, req.body, res, log),
+  );
   return router;
 }
 

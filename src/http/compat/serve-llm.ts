@@ -95,6 +95,23 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
 }
 
 /**
+ * Answers a request that carries no valid token without reading its body: the 401 goes out in the
+ * API's shape and is recorded like any refusal (through `serveLlm`, which finds no token), and the
+ * body is discarded as it arrives, never held. Only a caller with a token can make the server hold
+ * a large body (the /v1 limit is Anthropic's own, 32 MB). Returns whether it answered.
+ */
+export function refusedWithoutToken<B>(api: CompatApi<B>, runtime: Runtime, tokens: TokenTable, req: IncomingMessage, res: ServerResponse, log: Logger): boolean {
+  try {
+    authenticate(tokens, req);
+    return false;
+  } catch {
+    req.resume();
+    void serveLlm(api, runtime, tokens, req, {}, res, log);
+    return true;
+  }
+}
+
+/**
  * Server-sent events to the client; headers (with the decision's) go out with the first write,
  * which carries the opening events and the first piece of text together (see EventBatch).
  */
