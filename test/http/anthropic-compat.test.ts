@@ -114,6 +114,39 @@ describe("POST /v1/messages with the Anthropic SDK", () => {
     expect(final.stop_reason).toBe("tool_use");
   });
 
+  it("carries a tool result's image (Claude Code reading a screenshot) to the model, whichever provider serves", async () => {
+    const shot = { type: "image" as const, source: { type: "base64" as const, media_type: "image/png" as const, data: "iVBORw0KGgo=" } };
+    const messages: Anthropic.MessageParam[] = [
+      { role: "user", content: "Why does the page look broken?" },
+      { role: "assistant", content: [{ type: "tool_use", id: "toolu_9", name: "Read", input: { file_path: "shot.png" } }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_9", content: [{ type: "text", text: "shot.png:" }, shot] }] },
+    ];
+    const tools: Anthropic.Tool[] = [{ name: "Read", input_schema: { type: "object", properties: { file_path: { type: "string" } } } }];
+    fakes.openai.setDefault({ text: "The header overlaps the menu." });
+    await client().messages.create({ model: MINI, max_tokens: 100, tools, messages });
+    // OpenAI's tool messages take text only: the image follows in a user message that says whose it is.
+    const sent = requestsFor(fakes.openai, "gpt-4.1-mini")[0]!.body.messages;
+    expect(sent.at(-2)).toEqual({ role: "tool", tool_call_id: "toolu_9", content: "shot.png:" });
+    expect(sent.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "(an image from the tool result toolu_9)" },
+        { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+      ],
+    });
+
+    fakes.anthropic.setDefault({ text: "The header overlaps the menu." });
+    await client().messages.create({ model: "anthropic:claude-haiku-4-5", max_tokens: 100, tools, messages });
+    // On Anthropic's API it stays in the turn of the tool result.
+    const turn = fakes.anthropic.requests[0]!.body.messages.at(-1);
+    expect(turn.role).toBe("user");
+    expect(turn.content).toEqual([
+      { type: "tool_result", tool_use_id: "toolu_9", content: "shot.png:" },
+      { type: "text", text: "(an image from the tool result toolu_9)" },
+      { type: "image", source: shot.source },
+    ]);
+  });
+
   it("sends images on to an Anthropic model as image blocks", async () => {
     fakes.anthropic.setDefault({ text: "A red dot." });
     await client().messages.create({

@@ -104,6 +104,18 @@ function resultText(c: z.infer<typeof toolResultBlock>["content"]): string {
   return (c ?? []).flatMap((b) => (b.type === "text" ? [(b as { text: string }).text] : [])).join("\n");
 }
 
+/** A tool result's images, as URLs (data: or https), in order. */
+function resultImages(c: z.infer<typeof toolResultBlock>["content"]): string[] {
+  if (typeof c === "string") return [];
+  return (c ?? []).flatMap((b) => {
+    // The content's union lets a malformed image through as an unknown block: only whole ones are carried.
+    const image = b.type === "image" ? imageBlock.safeParse(b) : undefined;
+    if (!image?.success) return [];
+    const s = image.data.source;
+    return [s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url];
+  });
+}
+
 const hintOf = (c: z.infer<typeof cacheControl>): CacheHint | undefined => (c ? (c.ttl ? { ttl: c.ttl } : {}) : undefined);
 
 /**
@@ -148,6 +160,14 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
     } else if (b.type === "tool_result") {
       const r = b as z.infer<typeof toolResultBlock>;
       results.push({ role: "tool", toolCallId: r.tool_use_id, content: (r.is_error ? "Error: " : "") + resultText(r.content), ...(hint ? { cache: hint } : {}) });
+      // A tool's images (Claude Code reading a screenshot) have no place in a tool message on
+      // OpenAI's API: they follow in this turn's user message, which Anthropic merges back into the
+      // turn of the results, so every provider's model sees them.
+      const shown = resultImages(r.content);
+      if (shown.length) {
+        seg.text.push(shown.length > 1 ? `(${shown.length} images from the tool result ${r.tool_use_id})` : `(an image from the tool result ${r.tool_use_id})`);
+        seg.images.push(...shown);
+      }
       continue;
     }
     // Documents and server tool blocks from earlier turns are not carried (a breakpoint on one stays on what came before it).
