@@ -147,6 +147,32 @@ describe("POST /v1/messages with the Anthropic SDK", () => {
     ]);
   });
 
+  it("says which content blocks the model was not sent (documents, earlier server-tool results), never drops them silently", async () => {
+    fakes.openai.setDefault({ text: "Read it." });
+    const pdf = { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0xLjQK" } };
+    const messages = [
+      { role: "user", content: [pdf, { type: "text", text: "Summarize the attached spec." }] },
+      {
+        role: "assistant",
+        content: [
+          { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "spec" } },
+          { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] },
+          { type: "tool_use", id: "toolu_4", name: "Read", input: { file_path: "spec2.pdf" } },
+        ],
+      },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_4", content: [{ type: "text", text: "spec2.pdf:" }, pdf] }] },
+    ] as unknown as Anthropic.MessageParam[];
+    const { response } = await client()
+      .messages.create({ model: MINI, max_tokens: 100, tools: [{ name: "Read", input_schema: { type: "object" } }], messages })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-switchboard-notes")).toBe("content blocks dropped: document (2), server_tool_use, web_search_tool_result");
+    // What is carried still arrives: the text, the tool call and its result's text.
+    const sent = JSON.stringify(requestsFor(fakes.openai, "gpt-4.1-mini")[0]!.body.messages);
+    expect(sent).toContain("Summarize the attached spec.");
+    expect(sent).toContain("spec2.pdf:");
+  });
+
   it("sends images on to an Anthropic model as image blocks", async () => {
     fakes.anthropic.setDefault({ text: "A red dot." });
     await client().messages.create({

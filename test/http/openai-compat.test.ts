@@ -146,6 +146,28 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
     ]);
   });
 
+  it("says which content parts the model was not sent (files, audio), never drops them silently", async () => {
+    fakes.openai.setDefault({ text: "Noted." });
+    const { response } = await client()
+      .chat.completions.create({
+        model: MINI,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "Summarize these." },
+              { type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } },
+              { type: "file", file: { filename: "b.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } },
+              { type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } },
+            ],
+          },
+        ],
+      })
+      .withResponse();
+    expect(response.headers.get("x-switchboard-notes")).toBe("content parts dropped: file (2), input_audio");
+    expect(JSON.stringify(fakes.openai.requests[0]!.body.messages)).toContain("Summarize these.");
+  });
+
   it("falls back to another provider when the first fails before any token, streamed or not", async () => {
     fakes.openai.setDefault(() => ({ text: "never" }));
     for (let i = 0; i < 20; i++) fakes.openai.enqueue({ fault: { kind: "status", status: 503 } });

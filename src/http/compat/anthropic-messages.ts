@@ -182,12 +182,35 @@ function systemText(s: MessagesRequest["system"]): string {
 }
 
 /**
- * What a request asks for that no routed model is sent, whichever serves: Anthropic's server tools.
+ * What a request asks for that no routed model is sent, whichever serves: Anthropic's server tools,
+ * and content blocks Switchboard does not carry (documents, earlier server-tool results), by type.
  * What depends on the model (cache breakpoints, thinking) is noted once it is known.
  */
 export function requestNotes(body: z.infer<typeof countTokensSchema>): string[] {
+  const notes: string[] = [];
   const server = (body.tools ?? []).filter((t) => !isClientTool(t)).map((t) => t.name);
-  return server.length ? [`server tools dropped: ${server.join(", ")}`] : [];
+  if (server.length) notes.push(`server tools dropped: ${server.join(", ")}`);
+  const dropped = droppedBlocks(body.messages);
+  if (dropped.size) notes.push(`content blocks dropped: ${[...dropped].map(([type, n]) => (n > 1 ? `${type} (${n})` : type)).join(", ")}`);
+  return notes;
+}
+
+/** Blocks `toMessages` leaves out, counted by type: what the model is not shown. */
+function droppedBlocks(messages: MessagesRequest["messages"]): Map<string, number> {
+  const dropped = new Map<string, number>();
+  const drop = (type: string) => dropped.set(type, (dropped.get(type) ?? 0) + 1);
+  for (const m of messages) {
+    if (typeof m.content === "string") continue;
+    for (const b of m.content as Block[]) {
+      const carried = b.type === "text" || b.type === "image" || b.type === "tool_result" || (m.role === "assistant" && (b.type === "tool_use" || b.type === "thinking" || b.type === "redacted_thinking"));
+      if (!carried) drop(b.type);
+      if (b.type === "tool_result") {
+        const c = (b as z.infer<typeof toolResultBlock>).content;
+        if (Array.isArray(c)) for (const part of c) if (part.type !== "text" && !(part.type === "image" && imageBlock.safeParse(part).success)) drop(part.type);
+      }
+    }
+  }
+  return dropped;
 }
 
 /** Extended thinking as a provider-neutral reasoning request: its budget, or the default effort. */

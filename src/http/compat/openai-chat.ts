@@ -90,6 +90,22 @@ function imagesOf(c: Content): string[] {
   });
 }
 
+/**
+ * Content parts the model is not sent, as a note (`content parts dropped: file (2), input_audio`):
+ * text is carried everywhere and images in user messages; files, audio and the rest are not.
+ */
+export function droppedParts(b: ChatRequestBody): string[] {
+  const dropped = new Map<string, number>();
+  for (const m of b.messages) {
+    if (!Array.isArray(m.content)) continue;
+    for (const p of m.content) {
+      if (p.type === "text" || (p.type === "image_url" && m.role === "user")) continue;
+      dropped.set(p.type, (dropped.get(p.type) ?? 0) + 1);
+    }
+  }
+  return dropped.size ? [`content parts dropped: ${[...dropped].map(([type, n]) => (n > 1 ? `${type} (${n})` : type)).join(", ")}`] : [];
+}
+
 function toMessage(m: ChatRequestBody["messages"][number]): LlmMessage {
   const text = textOf(m.content);
   switch (m.role) {

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import type { ToolCallDelta } from "../../providers/types.js";
 import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenantOf } from "./common.js";
-import { chatJob, chunkBody, closingChunks, completionBody, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
+import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
 import { translationNotes } from "./translation-notes.js";
 import { EventBatch, openEventStream, refusedWithoutToken, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
@@ -22,7 +22,7 @@ export const chatApi: CompatApi<ChatRequestBody> = {
   model: (b) => b.model,
   user: (b) => b.user,
   job: chatJob,
-  notes: (_b, job, model, runtime) => (model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []),
+  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...droppedParts(b)],
   stream: (b, res, beforeOpen) => (b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, beforeOpen) : undefined),
   body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
 };
