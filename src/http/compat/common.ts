@@ -35,14 +35,22 @@ export function tenantOf(runtime: Runtime, principal: Principal | undefined, req
   return tenant;
 }
 
+/** Requests whose token was found good, with its principal (undefined with auth off). */
+const authenticated = new WeakMap<IncomingMessage, Principal | undefined>();
+
 /**
  * The caller's principal from its Switchboard token, sent as the API key: `Authorization: Bearer`
  * (OpenAI clients) or `x-api-key` (Anthropic clients). A missing or unknown token is `unauthorized`.
  */
 export function authenticate(tokens: TokenTable, req: IncomingMessage): Principal | undefined {
+  // Checked before the body is read and again by the request cycle: hashed once.
+  if (authenticated.has(req)) return authenticated.get(req);
   const apiKey = header(req, "x-api-key")?.trim();
   const auth = tokens.authenticate(header(req, "authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined));
-  if (auth.ok) return auth.principal;
+  if (auth.ok) {
+    authenticated.set(req, auth.principal);
+    return auth.principal;
+  }
   throw new SwitchboardError({
     code: "unauthorized",
     message: auth.reason === "missing" ? "no API key: send Switchboard's bearer token" : "this API key is not a Switchboard token",
