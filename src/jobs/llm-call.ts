@@ -3,7 +3,7 @@ import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ModelEntry } from "../config/schema.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta, ToolCallDelta } from "../providers/types.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -18,6 +18,8 @@ export interface LlmCallSpec {
   temperature?: number;
   responseFormat?: ResponseFormat;
   functionTools?: FunctionTool[];
+  /** With functionTools: the call the answer must make (the client's `tool_choice`). */
+  toolChoice?: ToolChoice;
   maxOutputTokens?: number;
   modelPreferences?: ModelPreferences;
   /** Sequences that end the answer. */
@@ -200,7 +202,7 @@ export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: 
     ...(spec.systemBlocks?.length ? { systemBlocks: spec.systemBlocks } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
     ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
-    ...(spec.functionTools?.length ? { tools: spec.functionTools } : {}),
+    ...(spec.functionTools?.length ? { tools: spec.functionTools, ...(spec.toolChoice ? { toolChoice: spec.toolChoice } : {}) } : {}),
     ...(spec.stop?.length ? { stop: spec.stop } : {}),
     ...(spec.reasoning && model?.supports.reasoning
       ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput, ...(model.supports.reasoningEfforts ? { reasoningEfforts: model.supports.reasoningEfforts } : {}) }

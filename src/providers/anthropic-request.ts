@@ -23,7 +23,10 @@ export function anthropicBody(req: ChatRequest): Omit<MessageCreateParams, "stre
   const body: Omit<MessageCreateParams, "stream"> = { model: req.model, max_tokens: req.maxOutputTokens, messages: anthropicMessages(req.messages, take) };
   if (req.stop?.length) body.stop_sequences = req.stop;
   if (system) body.system = system;
-  if (tools.length) body.tools = tools;
+  if (tools.length) {
+    body.tools = tools;
+    if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? { type: "any" } : { type: "tool", name: req.toolChoice.name };
+  }
   // (Current Messages API versions take no temperature; it is not sent, as thinking requires anyway.)
   const plan = anthropicThinking(req);
   if (plan && "budgetTokens" in plan) {

@@ -128,6 +128,7 @@ export class OpenAIAdapter implements LlmAdapter {
     }
     if (req.tools?.length) {
       body.tools = req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
+      if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? "required" : { type: "function", function: { name: req.toolChoice.name } };
     }
     return body;
   }

@@ -41,8 +41,10 @@ export type ThinkingPlan = { budgetTokens: number; maxTokens: number } | { skipp
  * Anthropic's `thinking` for a request: a budget of at least 1024 tokens and below max_tokens,
  * max_tokens raised to make room (within the model's ceiling), or why none can be sent.
  */
-export function anthropicThinking(req: Pick<ChatRequest, "reasoning" | "maxOutputTokens" | "maxOutputCeiling" | "messages">): ThinkingPlan | undefined {
+export function anthropicThinking(req: Pick<ChatRequest, "reasoning" | "maxOutputTokens" | "maxOutputCeiling" | "messages" | "toolChoice">): ThinkingPlan | undefined {
   if (!req.reasoning) return undefined;
+  // Anthropic refuses thinking beside a forced tool call; the forced call is what the client needs.
+  if (req.toolChoice) return { skipped: "the request forces a tool call (tool_choice), which Anthropic takes only without thinking" };
   // Anthropic refuses thinking when the turn that called the tools being answered has no thinking block.
   if (lastToolTurnLacksThinking(req.messages)) return { skipped: "the last assistant turn with tool calls has no thinking block (another model answered it)" };
   const wanted = Math.max(MIN_THINKING_BUDGET, req.reasoning.budgetTokens ?? EFFORT_BUDGET[req.reasoning.effort ?? "medium"]);

@@ -58,6 +58,12 @@ export interface FunctionTool {
   cache?: CacheHint;
 }
 
+/**
+ * A tool call the answer must make: any of the tools (`required`), or the one named. Without one
+ * the model chooses; a request that wants no tool call is sent no tools.
+ */
+export type ToolChoice = "required" | { name: string };
+
 export interface ToolCall {
   id: string;
   name: string;
@@ -83,6 +89,8 @@ export interface ChatRequest {
   temperature?: number;
   responseFormat?: ResponseFormat;
   tools?: FunctionTool[];
+  /** With tools: the call the answer must make. */
+  toolChoice?: ToolChoice;
   /** Sequences that end the answer. */
   stop?: string[];
   /** Set only for a model whose catalog entry takes reasoning (supports.reasoning). */

@@ -84,6 +84,7 @@ function validate(req: RecordedRequest): ErrorResponse | undefined {
   if (!Number.isInteger(thinking.budget_tokens) || thinking.budget_tokens < 1024) return invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
   if (!(body.max_tokens > thinking.budget_tokens)) return invalid(`\`max_tokens\` must be greater than \`thinking.budget_tokens\`. ${DOCS}#max-tokens-and-context-window-size`);
   if (body.temperature !== undefined && body.temperature !== 1) return invalid(`\`temperature\` may only be set to 1 when thinking is enabled. ${DOCS}#feature-compatibility`);
+  if (body.tool_choice?.type === "any" || body.tool_choice?.type === "tool") return invalid(`Thinking may not be enabled when tool_choice forces tool use. ${DOCS}#feature-compatibility`);
   const last = messages.map((m, i) => [m, i] as const).findLast(([m]) => m.role === "assistant");
   const content = last ? blocksOf(last[0].content) : [];
   const first = content[0]?.type;

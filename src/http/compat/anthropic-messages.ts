@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { CacheHint, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, Usage } from "../../providers/types.js";
+import type { CacheHint, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
 import type { Attachment, RouteInput } from "../../routing/types.js";
-import type { ModelChoice } from "./common.js";
+import { forcedTool, type ModelChoice } from "./common.js";
 
 /**
  * Anthropic's Messages wire format: the request as Switchboard reads it (whatever provider the
@@ -54,7 +54,11 @@ export const messagesRequestSchema = z
     messages: z.array(message).min(1, "at least one message"),
     system: z.union([z.string(), z.array(textBlock)]).optional(),
     tools: z.array(tool).optional(),
-    tool_choice: z.object({ type: z.enum(["auto", "any", "tool", "none"]) }).loose().optional(),
+    tool_choice: z
+      .object({ type: z.enum(["auto", "any", "tool", "none"]), name: z.string().optional() })
+      .loose()
+      .refine((c) => c.type !== "tool" || c.name !== undefined, { message: "required when type is tool", path: ["name"] })
+      .optional(),
     stream: z.boolean().optional(),
     temperature: z.number().min(0).max(1).optional(),
     stop_sequences: z.array(z.string()).optional(),
@@ -233,6 +237,12 @@ function kindHints(body: MessagesRequest, choice: ModelChoice): Partial<RouteInp
   return {};
 }
 
+/** `tool_choice` as the call the answer must make: `any` (some tool) or `tool` (the one named); `auto` and `none` force none. */
+function toolChoiceOf(c: MessagesRequest["tool_choice"]): ToolChoice | undefined {
+  if (c?.type === "any") return "required";
+  return c?.type === "tool" && c.name !== undefined ? { name: c.name } : undefined;
+}
+
 /** The LLM job a Messages request asks for. */
 export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { tenant: string }): LlmJob {
   const messages = body.messages.flatMap(toMessages);
@@ -247,6 +257,8 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
           const cache = hintOf(t.cache_control);
           return { name: t.name, ...(typeof t.description === "string" ? { description: t.description } : {}), parameters: t.input_schema, ...(cache ? { cache } : {}) };
         });
+  // A server tool (web_search) is not run here: forcing it names no tool the model is sent.
+  const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
   const reasoning = reasoningOf(body.thinking);
   const user = body.metadata?.user_id ?? undefined;
   const routeMessages = system ? [{ role: "system" as const, content: system }, ...messages] : messages;
@@ -269,6 +281,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
       ...(reasoning ? { reasoning } : {}),
       ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
       ...(functionTools.length ? { functionTools } : {}),
+      ...(toolChoice ? { toolChoice } : {}),
       maxOutputTokens: body.max_tokens,
       ...(body.stop_sequences?.length ? { stop: body.stop_sequences } : {}),
     },

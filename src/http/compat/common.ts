@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenTable } from "../../auth.js";
 import { providerOf } from "../../config/catalog.js";
-import { SwitchboardError, closest, type ErrorBody, type ErrorCode } from "../../errors.js";
+import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCode } from "../../errors.js";
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
+import type { FunctionTool, ToolChoice } from "../../providers/types.js";
 
 /**
  * What the OpenAI- and Anthropic-compatible endpoints share: who is calling, which model a
@@ -205,4 +206,19 @@ export function abortOnDisconnect(res: ServerResponse): AbortController {
     if (!res.writableFinished) abort.abort();
   });
   return abort;
+}
+
+/**
+ * The tool call a request forces (`tool_choice`), checked against its tools as the providers
+ * check it: forcing a call with no tools, or naming a tool the request does not define, is the
+ * client's mistake (400 naming the field and the tools it may name).
+ */
+export function forcedTool(choice: ToolChoice | undefined, tools: FunctionTool[]): ToolChoice | undefined {
+  if (!choice) return undefined;
+  const names = tools.map((t) => t.name);
+  if (!names.length) throw invalidRequest("tool_choice forces a tool call, but the request defines no tools", "send the tools with the request, or leave tool_choice out.", { field: "tool_choice" });
+  if (choice !== "required" && !names.includes(choice.name)) {
+    throw invalidRequest(`tool_choice names ${choice.name}, which is not one of the request's tools`, "name one of the request's tools, or let the model choose.", { field: "tool_choice", validValues: names });
+  }
+  return choice;
 }

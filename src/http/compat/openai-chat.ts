@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall } from "../../providers/types.js";
+import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
 import type { Attachment } from "../../routing/types.js";
-import type { ModelChoice } from "./common.js";
+import { forcedTool, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -140,12 +140,19 @@ function reasoningOf(e: ChatRequestBody["reasoning_effort"]): Reasoning | undefi
   return { effort: e === "xhigh" || e === "max" ? "high" : e };
 }
 
+/** `tool_choice` as the call the answer must make: `required` or a named function (`auto` and `none` force none). */
+function toolChoiceOf(c: ChatRequestBody["tool_choice"]): ToolChoice | undefined {
+  if (c === "required") return "required";
+  return typeof c === "object" ? { name: c.function.name } : undefined;
+}
+
 /** The LLM job a request asks for: what the router reads and what the model is sent. */
 export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenant: string }): LlmJob {
   const messages = body.messages.map(toMessage);
   const attachments: Attachment[] = messages.flatMap((m) => (m.images ?? []).map(() => ({ kind: "image" as const })));
   const functionTools: FunctionTool[] =
     body.tool_choice === "none" ? [] : (body.tools ?? []).map((t) => ({ name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), parameters: t.function.parameters ?? { type: "object", properties: {} } }));
+  const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
   const format = formatOf(body.response_format);
   const maxOutputTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const stop = body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop;
@@ -167,6 +174,7 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
       ...(body.temperature != null ? { temperature: body.temperature } : {}),
       ...(format ? { responseFormat: format } : {}),
       ...(functionTools.length ? { functionTools } : {}),
+      ...(toolChoice ? { toolChoice } : {}),
       ...(maxOutputTokens ? { maxOutputTokens } : {}),
       ...(stop?.length ? { stop } : {}),
       ...(reasoning ? { reasoning } : {}),
