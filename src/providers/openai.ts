@@ -124,7 +124,7 @@ export class OpenAIAdapter implements LlmAdapter {
     if (req.stop?.length) body.stop = req.stop;
     if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
     if (req.responseFormat?.type === "json_schema") {
-      body.response_format = { type: "json_schema", json_schema: { name: req.responseFormat.name ?? "response", schema: req.responseFormat.schema } };
+      body.response_format = { type: "json_schema", json_schema: { name: req.responseFormat.name ?? "response", schema: req.responseFormat.schema, ...(req.responseFormat.strict ? { strict: true } : {}) } };
     }
     if (req.tools?.length) {
       body.tools = req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));

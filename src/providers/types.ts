@@ -71,7 +71,8 @@ export interface ToolCall {
   arguments: string;
 }
 
-export type ResponseFormat = { type: "text" } | { type: "json" } | { type: "json_schema"; schema: Record<string, unknown>; name?: string };
+/** `strict`: the client asked for OpenAI's strict schema adherence (sent where the API has it; the quality gate checks the schema anyway). */
+export type ResponseFormat = { type: "text" } | { type: "json" } | { type: "json_schema"; schema: Record<string, unknown>; name?: string; strict?: boolean };
 
 export interface ChatRequest {
   /** The provider's own model name (the part after `provider:`). */

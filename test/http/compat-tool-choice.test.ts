@@ -33,7 +33,7 @@ describe("tool_choice on /v1/chat/completions", () => {
       tools: [{ type: "function", function: weather }],
       tool_choice: { type: "function", function: { name: "get_weather" } },
     });
-    expect(res.choices[0]!.message.tool_calls?.[0]?.function.name).toBe("get_weather");
+    expect((res.choices[0]!.message.tool_calls?.[0] as { function: { name: string } } | undefined)?.function.name).toBe("get_weather");
     expect(requestsFor(server.fakes.openai, "gpt-4.1-mini")[0]!.body.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
 
     server.fakes.anthropic.setDefault({ toolCalls: [call] });

@@ -132,6 +132,9 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
     expect(body.response_format).toEqual({ type: "json_schema", json_schema: { name: "capital", schema } });
     expect(body.stop).toEqual(["\n\n"]);
     expect(body.max_completion_tokens).toBe(50);
+    // Strict schema adherence, as LangChain's structured output asks for it, reaches an OpenAI model.
+    await client().chat.completions.create({ model: MINI, messages: [{ role: "user", content: "Capital of Peru as JSON." }], response_format: { type: "json_schema", json_schema: { name: "capital", schema, strict: true } } });
+    expect(fakes.openai.requests[1]!.body.response_format).toEqual({ type: "json_schema", json_schema: { name: "capital", schema, strict: true } });
   });
 
   it("sends images in user messages on to the model", async () => {

@@ -131,7 +131,7 @@ function formatOf(f: ChatRequestBody["response_format"]): ResponseFormat | undef
   if (!f || f.type === "text") return undefined;
   if (f.type === "json_object") return { type: "json" };
   const s = f.json_schema;
-  return s.schema ? { type: "json_schema", schema: s.schema, ...(s.name ? { name: s.name } : {}) } : { type: "json" };
+  return s.schema ? { type: "json_schema", schema: s.schema, ...(s.name ? { name: s.name } : {}), ...(s.strict ? { strict: true } : {}) } : { type: "json" };
 }
 
 /** `reasoning_effort` as a provider-neutral reasoning request: `none` asks for none; above `high`, high. */
