@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import "./cli/v8-flags.js";
 import { parseArgs } from "node:util";
 import { ConfigError } from "./config/load.js";
 import { SwitchboardError } from "./errors.js";

@@ -65,7 +65,7 @@ describe("manifest.json", () => {
     expect(manifest.server.type).toBe("node");
     expect(manifest.server.entry_point).toBe("dist/cli.js");
     expect(manifest.server.mcp_config.command).toBe("node");
-    expect(manifest.server.mcp_config.args).toEqual(["--max-semi-space-size=4", "${__dirname}/dist/cli.js", "serve"]);
+    expect(manifest.server.mcp_config.args).toEqual(["--max-semi-space-size=4", "--no-regexp-tier-up", "${__dirname}/dist/cli.js", "serve"]);
     expect(manifest.compatibility?.platforms?.slice().sort()).toEqual(["darwin", "linux", "win32"]);
     expect(manifest.compatibility?.runtimes?.node).toBe(">=20.0.0");
   });
