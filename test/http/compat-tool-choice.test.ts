@@ -6,10 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { requestsFor } from "../helpers/llm-fakes.js";
-import { startCompatServer, TOKENS, type CompatServer } from "../helpers/compat-server.js";
+import { sdkClients, startCompatServer, type CompatServer } from "../helpers/compat-server.js";
 
 const MINI = "openai:gpt-4.1-mini";
 const HAIKU = "anthropic:claude-haiku-4-5";
+
 let server: CompatServer;
 
 beforeAll(async () => {
@@ -18,8 +19,8 @@ beforeAll(async () => {
 afterEach(() => server.reset());
 afterAll(() => server?.close());
 
-const openai = () => new OpenAI({ apiKey: TOKENS.default, baseURL: `${server.handle.url}/v1`, maxRetries: 0 });
-const anthropic = () => new Anthropic({ apiKey: TOKENS.default, baseURL: server.handle.url, maxRetries: 0 });
+const openai = () => sdkClients(server).openai;
+const anthropic = () => sdkClients(server).anthropic;
 
 const weather = { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 const call = { id: "call_1", name: "get_weather", arguments: '{"city":"Lima"}' };
