@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import OpenAI from "openai";
 import YAML from "yaml";
 import { deepMerge } from "../../src/config/load.js";
@@ -68,4 +69,22 @@ export function sdkClients(server: CompatServer, token: string = TOKENS.default)
     anthropic: new Anthropic({ apiKey: token, baseURL: server.handle.url, maxRetries: 0 }),
     openai: new OpenAI({ apiKey: token, baseURL: `${server.handle.url}/v1`, maxRetries: 0 }),
   };
+}
+
+/**
+ * One compatible server for a test file: started before its tests, reset after each, closed after
+ * the last; with the official SDK clients pointed at it.
+ */
+export function useCompatServer(): { server: () => CompatServer; openai: () => OpenAI; anthropic: () => Anthropic } {
+  let server: CompatServer | undefined;
+  beforeAll(async () => {
+    server = await startCompatServer();
+  }, 60_000);
+  afterEach(() => server?.reset());
+  afterAll(() => server?.close());
+  const started = (): CompatServer => {
+    if (!server) throw new Error("the compatible server has not started (use it inside a test)");
+    return server;
+  };
+  return { server: started, openai: () => sdkClients(started()).openai, anthropic: () => sdkClients(started()).anthropic };
 }

@@ -1,25 +1,16 @@
 // Tool calls stream to the client as the model writes them, in each API's own events, whichever
 // provider serves: a large tool input (a file an agent writes) reaches the client piece by piece
 // instead of in one lump at the end, and the pieces add up to the call the model made.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { sdkClients, startCompatServer, type CompatServer } from "../helpers/compat-server.js";
+import { useCompatServer } from "../helpers/compat-server.js";
 
 const OPUS = "anthropic:claude-opus-4-5";
 const MINI = "openai:gpt-4.1-mini";
 const INPUT = { path: "notes/plan.md", content: "Step one, then step two, then step three." };
 
-let server: CompatServer;
-
-beforeAll(async () => {
-  server = await startCompatServer();
-}, 60_000);
-afterEach(() => server.reset());
-afterAll(() => server?.close());
-
-const anthropic = () => sdkClients(server).anthropic;
-const openai = () => sdkClients(server).openai;
+const { server, openai, anthropic } = useCompatServer();
 const writeTool: Anthropic.Tool = { name: "write_file", description: "Write a file", input_schema: { type: "object", properties: { path: { type: "string" }, content: { type: "string" } } } };
 const call = (id: string, args: unknown = INPUT) => ({ id, name: "write_file", arguments: JSON.stringify(args) });
 
@@ -38,7 +29,7 @@ describe("tool calls stream on /v1/messages", () => {
     ["OpenAI", MINI, "openai"],
   ] as const) {
     it(`served by ${provider}: a tool_use block, then its input in several input_json_delta events, before the message ends`, async () => {
-      server.fakes[fake].setDefault({ toolCalls: [call("call_1")], finishReason: fake === "openai" ? "tool_calls" : "tool_use", chunks: 4 });
+      server().fakes[fake].setDefault({ toolCalls: [call("call_1")], finishReason: fake === "openai" ? "tool_calls" : "tool_use", chunks: 4 });
       const { events, message } = await messagesStream(model);
       const kinds = events.map((e) => (e.type === "content_block_delta" ? e.delta.type : e.type === "content_block_start" ? `start:${e.content_block.type}` : e.type));
       const start = kinds.indexOf("start:tool_use");
@@ -54,7 +45,7 @@ describe("tool calls stream on /v1/messages", () => {
   }
 
   it("a call without arguments closes with an empty input", async () => {
-    server.fakes.anthropic.setDefault({ toolCalls: [{ id: "call_2", name: "write_file", arguments: "" }], finishReason: "tool_use" });
+    server().fakes.anthropic.setDefault({ toolCalls: [{ id: "call_2", name: "write_file", arguments: "" }], finishReason: "tool_use" });
     const { message } = await messagesStream(OPUS);
     expect(message.content.find((b) => b.type === "tool_use")).toMatchObject({ id: "call_2", input: {} });
   });
@@ -62,7 +53,7 @@ describe("tool calls stream on /v1/messages", () => {
 
 describe("tool calls stream on /v1/chat/completions", () => {
   it("served by Anthropic: two calls, each its id and name first, then its arguments piece by piece, in order", async () => {
-    server.fakes.anthropic.setDefault({ toolCalls: [call("toolu_a"), call("toolu_b", { path: "b.md", content: "B" })], finishReason: "tool_use", chunks: 3 });
+    server().fakes.anthropic.setDefault({ toolCalls: [call("toolu_a"), call("toolu_b", { path: "b.md", content: "B" })], finishReason: "tool_use", chunks: 3 });
     const stream = await openai().chat.completions.create({
       model: OPUS,
       stream: true,

@@ -115,10 +115,16 @@ function resultImages(c: z.infer<typeof toolResultBlock>["content"]): string[] {
     // The content's union lets a malformed image through as an unknown block: only whole ones are carried.
     const image = b.type === "image" ? imageBlock.safeParse(b) : undefined;
     if (!image?.success) return [];
-    const s = image.data.source;
-    return [s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url];
+    return [imageUrl(image.data.source)];
   });
 }
+
+/** An image block's source as a URL: data: for base64, else its own. */
+const imageUrl = (s: z.infer<typeof imageBlock>["source"]): string => (s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
+
+/** Block types a turn's messages carry, by the turn's role; the others are named in a note (requestNotes). */
+const carried = (role: string, type: string): boolean =>
+  type === "text" || type === "image" || type === "tool_result" || (role === "assistant" && (type === "tool_use" || type === "thinking" || type === "redacted_thinking"));
 
 const hintOf = (c: z.infer<typeof cacheControl>): CacheHint | undefined => (c ? (c.ttl ? { ttl: c.ttl } : {}) : undefined);
 
@@ -149,17 +155,21 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
   };
   for (const b of m.content as Block[]) {
     const hint = hintOf((b as { cache_control?: z.infer<typeof cacheControl> }).cache_control);
+    // Documents and server tool blocks from earlier turns are not carried (requestNotes names them;
+    // a breakpoint on one stays on what came before it).
+    if (!carried(m.role, b.type)) {
+      if (hint) flush(hint);
+      continue;
+    }
     if (b.type === "text") seg.text.push((b as { text: string }).text);
-    else if (b.type === "image") {
-      const s = (b as z.infer<typeof imageBlock>).source;
-      seg.images.push(s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
-    } else if (b.type === "tool_use" && m.role === "assistant") {
+    else if (b.type === "image") seg.images.push(imageUrl((b as z.infer<typeof imageBlock>).source));
+    else if (b.type === "tool_use") {
       const u = b as z.infer<typeof toolUseBlock>;
       seg.calls.push({ id: u.id, name: u.name, arguments: JSON.stringify(u.input ?? {}) });
-    } else if (b.type === "thinking" && m.role === "assistant") {
+    } else if (b.type === "thinking") {
       const t = b as z.infer<typeof thinkingBlock>;
       seg.thinking.push({ type: "thinking", thinking: t.thinking, signature: t.signature });
-    } else if (b.type === "redacted_thinking" && m.role === "assistant") {
+    } else if (b.type === "redacted_thinking") {
       seg.thinking.push({ type: "redacted_thinking", data: (b as z.infer<typeof redactedThinkingBlock>).data });
     } else if (b.type === "tool_result") {
       const r = b as z.infer<typeof toolResultBlock>;
@@ -174,7 +184,6 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
       }
       continue;
     }
-    // Documents and server tool blocks from earlier turns are not carried (a breakpoint on one stays on what came before it).
     if (hint) flush(hint);
   }
   flush();
@@ -206,8 +215,7 @@ function droppedBlocks(messages: MessagesRequest["messages"]): Map<string, numbe
   for (const m of messages) {
     if (typeof m.content === "string") continue;
     for (const b of m.content as Block[]) {
-      const carried = b.type === "text" || b.type === "image" || b.type === "tool_result" || (m.role === "assistant" && (b.type === "tool_use" || b.type === "thinking" || b.type === "redacted_thinking"));
-      if (!carried) drop(b.type);
+      if (!carried(m.role, b.type)) drop(b.type);
       if (b.type === "tool_result") {
         const c = (b as z.infer<typeof toolResultBlock>).content;
         if (Array.isArray(c)) for (const part of c) if (part.type !== "text" && !(part.type === "image" && imageBlock.safeParse(part).success)) drop(part.type);
