@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { Readable } from "node:stream";
 
 /**
  * The `fetch` the LLM SDKs are given: Node's own HTTP client with keep-alive pools, for the JSON
@@ -21,33 +20,72 @@ export function httpFetch(input: string | URL | Request, init: RequestInit = {})
     return fetch(input, init);
   }
   return new Promise<Response>((resolve, reject) => {
+    const signal = init.signal ?? undefined;
+    if (signal?.aborted) return reject(abortReason(signal));
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = request(url, { method: init.method ?? "GET", headers: headersOf(init.headers), agent: url.protocol === "https:" ? agents.https : agents.http, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
-      // After the answer began, an abort must end its body with the abort's reason, as fetch does
-      // (the SDKs tell a cancelled stream from a broken one by that), not with a reset socket.
-      const signal = init.signal;
-      if (signal) {
-        const cut = () => res.destroy(abortReason(signal));
-        signal.addEventListener("abort", cut, { once: true });
-        res.once("close", () => signal.removeEventListener("abort", cut));
-      }
+    let answer: IncomingMessage | undefined;
+    // One listener for the whole exchange rather than http.request's `signal` option, which wires
+    // an end-of-stream watcher into every request. Before the answer, an abort fails the request;
+    // after it began, it ends the body with the abort's reason, as fetch does (the SDKs tell a
+    // cancelled stream from a broken one by that), not with a reset socket.
+    const abort = () => (answer ?? req).destroy(abortReason(signal!));
+    const req = request(url, { method: init.method ?? "GET", headers: headersOf(init.headers), agent: url.protocol === "https:" ? agents.https : agents.http }, (res) => {
+      answer = res;
       const status = res.statusCode ?? 0;
-      const headers = responseHeaders(res);
-      const meta = { status, statusText: res.statusMessage ?? "", headers };
+      const meta = { status, statusText: res.statusMessage ?? "", headers: responseHeaders(res) };
       if (NO_BODY.has(status)) {
         res.resume();
         return resolve(new Response(null, meta));
       }
-      if ((res.headers["content-type"] ?? "").startsWith("text/event-stream")) {
-        return resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, meta));
-      }
+      if ((res.headers["content-type"] ?? "").startsWith("text/event-stream")) return resolve(new Response(webStream(res), meta));
       const parts: Buffer[] = [];
       res.on("data", (c: Buffer) => parts.push(c));
       res.once("end", () => resolve(new Response(Buffer.concat(parts), meta)));
       res.once("error", reject);
     });
+    if (signal) {
+      signal.addEventListener("abort", abort, { once: true });
+      const off = () => signal.removeEventListener("abort", abort);
+      req.once("close", () => (answer && !answer.closed ? answer.once("close", off) : off()));
+    }
     req.once("error", reject);
     req.end(body ?? undefined);
+  });
+}
+
+/**
+ * A streamed answer's body as a web stream, read as it arrives and paused while the reader is
+ * behind. `Readable.toWeb` does the same through a general adapter that costs about 0.1 ms more
+ * before the first piece reaches the SDK's event parser, on the path of every first token.
+ */
+function webStream(res: IncomingMessage): ReadableStream<Uint8Array> {
+  // Once closed, errored or cancelled, a late event must not touch the controller (it throws).
+  let open = true;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      res.on("data", (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(chunk);
+        if ((controller.desiredSize ?? 1) <= 0) res.pause();
+      });
+      const settle = (err?: Error) => {
+        if (!open) return;
+        open = false;
+        if (err) controller.error(err);
+        else controller.close();
+      };
+      res.once("end", () => settle());
+      res.once("error", settle);
+      // Closed without an end or an error (the connection went away mid-answer): a cut, not a finish.
+      res.once("close", () => res.complete || settle(new Error("the connection closed before the answer ended")));
+    },
+    pull() {
+      res.resume();
+    },
+    cancel() {
+      open = false;
+      res.destroy();
+    },
   });
 }
 

@@ -3,13 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import { httpFetch } from "../../src/providers/http-fetch.js";
 
 let server: Server;
 let base: string;
 /** Lets the streamed answer finish (after the client has read its first event). */
 let release: () => void = () => undefined;
+let slowArrived: () => void = () => undefined;
+/** What the /flood answer has written, and its call when it wrote all it may. */
+let floodSent = 0;
+let floodCapped: () => void = () => undefined;
+const FLOOD_CAP = 64 * 1024 * 1024;
 const seen: Array<{ method?: string; headers: Record<string, unknown>; body: string }> = [];
 
 beforeAll(async () => {
@@ -24,6 +29,26 @@ beforeAll(async () => {
       } else if (req.url === "/empty") {
         res.writeHead(204);
         res.end();
+      } else if (req.url === "/slow") {
+        // Answers only when the test says so (or never: the client aborts first).
+        slowArrived();
+      } else if (req.url === "/cut") {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: one\n\n", () => res.socket?.destroy());
+      } else if (req.url === "/flood") {
+        // Writes as fast as the connection takes it, up to a cap that a paused reader never lets through.
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const chunk = `data: ${"x".repeat(64 * 1024)}\n\n`;
+        const more = () => {
+          while (floodSent < FLOOD_CAP) {
+            floodSent += chunk.length;
+            if (!res.write(chunk)) return;
+          }
+          floodCapped();
+        };
+        res.on("drain", more);
+        res.on("close", () => res.off("drain", more));
+        more();
       } else if (req.url === "/stream") {
         res.writeHead(200, { "content-type": "text/event-stream" });
         res.write("data: one\n\n");
@@ -87,6 +112,51 @@ describe("httpFetch", () => {
     const ctrl = new AbortController();
     ctrl.abort();
     await expect(httpFetch(`${base}/json`, { method: "POST", body: "{}", signal: ctrl.signal })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("rejects with an AbortError when aborted while waiting for the answer", async () => {
+    const ctrl = new AbortController();
+    const arrived = new Promise<void>((r) => (slowArrived = r));
+    const pending = httpFetch(`${base}/slow`, { method: "POST", body: "{}", signal: ctrl.signal });
+    await arrived;
+    ctrl.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("errors a stream the upstream cuts off, rather than ending it as if complete", async () => {
+    const res = await httpFetch(`${base}/cut`, { method: "POST", body: "{}" });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: one\n\n");
+    await expect(reader.read()).rejects.toThrow();
+  });
+
+  it("stops reading a stream its reader is behind on, so a stalled reader does not buffer without bound", async () => {
+    const capped = new Promise<"capped">((r) => (floodCapped = () => r("capped")));
+    const res = await httpFetch(`${base}/flood`, { method: "POST", body: "{}" });
+    const reader = res.body!.getReader();
+    expect((await reader.read()).value!.byteLength).toBeGreaterThan(0);
+    // Nothing read from here on. Unpaused, the client would take all 64 MB off loopback in well
+    // under a second; paused, the socket buffers (a few MB) fill and the upstream stops. Absence
+    // has no event to await: this waits a bounded second for the cap, which must not come.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([capped, new Promise<"held">((r) => (timer = setTimeout(() => r("held"), 1000)))]);
+    clearTimeout(timer);
+    expect(outcome).toBe("held");
+    expect(floodSent).toBeLessThan(FLOOD_CAP);
+    await reader.cancel();
+  });
+
+  it("leaves no abort listener on the signal once the exchange is over", async () => {
+    const ctrl = new AbortController();
+    const res = await httpFetch(`${base}/json`, { method: "POST", body: "{}", signal: ctrl.signal });
+    await res.text();
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(ctrl.signal, "abort")).toHaveLength(0);
+    const streamed = await httpFetch(`${base}/stream`, { method: "POST", body: "{}", signal: ctrl.signal });
+    release();
+    await streamed.text();
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(ctrl.signal, "abort")).toHaveLength(0);
   });
 
   it("leaves multipart bodies to the global fetch", async () => {
