@@ -81,6 +81,8 @@ const modelSchema = z.strictObject({
     tools: z.boolean(),
     vision: z.boolean(),
     json: z.boolean(),
+    /** Reads PDF documents sent whole (Anthropic's document blocks, OpenAI's file parts); absent means no. */
+    documents: z.boolean().optional(),
     /** Takes a reasoning setting (OpenAI's reasoning_effort, Anthropic's extended thinking); others are sent none. */
     reasoning: z.boolean().optional(),
     /**

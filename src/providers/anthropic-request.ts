@@ -2,7 +2,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import type { MessageCreateParams, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { breakpointTaker } from "./cache-hints.js";
 import { anthropicThinking } from "./reasoning.js";
-import type { CacheHint, ChatRequest } from "./types.js";
+import type { CacheHint, ChatRequest, DocumentPart } from "./types.js";
 
 /**
  * A ChatRequest as Anthropic's Messages API takes it: tools, system and messages with their cache
@@ -78,6 +78,8 @@ function anthropicMessages(list: ChatRequest["messages"], take: Take): MessagePa
     for (const t of m.role === "assistant" ? (m.thinking ?? []) : []) {
       blocks.push(t.type === "thinking" ? { type: "thinking", thinking: t.thinking, signature: t.signature } : { type: "redacted_thinking", data: t.data });
     }
+    // Documents before the question about them, as Anthropic advises.
+    for (const d of m.role === "user" ? (m.documents ?? []) : []) blocks.push(documentBlock(d));
     if (m.role === "tool" && m.toolCallId) blocks.push({ type: "tool_result", tool_use_id: m.toolCallId, content: m.content });
     else if (m.content) blocks.push({ type: "text", text: m.content });
     for (const url of m.role === "user" ? (m.images ?? []) : []) blocks.push(imageBlock(url));
@@ -104,6 +106,12 @@ function imageBlock(url: string): Anthropic.ImageBlockParam {
   return m
     ? { type: "image", source: { type: "base64", media_type: m[1] as "image/png", data: m[2]! } }
     : { type: "image", source: { type: "url", url } };
+}
+
+/** A PDF as Anthropic takes it: its base64 bytes, or a URL the API fetches. */
+function documentBlock(d: DocumentPart): Anthropic.DocumentBlockParam {
+  const source: Anthropic.DocumentBlockParam["source"] = "data" in d ? { type: "base64", media_type: "application/pdf", data: d.data } : { type: "url", url: d.url };
+  return { type: "document", source, ...(d.title ? { title: d.title } : {}) };
 }
 
 /** A tool call's JSON arguments as an object (Anthropic's tool_use takes the object, not the text). */

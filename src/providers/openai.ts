@@ -1,11 +1,11 @@
 import { createRequire } from "node:module";
 import type OpenAI from "openai";
-import type { ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { ChatCompletionContentPart, ChatCompletionCreateParams, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { StreamIncompleteError } from "./errors.js";
 import { effortOf } from "./reasoning.js";
 import { httpFetch } from "./http-fetch.js";
 import { sdkLogger } from "./sdk-logger.js";
-import type { CallOptions, ChatRequest, ChatResult, FinishReason, LlmAdapter, ToolCall } from "./types.js";
+import type { CallOptions, ChatRequest, ChatResult, DocumentPart, FinishReason, LlmAdapter, ToolCall } from "./types.js";
 
 const require = createRequire(import.meta.url);
 let sdk: typeof OpenAI | undefined;
@@ -113,8 +113,15 @@ export class OpenAIAdapter implements LlmAdapter {
           content: m.content || null,
           tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
         });
-      } else if (m.role === "user" && m.images?.length) {
-        messages.push({ role: "user", content: [...(m.content ? [{ type: "text" as const, text: m.content }] : []), ...m.images.map((url) => ({ type: "image_url" as const, image_url: { url } }))] });
+      } else if (m.role === "user" && (m.images?.length || m.documents?.length)) {
+        messages.push({
+          role: "user",
+          content: [
+            ...(m.documents ?? []).map(filePart),
+            ...(m.content ? [{ type: "text" as const, text: m.content }] : []),
+            ...(m.images ?? []).map((url) => ({ type: "image_url" as const, image_url: { url } })),
+          ],
+        });
       } else messages.push({ role: m.role, content: m.content });
     }
     const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
@@ -132,6 +139,15 @@ export class OpenAIAdapter implements LlmAdapter {
     }
     return body;
   }
+}
+
+/**
+ * A PDF as a file part (its bytes as a data: URL). The Chat Completions API takes no document by
+ * URL: one goes as a link in text, which x-switchboard-notes names (translation-notes.ts).
+ */
+function filePart(d: DocumentPart): ChatCompletionContentPart {
+  if ("url" in d) return { type: "text", text: `(a PDF document${d.title ? ` "${d.title}"` : ""} at ${d.url})` };
+  return { type: "file", file: { filename: d.title ?? "document.pdf", file_data: `data:application/pdf;base64,${d.data}` } };
 }
 
 function finish(r: string | null | undefined): FinishReason {

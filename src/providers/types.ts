@@ -37,11 +37,20 @@ export interface LlmMessage {
   toolCallId?: string;
   /** A user turn's images: https URLs or data: URLs. */
   images?: string[];
+  /** A user turn's PDF documents, read whole by models whose catalog entry says `documents`. */
+  documents?: DocumentPart[];
   /** An assistant turn's reasoning as the model returned it, sent back to the provider that can verify it. */
   thinking?: ThinkingBlock[];
   /** A cache breakpoint after this turn's last block. */
   cache?: CacheHint;
 }
+
+/**
+ * A PDF as the model reads it: its bytes in base64, or a URL the provider fetches (Anthropic's API
+ * does; OpenAI's takes PDFs as data only, so there it goes as a link). Plain-text documents travel
+ * as text.
+ */
+export type DocumentPart = { data: string; title?: string } | { url: string; title?: string };
 
 /** One block of a system prompt, with its own cache breakpoint. */
 export interface SystemBlock {

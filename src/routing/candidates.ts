@@ -34,6 +34,7 @@ export function rankCandidates(call: Call, targetTier: CostTier, adjustments: Sc
     outputTokens: call.outputTokens,
     needsTools: (input.tools?.length ?? 0) + (input.mcpTools?.length ?? 0) > 0 || input.needs?.toolCalling === true,
     needsJson: input.needs?.json === true,
+    needsDocuments: input.needs?.documents === true,
     needsVision: (input.attachments ?? []).some((a) => a.kind === "image" || a.kind === "video"),
     latency,
     weights: weightsFor(cfg, input, latency),

@@ -29,6 +29,8 @@ export interface SelectionInput {
   needsTools: boolean;
   needsVision: boolean;
   needsJson?: boolean;
+  /** PDFs go with the prompt (the compatible APIs' document blocks and file parts): only models that read them. */
+  needsDocuments?: boolean;
   latency: LatencyClass;
   weights: Weights;
   /** MCP hint names, in the caller's order. */
@@ -153,6 +155,7 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
     { name: "tool support", hard: true, test: ({ model: m }) => (s.needsTools && !m.supports.tools ? "does not support tool calls" : null) },
     { name: "vision support", hard: true, test: ({ model: m }) => (s.needsVision && !m.supports.vision ? "does not accept images" : null) },
     { name: "JSON output", hard: true, test: ({ model: m }) => (s.needsJson && !m.supports.json ? "has no JSON output mode" : null) },
+    { name: "document support", hard: true, test: ({ model: m }) => (s.needsDocuments && !m.supports.documents ? "does not read PDF documents" : null) },
     {
       name: "configured providers",
       hard: false,

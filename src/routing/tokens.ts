@@ -250,3 +250,17 @@ export const MESSAGE_OVERHEAD_TOKENS = 4;
 
 /** Typical token cost of attachments when the caller gives no count. */
 export const ATTACHMENT_TOKENS = { image: 1100, audio: 0, video: 0, document: 3000 } as const;
+
+/**
+ * What a PDF costs a model that reads it: Anthropic and OpenAI both give the model each page's
+ * text and an image of the page, about 1,500-3,000 tokens a page by Anthropic's account. Pages
+ * are counted from the file's page objects (`/Type /Page`); a file that keeps them in compressed
+ * object streams shows none, and is sized at a page per 50 KB instead.
+ */
+export function pdfTokens(base64: string): number {
+  const bytes = Buffer.from(base64, "base64");
+  const pages = bytes.toString("latin1").match(PDF_PAGE)?.length ?? 0;
+  return Math.max(1, pages || Math.round(bytes.length / 50_000)) * PDF_PAGE_TOKENS;
+}
+const PDF_PAGE = /\/Type\s*\/Page(?![a-zA-Z])/g;
+const PDF_PAGE_TOKENS = 2_250;

@@ -62,7 +62,7 @@ export const fakeSignature = (thinking: string): string => `sig_${createHash("sh
 
 const DOCS = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking";
 
-type Block = { type?: string; cache_control?: unknown; thinking?: string; signature?: string };
+type Block = { type?: string; cache_control?: unknown; thinking?: string; signature?: string; source?: { type?: string; media_type?: string } };
 const blocksOf = (content: unknown): Block[] => (Array.isArray(content) ? (content as Block[]) : []);
 
 /** The API's own checks of what it refuses: cache breakpoints, thinking settings and returned thinking blocks. */
@@ -77,6 +77,10 @@ function validate(req: RecordedRequest): ErrorResponse | undefined {
   for (const [i, m] of messages.entries()) {
     for (const [j, b] of blocksOf(m.content).entries()) {
       if (b?.type === "thinking" && b.signature !== fakeSignature(String(b.thinking))) return invalid(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
+      // A base64 document is a PDF; text goes in a text source.
+      if (b?.type === "document" && b.source?.type === "base64" && b.source.media_type !== "application/pdf") {
+        return invalid(`messages.${i}.content.${j}.document.source.base64.media_type: Input should be 'application/pdf'`);
+      }
     }
   }
   const thinking = body.thinking;

@@ -61,6 +61,17 @@ function validate(req: RecordedRequest): ErrorResponse | undefined {
   if (NON_REASONING_MODEL.test(model) && req.body?.reasoning_effort != null) {
     return openaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", "invalid_request_error", "unsupported_parameter", "reasoning_effort");
   }
+  // File parts carry a file id or the file's bytes as a data: URL; a link is refused.
+  const messages: Array<{ content?: unknown }> = Array.isArray(req.body?.messages) ? req.body.messages : [];
+  for (const [i, m] of messages.entries()) {
+    for (const [j, p] of (Array.isArray(m.content) ? m.content : []).entries()) {
+      if (p?.type !== "file") continue;
+      const data: unknown = p.file?.file_data;
+      if (p.file?.file_id === undefined && (typeof data !== "string" || !data.startsWith("data:"))) {
+        return openaiError(400, `Invalid value for 'file_data': Expected a base64-encoded data URL with an application/pdf MIME type (e.g. 'data:application/pdf;base64,...').`, "invalid_request_error", "invalid_value", `messages[${i}].content[${j}].file.file_data`);
+      }
+    }
+  }
   // The o-series take low, medium and high only (gpt-5 takes minimal too).
   if (/^o\d/.test(model) && req.body?.reasoning_effort === "minimal") {
     return openaiError(400, "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. Supported values are: 'low', 'medium', and 'high'.", "invalid_request_error", "unsupported_value", "reasoning_effort");

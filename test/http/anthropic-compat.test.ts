@@ -147,9 +147,10 @@ describe("POST /v1/messages with the Anthropic SDK", () => {
     ]);
   });
 
-  it("says which content blocks the model was not sent (documents, earlier server-tool results), never drops them silently", async () => {
+  it("says which content blocks the model was not sent (documents by file id, earlier server-tool results), never drops them silently", async () => {
     fakes.openai.setDefault({ text: "Read it." });
-    const pdf = { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0xLjQK" } };
+    // A Files API id names a file on Anthropic's side: no other provider can read it, and Switchboard holds no copy.
+    const pdf = { type: "document", source: { type: "file", file_id: "file_011CNha8iCJcU1wXNR6q4V8w" } };
     const messages = [
       { role: "user", content: [pdf, { type: "text", text: "Summarize the attached spec." }] },
       {

@@ -149,7 +149,7 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
     ]);
   });
 
-  it("says which content parts the model was not sent (files, audio), never drops them silently", async () => {
+  it("says which content parts the model was not sent (files by id, audio), never drops them silently", async () => {
     fakes.openai.setDefault({ text: "Noted." });
     const { response } = await client()
       .chat.completions.create({
@@ -159,8 +159,8 @@ describe("POST /v1/chat/completions with the openai SDK", () => {
             role: "user",
             content: [
               { type: "text", text: "Summarize these." },
-              { type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } },
-              { type: "file", file: { filename: "b.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } },
+              { type: "file", file: { file_id: "file-6F2ksmvXxt4VdoqmHRw6kL" } },
+              { type: "file", file: { file_id: "file-4zZMAmUkUy4TfrT9n9mGqH" } },
               { type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } },
             ],
           },

@@ -274,6 +274,13 @@ describe("selection constraints", () => {
       expect(r.config.models[d.model]!.supports.vision).toBe(true);
       for (const f of d.fallbacks) expect(r.config.models[f.model]!.supports.vision).toBe(true);
     });
+
+    it("a PDF requires document support", () => {
+      const d = decide({ prompt: "Summarize the attached paper.", needs: { documents: true } }, { ...all, adjuster: boost() }, r);
+      expect(d.model).not.toBe(plain);
+      expect(r.config.models[d.model]!.supports.documents).toBe(true);
+      for (const f of d.fallbacks) expect(r.config.models[f.model]!.supports.documents).toBe(true);
+    });
   });
 
   it("on the shipped catalog, tool calls never go to a model without tool support", () => {

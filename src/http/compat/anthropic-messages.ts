@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { CacheHint, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
+import type { CacheHint, DocumentPart, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
-import type { Attachment, RouteInput } from "../../routing/types.js";
-import { forcedTool, type ModelChoice } from "./common.js";
+import type { RouteInput } from "../../routing/types.js";
+import { forcedTool, mediaOf, type ModelChoice } from "./common.js";
 
 /**
  * Anthropic's Messages wire format: the request as Switchboard reads it (whatever provider the
@@ -29,17 +29,33 @@ const imageBlock = z
     ...cached,
   })
   .loose();
+/** A document's source must be one of the API's; a Files API id is accepted and not carried (no other provider can read it). */
+const documentBlock = z
+  .object({
+    type: z.literal("document"),
+    source: z.union([
+      z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }).loose(),
+      z.object({ type: z.literal("url"), url: z.string() }).loose(),
+      z.object({ type: z.literal("text"), data: z.string() }).loose(),
+      z.object({ type: z.literal("content"), content: z.union([z.string(), z.array(z.object({ type: z.string() }).loose())]) }).loose(),
+      z.object({ type: z.literal("file"), file_id: z.string() }).loose(),
+    ]),
+    title: z.string().nullish(),
+    context: z.string().nullish(),
+    ...cached,
+  })
+  .loose();
 const toolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.unknown(), ...cached }).loose();
 const toolResultBlock = z
-  .object({ type: z.literal("tool_result"), tool_use_id: z.string(), content: z.union([z.string(), z.array(z.union([textBlock, imageBlock, z.object({ type: z.string() }).loose()]))]).optional(), is_error: z.boolean().optional(), ...cached })
+  .object({ type: z.literal("tool_result"), tool_use_id: z.string(), content: z.union([z.string(), z.array(z.union([textBlock, imageBlock, documentBlock, z.object({ type: z.string() }).loose()]))]).optional(), is_error: z.boolean().optional(), ...cached })
   .loose();
 /** Earlier turns' reasoning, carried back whole: Anthropic checks the signature. */
 const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string(), ...cached }).loose();
 const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: z.string(), ...cached }).loose();
-const KNOWN_BLOCKS = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
-/** Documents, server tool blocks and the like: accepted, not carried. A known type must match its own shape. */
+const KNOWN_BLOCKS = new Set(["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+/** Server tool blocks, search results and the like: accepted, not carried. A known type must match its own shape. */
 const otherBlock = z.object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), "a known block type with missing or wrong fields"), ...cached }).loose();
-const block = z.union([textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
+const block = z.union([textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
 
 const message = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(block)]) }).loose();
 
@@ -79,9 +95,29 @@ export const countTokensSchema = messagesRequestSchema.omit({ max_tokens: true, 
 export function parseMessages<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = reported(parsed.error.issues[0]!);
+  const issue = knownBlockIssue(body, parsed.error.issues[0]!) ?? reported(parsed.error.issues[0]!);
   const param = issue.path.join(".");
   throw invalidRequest(`${param || "body"}: ${issue.message}`, "send an Anthropic Messages request body (model, max_tokens, messages, ...).", { field: param || "body" });
+}
+
+/** Each known block type's own shape, to name what a malformed one lacks. */
+const BLOCK_SHAPES: Record<string, z.ZodType> = { text: textBlock, image: imageBlock, document: documentBlock, tool_use: toolUseBlock, tool_result: toolResultBlock, thinking: thinkingBlock, redacted_thinking: redactedThinkingBlock };
+
+/**
+ * A block of a known type that does not match its shape is caught by the catch-all's check, which
+ * can only say so (zod takes a branch that failed a check over the others): parsed again with its
+ * own shape, the issue names the field, as `source.data` for a document without its data.
+ */
+function knownBlockIssue(body: unknown, issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } | undefined {
+  if (issue.code !== "custom" || issue.path.at(-1) !== "type") return undefined;
+  const at = issue.path.slice(0, -1);
+  const value = at.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), body);
+  const type = (value as { type?: unknown } | undefined)?.type;
+  const shape = typeof type === "string" && Object.hasOwn(BLOCK_SHAPES, type) ? BLOCK_SHAPES[type]! : undefined;
+  const own = shape?.safeParse(value);
+  if (!own || own.success) return undefined;
+  const inner = reported(own.error.issues[0]!);
+  return { path: [...at, ...inner.path], message: inner.message };
 }
 
 /**
@@ -102,29 +138,82 @@ type Tool = z.infer<typeof tool>;
 
 const isClientTool = (t: Tool): t is z.infer<typeof clientTool> => "input_schema" in t && !!t.input_schema;
 
-/** Text of a tool result's content. */
-function resultText(c: z.infer<typeof toolResultBlock>["content"]): string {
-  if (typeof c === "string") return c;
-  return (c ?? []).flatMap((b) => (b.type === "text" ? [(b as { text: string }).text] : [])).join("\n");
-}
-
-/** A tool result's images, as URLs (data: or https), in order. */
-function resultImages(c: z.infer<typeof toolResultBlock>["content"]): string[] {
-  if (typeof c === "string") return [];
-  return (c ?? []).flatMap((b) => {
-    // The content's union lets a malformed image through as an unknown block: only whole ones are carried.
-    const image = b.type === "image" ? imageBlock.safeParse(b) : undefined;
-    if (!image?.success) return [];
-    return [imageUrl(image.data.source)];
-  });
-}
-
 /** An image block's source as a URL: data: for base64, else its own. */
 const imageUrl = (s: z.infer<typeof imageBlock>["source"]): string => (s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
 
-/** Block types a turn's messages carry, by the turn's role; the others are named in a note (requestNotes). */
-const carried = (role: string, type: string): boolean =>
-  type === "text" || type === "image" || type === "tool_result" || (role === "assistant" && (type === "tool_use" || type === "thinking" || type === "redacted_thinking"));
+/** What a document block gives the model: a PDF whole, or its text; undefined when it cannot be carried (a file id, a non-PDF in base64). */
+type ReadDocument = { pdf: DocumentPart } | { text: string; images: string[] };
+
+function readDocument(b: unknown): ReadDocument | undefined {
+  const parsed = documentBlock.safeParse(b);
+  if (!parsed.success) return undefined;
+  const { source, title, context } = parsed.data;
+  const named = title ? { title } : {};
+  const about = `Document${title ? ` "${title}"` : ""}${context ? ` (${context})` : ""}:`;
+  switch (source.type) {
+    case "base64":
+      return (source as { media_type: string }).media_type === "application/pdf" ? { pdf: { data: (source as { data: string }).data, ...named } } : undefined;
+    case "url":
+      return { pdf: { url: (source as { url: string }).url, ...named } };
+    case "text":
+      return { text: `${about}\n${(source as { data: string }).data}`, images: [] };
+    case "content": {
+      const c = (source as { content: string | Array<{ type: string }> }).content;
+      const parts = typeof c === "string" ? [{ type: "text", text: c }] : c;
+      const texts = parts.flatMap((p) => (p.type === "text" && typeof (p as { text?: unknown }).text === "string" ? [(p as { text: string }).text] : []));
+      const images = parts.flatMap((p) => {
+        const image = p.type === "image" ? imageBlock.safeParse(p) : undefined;
+        return image?.success ? [imageUrl(image.data.source)] : [];
+      });
+      return { text: `${about}\n${texts.join("\n")}`, images };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A tool result's content as the model gets it: its text (text documents included), images and PDFs. */
+function resultContent(c: z.infer<typeof toolResultBlock>["content"]): { text: string; images: string[]; pdfs: DocumentPart[] } {
+  if (typeof c === "string") return { text: c, images: [], pdfs: [] };
+  const texts: string[] = [];
+  const images: string[] = [];
+  const pdfs: DocumentPart[] = [];
+  for (const b of c ?? []) {
+    if (b.type === "text") texts.push((b as { text: string }).text);
+    else if (b.type === "image") {
+      // The content's union lets a malformed image through as an unknown block: only whole ones are carried.
+      const image = imageBlock.safeParse(b);
+      if (image.success) images.push(imageUrl(image.data.source));
+    } else if (b.type === "document") {
+      const doc = readDocument(b);
+      if (doc && "pdf" in doc) pdfs.push(doc.pdf);
+      else if (doc) {
+        texts.push(doc.text);
+        images.push(...doc.images);
+      }
+    }
+  }
+  return { text: texts.join("\n"), images, pdfs };
+}
+
+/** Whether a tool result's part reaches the model. */
+const carriedInResult = (b: { type: string }): boolean =>
+  b.type === "text" || (b.type === "image" && imageBlock.safeParse(b).success) || (b.type === "document" && readDocument(b) !== undefined);
+
+/** Blocks a turn's messages carry, by the turn's role; the others are named in a note (requestNotes). */
+const carried = (role: string, b: { type: string }): boolean =>
+  b.type === "text" ||
+  b.type === "image" ||
+  b.type === "tool_result" ||
+  (b.type === "document" && role === "user" && readDocument(b) !== undefined) ||
+  (role === "assistant" && (b.type === "tool_use" || b.type === "thinking" || b.type === "redacted_thinking"));
+
+/** "(an image from the tool result X)", "(2 images and a document from ...)": whose media follow in the user turn. */
+function fromResult(images: number, pdfs: number, id: string): string {
+  const count = (n: number, one: string) => (n === 1 ? `a${one === "image" ? "n" : ""} ${one}` : `${n} ${one}s`);
+  const what = [images ? count(images, "image") : "", pdfs ? count(pdfs, "document") : ""].filter(Boolean).join(" and ");
+  return `(${what} from the tool result ${id})`;
+}
 
 const hintOf = (c: z.infer<typeof cacheControl>): CacheHint | undefined => (c ? (c.ttl ? { ttl: c.ttl } : {}) : undefined);
 
@@ -138,7 +227,7 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
   if (typeof m.content === "string") return [{ role: m.role, content: m.content }];
   const results: LlmMessage[] = [];
   const turns: LlmMessage[] = [];
-  const fresh = () => ({ text: [] as string[], images: [] as string[], calls: [] as ToolCall[], thinking: [] as ThinkingBlock[] });
+  const fresh = () => ({ text: [] as string[], images: [] as string[], pdfs: [] as DocumentPart[], calls: [] as ToolCall[], thinking: [] as ThinkingBlock[] });
   let seg = fresh();
   const flush = (cache?: CacheHint) => {
     const joined = seg.text.join("\n");
@@ -147,22 +236,30 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
         ? joined || seg.calls.length || seg.thinking.length
           ? { role: "assistant", content: joined, ...(seg.calls.length ? { toolCalls: seg.calls } : {}), ...(seg.thinking.length ? { thinking: seg.thinking } : {}) }
           : undefined
-        : joined || seg.images.length
-          ? { role: "user", content: joined, ...(seg.images.length ? { images: seg.images } : {}) }
+        : joined || seg.images.length || seg.pdfs.length
+          ? { role: "user", content: joined, ...(seg.images.length ? { images: seg.images } : {}), ...(seg.pdfs.length ? { documents: seg.pdfs } : {}) }
           : undefined;
     if (msg) turns.push(cache ? { ...msg, cache } : msg);
     seg = fresh();
   };
   for (const b of m.content as Block[]) {
     const hint = hintOf((b as { cache_control?: z.infer<typeof cacheControl> }).cache_control);
-    // Documents and server tool blocks from earlier turns are not carried (requestNotes names them;
-    // a breakpoint on one stays on what came before it).
-    if (!carried(m.role, b.type)) {
+    // Server tool blocks from earlier turns and documents by file id are not carried (requestNotes
+    // names them; a breakpoint on one stays on what came before it).
+    if (!carried(m.role, b)) {
       if (hint) flush(hint);
       continue;
     }
     if (b.type === "text") seg.text.push((b as { text: string }).text);
     else if (b.type === "image") seg.images.push(imageUrl((b as z.infer<typeof imageBlock>).source));
+    else if (b.type === "document") {
+      const doc = readDocument(b)!;
+      if ("pdf" in doc) seg.pdfs.push(doc.pdf);
+      else {
+        seg.text.push(doc.text);
+        seg.images.push(...doc.images);
+      }
+    }
     else if (b.type === "tool_use") {
       const u = b as z.infer<typeof toolUseBlock>;
       seg.calls.push({ id: u.id, name: u.name, arguments: JSON.stringify(u.input ?? {}) });
@@ -173,14 +270,15 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
       seg.thinking.push({ type: "redacted_thinking", data: (b as z.infer<typeof redactedThinkingBlock>).data });
     } else if (b.type === "tool_result") {
       const r = b as z.infer<typeof toolResultBlock>;
-      results.push({ role: "tool", toolCallId: r.tool_use_id, content: (r.is_error ? "Error: " : "") + resultText(r.content), ...(hint ? { cache: hint } : {}) });
-      // A tool's images (Claude Code reading a screenshot) have no place in a tool message on
-      // OpenAI's API: they follow in this turn's user message, which Anthropic merges back into the
-      // turn of the results, so every provider's model sees them.
-      const shown = resultImages(r.content);
-      if (shown.length) {
-        seg.text.push(shown.length > 1 ? `(${shown.length} images from the tool result ${r.tool_use_id})` : `(an image from the tool result ${r.tool_use_id})`);
-        seg.images.push(...shown);
+      const content = resultContent(r.content);
+      results.push({ role: "tool", toolCallId: r.tool_use_id, content: (r.is_error ? "Error: " : "") + content.text, ...(hint ? { cache: hint } : {}) });
+      // A tool's images and PDFs (Claude Code reading a screenshot or a paper) have no place in a
+      // tool message on OpenAI's API: they follow in this turn's user message, which Anthropic
+      // merges back into the turn of the results, so every provider's model sees them.
+      if (content.images.length || content.pdfs.length) {
+        seg.text.push(fromResult(content.images.length, content.pdfs.length, r.tool_use_id));
+        seg.images.push(...content.images);
+        seg.pdfs.push(...content.pdfs);
       }
       continue;
     }
@@ -196,7 +294,7 @@ function systemText(s: MessagesRequest["system"]): string {
 
 /**
  * What a request asks for that no routed model is sent, whichever serves: Anthropic's server tools,
- * and content blocks Switchboard does not carry (documents, earlier server-tool results), by type.
+ * and content blocks Switchboard does not carry (earlier server-tool results, documents by file id), by type.
  * What depends on the model (cache breakpoints, thinking) is noted once it is known.
  */
 export function requestNotes(body: z.infer<typeof countTokensSchema>): string[] {
@@ -215,10 +313,10 @@ function droppedBlocks(messages: MessagesRequest["messages"]): Map<string, numbe
   for (const m of messages) {
     if (typeof m.content === "string") continue;
     for (const b of m.content as Block[]) {
-      if (!carried(m.role, b.type)) drop(b.type);
+      if (!carried(m.role, b)) drop(b.type);
       if (b.type === "tool_result") {
         const c = (b as z.infer<typeof toolResultBlock>).content;
-        if (Array.isArray(c)) for (const part of c) if (part.type !== "text" && !(part.type === "image" && imageBlock.safeParse(part).success)) drop(part.type);
+        if (Array.isArray(c)) for (const part of c) if (!carriedInResult(part)) drop(part.type);
       }
     }
   }
@@ -257,7 +355,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
   const system = systemText(body.system);
   // Kept as blocks only when one carries a breakpoint; otherwise the joined text says it all.
   const systemBlocks: SystemBlock[] = typeof body.system === "string" ? [] : (body.system ?? []).map((b) => ({ text: b.text, ...(b.cache_control ? { cache: hintOf(b.cache_control)! } : {}) }));
-  const attachments: Attachment[] = messages.flatMap((m) => (m.images ?? []).map(() => ({ kind: "image" as const })));
+  const { attachments, documents } = mediaOf(messages);
   const functionTools: FunctionTool[] =
     body.tool_choice?.type === "none"
       ? []
@@ -280,7 +378,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
       maxOutputTokens: body.max_tokens,
       ...(attachments.length ? { attachments } : {}),
       ...kindHints(body, choice),
-      needs: { toolCalling: functionTools.length > 0 },
+      needs: { toolCalling: functionTools.length > 0, ...(documents ? { documents } : {}) },
     },
     call: {
       messages,
@@ -303,7 +401,7 @@ export function countInputTokens(body: z.infer<typeof countTokensSchema>): numbe
     n += MESSAGE_OVERHEAD_TOKENS;
     for (const lm of toMessages(m)) {
       n += estimateTokens(lm.content) + (lm.toolCalls ?? []).reduce((s, c) => s + estimateTokens(c.name + c.arguments), 0);
-      n += (lm.images?.length ?? 0) * ATTACHMENT_TOKENS.image;
+      n += mediaOf([lm]).attachments.reduce((s, a) => s + (a.tokens ?? ATTACHMENT_TOKENS[a.kind]), 0);
     }
   }
   for (const t of body.tools ?? []) n += estimateTokens(JSON.stringify(t));

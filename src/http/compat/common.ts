@@ -5,7 +5,9 @@ import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCo
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
-import type { FunctionTool, ToolChoice } from "../../providers/types.js";
+import type { FunctionTool, LlmMessage, ToolChoice } from "../../providers/types.js";
+import { ATTACHMENT_TOKENS, pdfTokens } from "../../routing/tokens.js";
+import type { Attachment } from "../../routing/types.js";
 
 /**
  * What the OpenAI- and Anthropic-compatible endpoints share: who is calling, which model a
@@ -34,6 +36,19 @@ export function tenantOf(runtime: Runtime, principal: Principal | undefined, req
     throw new SwitchboardError({ code: "invalid_request", message: `unknown tenant "${tenant}"`, hint: "name a tenant from the config in x-switchboard-tenant.", retryable: false, field: "x-switchboard-tenant", validValues: Object.keys(cfg.tenants) });
   }
   return tenant;
+}
+
+/**
+ * What the router reads of a request's media: each image, and each PDF with what it costs in
+ * tokens (from its pages; a PDF by URL at a typical size). A PDF also narrows the route to models
+ * that read documents (`needs.documents`).
+ */
+export function mediaOf(messages: LlmMessage[]): { attachments: Attachment[]; documents: boolean } {
+  const attachments: Attachment[] = messages.flatMap((m) => [
+    ...(m.images ?? []).map(() => ({ kind: "image" as const })),
+    ...(m.documents ?? []).map((d) => ({ kind: "document" as const, mimeType: "application/pdf", tokens: "data" in d ? pdfTokens(d.data) : ATTACHMENT_TOKENS.document })),
+  ]);
+  return { attachments, documents: attachments.some((a) => a.kind === "document") };
 }
 
 /** Requests whose token was found good, with its principal (undefined with auth off). */

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import type { Attachment } from "../../routing/types.js";
-import { forcedTool, type ModelChoice } from "./common.js";
+import type { DocumentPart, FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
+import { forcedTool, mediaOf, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -90,16 +89,35 @@ function imagesOf(c: Content): string[] {
   });
 }
 
+/** A file part's PDF (its bytes as a data: URL), or undefined for what is not carried (a file id, another type). */
+function pdfOf(p: { type: string }): DocumentPart | undefined {
+  if (p.type !== "file") return undefined;
+  const file = (p as { file?: { file_data?: unknown; filename?: unknown } }).file;
+  const m = typeof file?.file_data === "string" ? /^data:application\/pdf;base64,(.*)$/s.exec(file.file_data) : null;
+  if (!m) return undefined;
+  return { data: m[1]!, ...(typeof file?.filename === "string" && file.filename ? { title: file.filename } : {}) };
+}
+
+/** A user message's PDFs, in order. */
+function documentsOf(c: Content): DocumentPart[] {
+  if (!Array.isArray(c)) return [];
+  return c.flatMap((p) => {
+    const pdf = pdfOf(p);
+    return pdf ? [pdf] : [];
+  });
+}
+
 /**
- * Content parts the model is not sent, as a note (`content parts dropped: file (2), input_audio`):
- * text is carried everywhere and images in user messages; files, audio and the rest are not.
+ * Content parts the model is not sent, as a note (`content parts dropped: file, input_audio`):
+ * text is carried everywhere, images and PDF files (as data) in user messages; files by id,
+ * audio and the rest are not.
  */
 export function droppedParts(b: ChatRequestBody): string[] {
   const dropped = new Map<string, number>();
   for (const m of b.messages) {
     if (!Array.isArray(m.content)) continue;
     for (const p of m.content) {
-      if (p.type === "text" || (p.type === "image_url" && m.role === "user")) continue;
+      if (p.type === "text" || (m.role === "user" && (p.type === "image_url" || pdfOf(p)))) continue;
       dropped.set(p.type, (dropped.get(p.type) ?? 0) + 1);
     }
   }
@@ -122,7 +140,8 @@ function toMessage(m: ChatRequestBody["messages"][number]): LlmMessage {
       return { role: "tool", content: `${m.name}: ${text}` };
     default: {
       const images = imagesOf(m.content);
-      return { role: "user", content: text, ...(images.length ? { images } : {}) };
+      const documents = documentsOf(m.content);
+      return { role: "user", content: text, ...(images.length ? { images } : {}), ...(documents.length ? { documents } : {}) };
     }
   }
 }
@@ -149,7 +168,7 @@ function toolChoiceOf(c: ChatRequestBody["tool_choice"]): ToolChoice | undefined
 /** The LLM job a request asks for: what the router reads and what the model is sent. */
 export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenant: string }): LlmJob {
   const messages = body.messages.map(toMessage);
-  const attachments: Attachment[] = messages.flatMap((m) => (m.images ?? []).map(() => ({ kind: "image" as const })));
+  const { attachments, documents } = mediaOf(messages);
   const functionTools: FunctionTool[] =
     body.tool_choice === "none" ? [] : (body.tools ?? []).map((t) => ({ name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), parameters: t.function.parameters ?? { type: "object", properties: {} } }));
   const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
@@ -167,7 +186,7 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
       ...(choice.kind === "model" ? { model: choice.id } : {}),
       ...(maxOutputTokens ? { maxOutputTokens } : {}),
       ...(attachments.length ? { attachments } : {}),
-      needs: { toolCalling: functionTools.length > 0, json: !!format },
+      needs: { toolCalling: functionTools.length > 0, json: !!format, ...(documents ? { documents } : {}) },
     },
     call: {
       messages,

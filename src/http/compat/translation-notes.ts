@@ -6,7 +6,7 @@ import { anthropicThinking, askedEffort, DEFAULT_EFFORTS, effortOf } from "../..
 
 /**
  * What the serving model was sent of what a request asked for beyond the common core (cache
- * breakpoints, reasoning, temperature): translated, passed or dropped, one note each, for the
+ * breakpoints, reasoning, temperature, PDFs by URL): translated, passed or dropped, one note each, for the
  * `x-switchboard-notes` header. It reads the request exactly as the call built it
  * (chatRequestFor) and the rules the adapters follow, so the notes say what was sent.
  */
@@ -16,8 +16,9 @@ export type ReasoningField = "thinking" | "reasoning_effort";
 
 export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, model: string, field: ReasoningField): string[] {
   const breakpoints = countBreakpoints({ messages: spec.messages, systemBlocks: spec.systemBlocks, tools: spec.functionTools });
+  const linked = spec.messages.reduce((n, m) => n + (m.documents ?? []).filter((d) => "url" in d).length, 0);
   // Most requests ask for none of these: no request to rebuild on every call then.
-  if (!breakpoints && !spec.reasoning && spec.temperature === undefined) return [];
+  if (!breakpoints && !spec.reasoning && spec.temperature === undefined && !linked) return [];
   const entry = Object.hasOwn(cfg.models, model) ? cfg.models[model] : undefined;
   const provider = providerOf(model);
   const api = Object.hasOwn(cfg.providers, provider) ? cfg.providers[provider]!.api : undefined;
@@ -56,6 +57,9 @@ export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, mode
       notes.push(`${field} passed as reasoning_effort=${sent}${sent !== asked ? ` (${asked} asked; ${model} takes ${accepted.join(", ")})` : ""}`);
     }
   }
+
+  // Anthropic fetches a PDF by URL; OpenAI's Chat Completions takes PDFs as data only (openai.ts filePart).
+  if (linked && api !== "anthropic") notes.push(`document URL${linked > 1 ? "s" : ""} sent as ${linked > 1 ? "links" : "a link"}: ${model} takes PDFs as data only`);
 
   if (spec.temperature !== undefined) {
     if (req.temperature === undefined) notes.push(`temperature dropped: ${model} takes none`);
