@@ -3,7 +3,7 @@ import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ModelEntry } from "../config/schema.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, Sampling, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -16,10 +16,14 @@ export interface LlmCallSpec {
   /** The system prompt as the caller's blocks with their cache breakpoints (`system` holds their joined text). */
   systemBlocks?: SystemBlock[];
   temperature?: number;
+  /** top_p, top_k, seed and penalties, where the serving model's API takes them. */
+  sampling?: Sampling;
   responseFormat?: ResponseFormat;
   functionTools?: FunctionTool[];
   /** With functionTools: the call the answer must make (the client's `tool_choice`). */
   toolChoice?: ToolChoice;
+  /** With functionTools: false asks for one tool call per answer at most (`parallel_tool_calls`, `disable_parallel_tool_use`). */
+  parallelToolCalls?: boolean;
   maxOutputTokens?: number;
   modelPreferences?: ModelPreferences;
   /** Sequences that end the answer. */
@@ -190,10 +194,12 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
 
 /**
  * What one model of the chain is sent: the spec within the model's catalog entry (its output
- * ceiling; reasoning only where it is taken, temperature not where it is refused).
+ * ceiling; reasoning only where it is taken, temperature and sampling settings not where they are
+ * refused).
  */
 export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: LlmCallSpec): ChatRequest {
-  const temperature = model?.supports.temperature === false ? undefined : spec.temperature;
+  const samples = model?.supports.temperature !== false;
+  const temperature = samples ? spec.temperature : undefined;
   return {
     model: modelName(id),
     messages: spec.messages,
@@ -201,8 +207,11 @@ export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: 
     ...(spec.system ? { system: spec.system } : {}),
     ...(spec.systemBlocks?.length ? { systemBlocks: spec.systemBlocks } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
+    ...(samples && spec.sampling ? { sampling: spec.sampling } : {}),
     ...(spec.responseFormat ? { responseFormat: spec.responseFormat } : {}),
-    ...(spec.functionTools?.length ? { tools: spec.functionTools, ...(spec.toolChoice ? { toolChoice: spec.toolChoice } : {}) } : {}),
+    ...(spec.functionTools?.length
+      ? { tools: spec.functionTools, ...(spec.toolChoice ? { toolChoice: spec.toolChoice } : {}), ...(spec.parallelToolCalls !== undefined ? { parallelToolCalls: spec.parallelToolCalls } : {}) }
+      : {}),
     ...(spec.stop?.length ? { stop: spec.stop } : {}),
     ...(spec.reasoning && model?.supports.reasoning
       ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput, ...(model.supports.reasoningEfforts ? { reasoningEfforts: model.supports.reasoningEfforts } : {}) }

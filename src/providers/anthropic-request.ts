@@ -25,9 +25,11 @@ export function anthropicBody(req: ChatRequest): Omit<MessageCreateParams, "stre
   if (system) body.system = system;
   if (tools.length) {
     body.tools = tools;
-    if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? { type: "any" } : { type: "tool", name: req.toolChoice.name };
+    const single = req.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
+    if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? { type: "any", ...single } : { type: "tool", name: req.toolChoice.name, ...single };
+    else if (req.parallelToolCalls === false) body.tool_choice = { type: "auto", ...single };
   }
-  // (Current Messages API versions take no temperature; it is not sent, as thinking requires anyway.)
+  // (Current Messages API versions take no temperature, top_p or top_k; none is sent, as thinking requires anyway.)
   const plan = anthropicThinking(req);
   if (plan && "budgetTokens" in plan) {
     body.thinking = { type: "enabled", budget_tokens: plan.budgetTokens };

@@ -127,6 +127,12 @@ export class OpenAIAdapter implements LlmAdapter {
     const body: Omit<ChatCompletionCreateParams, "stream"> = { model: req.model, messages, max_completion_tokens: req.maxOutputTokens };
     // Reasoning models refuse a temperature: the catalog says which (supports.temperature), and none reaches here for them.
     if (req.temperature !== undefined) body.temperature = req.temperature;
+    // The same for the other sampling settings; OpenAI has no top_k.
+    const s = req.sampling;
+    if (s?.topP !== undefined) body.top_p = s.topP;
+    if (s?.seed !== undefined) body.seed = s.seed;
+    if (s?.presencePenalty !== undefined) body.presence_penalty = s.presencePenalty;
+    if (s?.frequencyPenalty !== undefined) body.frequency_penalty = s.frequencyPenalty;
     if (req.reasoning) body.reasoning_effort = effortOf(req.reasoning, req.reasoningEfforts);
     if (req.stop?.length) body.stop = req.stop;
     if (req.responseFormat?.type === "json") body.response_format = { type: "json_object" };
@@ -136,6 +142,7 @@ export class OpenAIAdapter implements LlmAdapter {
     if (req.tools?.length) {
       body.tools = req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
       if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? "required" : { type: "function", function: { name: req.toolChoice.name } };
+      if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
     }
     return body;
   }

@@ -73,6 +73,18 @@ export interface FunctionTool {
  */
 export type ToolChoice = "required" | { name: string };
 
+/**
+ * Sampling settings beyond temperature, as clients of the compatible APIs send them: each goes to
+ * the models whose API takes it (translation-notes.ts names what was not sent).
+ */
+export interface Sampling {
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+}
+
 export interface ToolCall {
   id: string;
   name: string;
@@ -97,10 +109,14 @@ export interface ChatRequest {
   /** The model's most output tokens (catalog maxOutput): how far an adapter may raise maxOutputTokens to fit a thinking budget. */
   maxOutputCeiling?: number;
   temperature?: number;
+  /** Not set for models that refuse sampling settings (catalog supports.temperature false). */
+  sampling?: Sampling;
   responseFormat?: ResponseFormat;
   tools?: FunctionTool[];
   /** With tools: the call the answer must make. */
   toolChoice?: ToolChoice;
+  /** With tools: false asks for at most one tool call per answer. */
+  parallelToolCalls?: boolean;
   /** Sequences that end the answer. */
   stop?: string[];
   /** Set only for a model whose catalog entry takes reasoning (supports.reasoning). */

@@ -58,6 +58,11 @@ function validate(req: RecordedRequest): ErrorResponse | undefined {
   if (REASONING_MODEL.test(model) && temperature != null && temperature !== 1) {
     return openaiError(400, `Unsupported value: 'temperature' does not support ${String(temperature)} with this model. Only the default (1) value is supported.`, "invalid_request_error", "unsupported_value", "temperature");
   }
+  for (const field of ["top_p", "presence_penalty", "frequency_penalty"]) {
+    if (REASONING_MODEL.test(model) && req.body?.[field] != null) {
+      return openaiError(400, `Unsupported parameter: '${field}' is not supported with this model.`, "invalid_request_error", "unsupported_parameter", field);
+    }
+  }
   if (NON_REASONING_MODEL.test(model) && req.body?.reasoning_effort != null) {
     return openaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", "invalid_request_error", "unsupported_parameter", "reasoning_effort");
   }

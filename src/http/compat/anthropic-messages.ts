@@ -5,7 +5,7 @@ import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { CacheHint, DocumentPart, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
 import type { RouteInput } from "../../routing/types.js";
-import { forcedTool, mediaOf, type ModelChoice } from "./common.js";
+import { forcedTool, mediaOf, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * Anthropic's Messages wire format: the request as Switchboard reads it (whatever provider the
@@ -71,12 +71,14 @@ export const messagesRequestSchema = z
     system: z.union([z.string(), z.array(textBlock)]).optional(),
     tools: z.array(tool).optional(),
     tool_choice: z
-      .object({ type: z.enum(["auto", "any", "tool", "none"]), name: z.string().optional() })
+      .object({ type: z.enum(["auto", "any", "tool", "none"]), name: z.string().optional(), disable_parallel_tool_use: z.boolean().optional() })
       .loose()
       .refine((c) => c.type !== "tool" || c.name !== undefined, { message: "required when type is tool", path: ["name"] })
       .optional(),
     stream: z.boolean().optional(),
     temperature: z.number().min(0).max(1).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    top_k: z.number().int().min(0).optional(),
     stop_sequences: z.array(z.string()).optional(),
     thinking: z
       .object({ type: z.string(), budget_tokens: z.number().int().min(1024).optional() })
@@ -366,6 +368,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
   // A server tool (web_search) is not run here: forcing it names no tool the model is sent.
   const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
   const reasoning = reasoningOf(body.thinking);
+  const sampling = samplingOf({ topP: body.top_p, topK: body.top_k });
   const user = body.metadata?.user_id ?? undefined;
   const routeMessages = system ? [{ role: "system" as const, content: system }, ...messages] : messages;
   return {
@@ -386,8 +389,10 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
       ...(systemBlocks.some((b) => b.cache) ? { systemBlocks } : {}),
       ...(reasoning ? { reasoning } : {}),
       ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
+      ...(sampling ? { sampling } : {}),
       ...(functionTools.length ? { functionTools } : {}),
       ...(toolChoice ? { toolChoice } : {}),
+      ...(body.tool_choice?.disable_parallel_tool_use ? { parallelToolCalls: false } : {}),
       maxOutputTokens: body.max_tokens,
       ...(body.stop_sequences?.length ? { stop: body.stop_sequences } : {}),
     },

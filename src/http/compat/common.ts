@@ -5,7 +5,7 @@ import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCo
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
-import type { FunctionTool, LlmMessage, ToolChoice } from "../../providers/types.js";
+import type { FunctionTool, LlmMessage, Sampling, ToolChoice } from "../../providers/types.js";
 import { ATTACHMENT_TOKENS, pdfTokens } from "../../routing/tokens.js";
 import type { Attachment } from "../../routing/types.js";
 
@@ -49,6 +49,12 @@ export function mediaOf(messages: LlmMessage[]): { attachments: Attachment[]; do
     ...(m.documents ?? []).map((d) => ({ kind: "document" as const, mimeType: "application/pdf", tokens: "data" in d ? pdfTokens(d.data) : ATTACHMENT_TOKENS.document })),
   ]);
   return { attachments, documents: attachments.some((a) => a.kind === "document") };
+}
+
+/** The sampling settings a request gave (null and absent alike dropped), or undefined for none. */
+export function samplingOf(given: { [K in keyof Sampling]?: number | null }): Sampling | undefined {
+  const set = Object.entries(given).filter(([, v]) => v != null);
+  return set.length ? (Object.fromEntries(set) as Sampling) : undefined;
 }
 
 /** Requests whose token was found good, with its principal (undefined with auth off). */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, mediaOf, type ModelChoice } from "./common.js";
+import { forcedTool, mediaOf, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -41,6 +41,11 @@ export const chatRequestSchema = z
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),
     temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    seed: z.number().int().nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
     max_tokens: z.number().int().positive().nullish(),
     max_completion_tokens: z.number().int().positive().nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
@@ -177,6 +182,7 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
   const stop = body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop;
   // Sent to the serving model where its catalog entry takes it; not a routing hint.
   const reasoning = reasoningOf(body.reasoning_effort);
+  const sampling = samplingOf({ topP: body.top_p, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty });
   return {
     route: {
       messages,
@@ -191,9 +197,11 @@ export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenan
     call: {
       messages,
       ...(body.temperature != null ? { temperature: body.temperature } : {}),
+      ...(sampling ? { sampling } : {}),
       ...(format ? { responseFormat: format } : {}),
       ...(functionTools.length ? { functionTools } : {}),
       ...(toolChoice ? { toolChoice } : {}),
+      ...(body.parallel_tool_calls != null ? { parallelToolCalls: body.parallel_tool_calls } : {}),
       ...(maxOutputTokens ? { maxOutputTokens } : {}),
       ...(stop?.length ? { stop } : {}),
       ...(reasoning ? { reasoning } : {}),
