@@ -4,6 +4,7 @@
 // call per answer (`parallel_tool_calls: false`, `disable_parallel_tool_use`) reaches either API
 // in its own terms; an out-of-range value is 400 naming its field.
 import { describe, expect, it } from "vitest";
+import type Anthropic from "@anthropic-ai/sdk";
 import { requestsFor } from "../helpers/llm-fakes.js";
 import { useCompatServer } from "../helpers/compat-server.js";
 
@@ -60,17 +61,17 @@ describe("sampling settings on /v1/chat/completions", () => {
 describe("sampling settings on /v1/messages", () => {
   it("top_p reaches an OpenAI model, top_k (which it has no field for) is named in a note, and disable_parallel_tool_use becomes parallel_tool_calls", async () => {
     server().fakes.openai.setDefault({ text: "Lima." });
-    const { response } = await anthropic()
-      .messages.create({
-        model: MINI,
-        max_tokens: 100,
-        top_p: 0.8,
-        top_k: 40,
-        tools: [{ name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } }],
-        tool_choice: { type: "auto", disable_parallel_tool_use: true },
-        messages: [{ role: "user", content: "Weather in Lima?" }],
-      })
-      .withResponse();
+    // The current SDK's types have no top_p or top_k (the API's newest models take none); older clients and curl send them.
+    const params = {
+      model: MINI,
+      max_tokens: 100,
+      top_p: 0.8,
+      top_k: 40,
+      tools: [{ name: "get_weather", input_schema: { type: "object" as const, properties: { city: { type: "string" } } } }],
+      tool_choice: { type: "auto" as const, disable_parallel_tool_use: true },
+      messages: [{ role: "user" as const, content: "Weather in Lima?" }],
+    } as Anthropic.MessageCreateParamsNonStreaming;
+    const { response } = await anthropic().messages.create(params).withResponse();
     expect(response.headers.get("x-switchboard-notes")).toBe(`top_k dropped: ${MINI}'s API takes no top_k`);
     const sent = requestsFor(server().fakes.openai, "gpt-4.1-mini")[0]!.body;
     expect(sent).toMatchObject({ top_p: 0.8, parallel_tool_calls: false });
