@@ -74,7 +74,8 @@ const modelSchema = z.strictObject({
    * USD per 1M tokens; cache reads at cachedInput and cache writes at cacheWrite, each the input
    * price when absent; writes cached for an hour at cacheWrite1h (else cacheWrite).
    */
-  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional(), cacheWrite1h: usd.optional() }),
+  /** perWebSearch: USD for each web search the model runs as a server tool (Anthropic's web_search). */
+  price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional(), cacheWrite1h: usd.optional(), perWebSearch: usd.optional() }),
   contextWindow: z.number().int().positive(),
   maxOutput: z.number().int().positive(),
   supports: z.strictObject({
@@ -83,6 +84,8 @@ const modelSchema = z.strictObject({
     json: z.boolean(),
     /** Reads PDF documents sent whole (Anthropic's document blocks, OpenAI's file parts); absent means no. */
     documents: z.boolean().optional(),
+    /** Runs its provider's server tools (Anthropic's web search and web fetch) when a request sends them; absent means no. */
+    serverTools: z.boolean().optional(),
     /** Takes a reasoning setting (OpenAI's reasoning_effort, Anthropic's extended thinking); others are sent none. */
     reasoning: z.boolean().optional(),
     /**

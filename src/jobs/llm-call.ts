@@ -3,7 +3,7 @@ import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
 import type { ModelEntry } from "../config/schema.js";
-import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, Reasoning, ResponseFormat, Sampling, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, PassthroughEvent, Reasoning, ResponseFormat, Sampling, ServerTool, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -24,6 +24,8 @@ export interface LlmCallSpec {
   toolChoice?: ToolChoice;
   /** With functionTools: false asks for one tool call per answer at most (`parallel_tool_calls`, `disable_parallel_tool_use`). */
   parallelToolCalls?: boolean;
+  /** The provider's own server tools (Anthropic's web search): sent only to models that run them. */
+  serverTools?: ServerTool[];
   maxOutputTokens?: number;
   modelPreferences?: ModelPreferences;
   /** Sequences that end the answer. */
@@ -58,6 +60,8 @@ export interface LlmCallContext {
   onThinking?: (delta: ThinkingDelta, model: string) => void;
   /** With onText: each piece of a streamed tool call, which commits the answer to its model as text does. */
   onToolCall?: (delta: ToolCallDelta, model: string) => void;
+  /** With onText: the events of blocks passed through untranslated (server tools'), which commit the answer as text does. */
+  onBlock?: (event: PassthroughEvent, model: string) => void;
   /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
   reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
 }
@@ -132,6 +136,7 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
         const onText = ctx.onText;
         const onThinking = ctx.onThinking;
         const onToolCall = ctx.onToolCall;
+        const onBlock = ctx.onBlock;
         if (progress) send(`calling ${id}`);
         const answer = adapter.chat(req, {
           signal,
@@ -150,6 +155,14 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
                       onToolCall: (delta: ToolCallDelta) => {
                         relayed += 1 + (delta.arguments?.length ?? 0);
                         onToolCall(delta, id);
+                      },
+                    }
+                  : {}),
+                ...(onText && onBlock
+                  ? {
+                      onBlock: (event: PassthroughEvent) => {
+                        relayed += 1;
+                        onBlock(event, id);
                       },
                     }
                   : {}),
@@ -213,6 +226,7 @@ export function chatRequestFor(model: ModelEntry | undefined, id: string, spec: 
       ? { tools: spec.functionTools, ...(spec.toolChoice ? { toolChoice: spec.toolChoice } : {}), ...(spec.parallelToolCalls !== undefined ? { parallelToolCalls: spec.parallelToolCalls } : {}) }
       : {}),
     ...(spec.stop?.length ? { stop: spec.stop } : {}),
+    ...(spec.serverTools?.length && model?.supports.serverTools ? { serverTools: spec.serverTools } : {}),
     ...(spec.reasoning && model?.supports.reasoning
       ? { reasoning: spec.reasoning, maxOutputCeiling: model.maxOutput, ...(model.supports.reasoningEfforts ? { reasoningEfforts: model.supports.reasoningEfforts } : {}) }
       : {}),
@@ -241,6 +255,6 @@ export function llmCost(runtime: Runtime, id: string, r: ChatResult): number {
   const write = m.price.cacheWrite ?? m.price.input;
   const input =
     (u.inputTokens - cached - written) * m.price.input + cached * (m.price.cachedInput ?? m.price.input) + (written - hour) * write + hour * (m.price.cacheWrite1h ?? write);
-  const cost = (input + u.outputTokens * m.price.output) / 1e6;
+  const cost = (input + u.outputTokens * m.price.output) / 1e6 + (u.webSearches ?? 0) * (m.price.perWebSearch ?? 0);
   return Math.round(cost * 1e8) / 1e8;
 }

@@ -23,8 +23,10 @@ export function anthropicBody(req: ChatRequest): Omit<MessageCreateParams, "stre
   const body: Omit<MessageCreateParams, "stream"> = { model: req.model, max_tokens: req.maxOutputTokens, messages: anthropicMessages(req.messages, take) };
   if (req.stop?.length) body.stop_sequences = req.stop;
   if (system) body.system = system;
-  if (tools.length) {
-    body.tools = tools;
+  // Server tools (web search) go as the client declared them: Anthropic runs them.
+  const all: Anthropic.ToolUnion[] = [...tools, ...((req.serverTools ?? []) as unknown as Anthropic.ToolUnion[])];
+  if (all.length) {
+    body.tools = all;
     const single = req.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
     if (req.toolChoice) body.tool_choice = req.toolChoice === "required" ? { type: "any", ...single } : { type: "tool", name: req.toolChoice.name, ...single };
     else if (req.parallelToolCalls === false) body.tool_choice = { type: "auto", ...single };

@@ -41,7 +41,9 @@ export class AnthropicAdapter implements LlmAdapter {
         else if (block.type === "thinking") thinking.push({ type: "thinking", thinking: block.thinking, signature: block.signature });
         else if (block.type === "redacted_thinking") thinking.push({ type: "redacted_thinking", data: block.data });
       }
-      return { text, toolCalls, finishReason: finish(msg.stop_reason), usage: usageOf(msg.usage), ...(thinking.length ? { thinking } : {}) };
+      // With server tools the answer's blocks go back as they came: their calls, results and the citing text.
+      const blocks = req.serverTools?.length ? { blocks: msg.content as unknown as Array<Record<string, unknown>> } : {};
+      return { text, toolCalls, finishReason: finish(msg.stop_reason), usage: usageOf(msg.usage), ...(thinking.length ? { thinking } : {}), ...blocks };
     }
 
     const stream = await this.client.messages.create({ ...body, stream: true }, { signal: opts.signal });
@@ -52,6 +54,8 @@ export class AnthropicAdapter implements LlmAdapter {
     const blocks = new Map<number, ToolCall & { place: number }>();
     /** Thinking blocks by content index, each with its place among the answer's thinking blocks. */
     const thoughts = new Map<number, { n: number; block: ThinkingBlock }>();
+    /** Content indexes of the blocks passed through untranslated (server tools' calls and results). */
+    const passed = new Set<number>();
     const counts: Counts = { input_tokens: 0, output_tokens: 0 };
     for await (const ev of stream) {
       switch (ev.type) {
@@ -60,6 +64,7 @@ export class AnthropicAdapter implements LlmAdapter {
           counts.cache_read_input_tokens = ev.message.usage.cache_read_input_tokens;
           counts.cache_creation_input_tokens = ev.message.usage.cache_creation_input_tokens;
           counts.cache_creation = ev.message.usage.cache_creation;
+          counts.server_tool_use = ev.message.usage.server_tool_use;
           break;
         case "content_block_start": {
           const b = ev.content_block;
@@ -75,11 +80,18 @@ export class AnthropicAdapter implements LlmAdapter {
               relayThinking(t, b.thinking, opts);
               if (b.signature) opts.onThinking?.({ block: t.n, type: "signature", signature: b.signature });
             }
+          } else if (b.type !== "text") {
+            passed.add(ev.index);
+            opts.onBlock?.({ kind: "start", block: b as unknown as Record<string, unknown> });
           }
           break;
         }
+        case "content_block_stop":
+          if (passed.has(ev.index)) opts.onBlock?.({ kind: "stop" });
+          break;
         case "content_block_delta":
-          if (ev.delta.type === "text_delta") {
+          if (passed.has(ev.index)) opts.onBlock?.({ kind: "delta", delta: ev.delta as unknown as Record<string, unknown> });
+          else if (ev.delta.type === "text_delta") {
             text += ev.delta.text;
             opts.onDelta(ev.delta.text);
           } else if (ev.delta.type === "input_json_delta") {
@@ -106,6 +118,7 @@ export class AnthropicAdapter implements LlmAdapter {
           if (ev.usage.input_tokens != null) counts.input_tokens = ev.usage.input_tokens;
           if (ev.usage.cache_read_input_tokens != null) counts.cache_read_input_tokens = ev.usage.cache_read_input_tokens;
           if (ev.usage.cache_creation_input_tokens != null) counts.cache_creation_input_tokens = ev.usage.cache_creation_input_tokens;
+          if (ev.usage.server_tool_use != null) counts.server_tool_use = ev.usage.server_tool_use;
           break;
         case "message_stop":
           stopped = true;
@@ -132,6 +145,7 @@ interface Counts {
   cache_creation_input_tokens?: number | null;
   /** The writes by time to live (message_start and whole answers carry it; a delta's usage does not). */
   cache_creation?: { ephemeral_1h_input_tokens?: number | null } | null;
+  server_tool_use?: { web_search_requests?: number | null } | null;
 }
 
 /**
@@ -148,6 +162,7 @@ function usageOf(u: Counts): Usage {
     cachedInputTokens: read,
     ...(written ? { cacheWriteTokens: written } : {}),
     ...(hour ? { cacheWrite1hTokens: hour } : {}),
+    ...(u.server_tool_use?.web_search_requests ? { webSearches: u.server_tool_use.web_search_requests } : {}),
   };
 }
 

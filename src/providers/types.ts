@@ -67,6 +67,9 @@ export interface FunctionTool {
   cache?: CacheHint;
 }
 
+/** A provider-run tool as the client declared it (Anthropic's `{type: "web_search_20250305", name: "web_search", ...}`). */
+export type ServerTool = { type: string; name: string } & Record<string, unknown>;
+
 /**
  * A tool call the answer must make: any of the tools (`required`), or the one named. Without one
  * the model chooses; a request that wants no tool call is sent no tools.
@@ -117,6 +120,8 @@ export interface ChatRequest {
   toolChoice?: ToolChoice;
   /** With tools: false asks for at most one tool call per answer. */
   parallelToolCalls?: boolean;
+  /** The provider's own server tools, sent as given; set only for models that run them (supports.serverTools). */
+  serverTools?: ServerTool[];
   /** Sequences that end the answer. */
   stop?: string[];
   /** Set only for a model whose catalog entry takes reasoning (supports.reasoning). */
@@ -137,6 +142,8 @@ export interface Usage {
   cacheWriteTokens?: number;
   /** Of cacheWriteTokens, those cached for an hour (Anthropic's `ttl: "1h"`), which cost more than the 5-minute ones. */
   cacheWrite1hTokens?: number;
+  /** Web searches the model ran as a server tool, billed per search. */
+  webSearches?: number;
 }
 
 export interface ChatResult {
@@ -146,7 +153,18 @@ export interface ChatResult {
   usage: Usage;
   /** The model's reasoning blocks, in order, where the provider returns them. */
   thinking?: ThinkingBlock[];
+  /**
+   * The answer's content blocks exactly as the provider returned them, when it ran server tools:
+   * their calls and results and the text that cites them, in order, for a client of the same API.
+   */
+  blocks?: Array<Record<string, unknown>>;
 }
+
+/**
+ * A streamed content block the adapter does not translate (a server tool's call or result),
+ * passed as the provider sent it: its start (the whole block as it opens), its deltas, its stop.
+ */
+export type PassthroughEvent = { kind: "start"; block: Record<string, unknown> } | { kind: "delta"; delta: Record<string, unknown> } | { kind: "stop" };
 
 export interface CallOptions {
   signal: AbortSignal;
@@ -156,6 +174,8 @@ export interface CallOptions {
   onThinking?: (delta: ThinkingDelta) => void;
   /** Called as each tool call streams: its id and name first, then pieces of its JSON arguments (streaming only). */
   onToolCall?: (delta: ToolCallDelta) => void;
+  /** Called with the events of blocks passed through untranslated, server tools' (streaming only). */
+  onBlock?: (event: PassthroughEvent) => void;
 }
 
 /**

@@ -35,6 +35,7 @@ export function rankCandidates(call: Call, targetTier: CostTier, adjustments: Sc
     needsTools: (input.tools?.length ?? 0) + (input.mcpTools?.length ?? 0) > 0 || input.needs?.toolCalling === true,
     needsJson: input.needs?.json === true,
     needsDocuments: input.needs?.documents === true,
+    needsServerTools: input.needs?.serverTools === true,
     needsVision: (input.attachments ?? []).some((a) => a.kind === "image" || a.kind === "video"),
     latency,
     weights: weightsFor(cfg, input, latency),

@@ -31,6 +31,8 @@ export interface SelectionInput {
   needsJson?: boolean;
   /** PDFs go with the prompt (the compatible APIs' document blocks and file parts): only models that read them. */
   needsDocuments?: boolean;
+  /** The request sends its provider's server tools (web search): models that run them first. */
+  needsServerTools?: boolean;
   latency: LatencyClass;
   weights: Weights;
   /** MCP hint names, in the caller's order. */
@@ -160,6 +162,12 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
       name: "configured providers",
       hard: false,
       test: ({ provider }) => (anyConfigured && !s.configured.has(provider) ? `provider ${provider} has no credentials here` : null),
+    },
+    {
+      // Soft: with no model here that runs them, another serves without them (and the caller is told).
+      name: "server tools",
+      hard: false,
+      test: ({ model: m }) => (s.needsServerTools && !m.supports.serverTools ? "does not run server tools (web search)" : null),
     },
     {
       name: "interactive latency",

@@ -47,7 +47,7 @@ export interface RouteInput {
   /** This call's operating point: the share of always-premium quality to keep (overrides tenant and router.qualityTarget). */
   qualityTarget?: number;
   /** What the call itself needs (set by run_llm): an LLM answer, function calling, JSON output. */
-  needs?: { llm?: boolean; toolCalling?: boolean; json?: boolean; documents?: boolean };
+  needs?: { llm?: boolean; toolCalling?: boolean; json?: boolean; documents?: boolean; serverTools?: boolean };
 }
 
 /**

@@ -145,16 +145,19 @@ const wire: ProviderWire = {
 
   complete(req, reply) {
     const content: object[] = thinkingBlocks(reply.thinking);
-    if (reply.text) content.push({ type: "text", text: reply.text });
+    const search = searchOf(req, reply);
+    if (search) content.push(search.use, search.result);
+    if (reply.text) content.push(search ? { type: "text", text: reply.text, citations: search.citations } : { type: "text", text: reply.text });
     for (const c of withIds(reply)) content.push({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments || "{}") });
-    return { ...messageShell(req), content, ...stopOf(reply), usage: usageOf(reply, reply.usage.output) };
+    return { ...messageShell(req), content, ...stopOf(reply), usage: usageOf(reply, reply.usage.output, search ? 1 : 0) };
   },
 
   streamFrames(req, reply) {
     const frames: string[] = [];
     const emit = (type: string, data: object) => frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const search = searchOf(req, reply);
     emit("message_start", {
-      message: { ...messageShell(req), content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage: usageOf(reply, Math.min(1, reply.usage.output)) },
+      message: { ...messageShell(req), content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage: usageOf(reply, Math.min(1, reply.usage.output), 0) },
     });
     let index = 0;
     for (const t of thinkingBlocks(reply.thinking)) {
@@ -167,9 +170,20 @@ const wire: ProviderWire = {
       emit("content_block_stop", { index });
       index++;
     }
+    if (search) {
+      // The call streams its input as JSON pieces; the result comes whole in its start.
+      emit("content_block_start", { index, content_block: { ...search.use, input: {} } });
+      emit("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: JSON.stringify(search.use.input) } });
+      emit("content_block_stop", { index });
+      index++;
+      emit("content_block_start", { index, content_block: search.result });
+      emit("content_block_stop", { index });
+      index++;
+    }
     if (reply.text) {
-      emit("content_block_start", { index, content_block: { type: "text", text: "" } });
+      emit("content_block_start", { index, content_block: search ? { type: "text", text: "", citations: [] } : { type: "text", text: "" } });
       frames.push('event: ping\ndata: {"type": "ping"}\n\n');
+      if (search) for (const citation of search.citations) emit("content_block_delta", { index, delta: { type: "citations_delta", citation } });
       for (const text of splitText(reply.text, reply.chunks)) emit("content_block_delta", { index, delta: { type: "text_delta", text } });
       emit("content_block_stop", { index });
       index++;
@@ -181,7 +195,7 @@ const wire: ProviderWire = {
       emit("content_block_stop", { index });
       index++;
     }
-    emit("message_delta", { delta: stopOf(reply), usage: { output_tokens: reply.usage.output } });
+    emit("message_delta", { delta: stopOf(reply), usage: { output_tokens: reply.usage.output, ...(search ? { server_tool_use: { web_search_requests: 1 } } : {}) } });
     emit("message_stop", {});
     return frames;
   },
@@ -204,7 +218,23 @@ function stopOf(reply: ResolvedReply) {
   return { stop_reason, stop_sequence: null, stop_details };
 }
 
-function usageOf(reply: ResolvedReply, outputTokens: number) {
+/**
+ * The reply's web search as the API returns it (a server_tool_use block, its web_search_tool_result,
+ * and the citations of the text that follows), when the request declared the web_search tool.
+ */
+function searchOf(req: RecordedRequest, reply: ResolvedReply) {
+  const declared = Array.isArray(req.body?.tools) && req.body.tools.some((t: { type?: unknown }) => typeof t?.type === "string" && t.type.startsWith("web_search_"));
+  if (!reply.search || !declared) return undefined;
+  const id = randomId("srvtoolu_");
+  const results = reply.search.results.map((r) => ({ type: "web_search_result", url: r.url, title: r.title, encrypted_content: randomId("enc_"), page_age: null }));
+  return {
+    use: { type: "server_tool_use", id, name: "web_search", input: { query: reply.search.query } },
+    result: { type: "web_search_tool_result", tool_use_id: id, content: results },
+    citations: results.slice(0, 1).map((r) => ({ type: "web_search_result_location", url: r.url, title: r.title, encrypted_index: randomId("idx_"), cited_text: r.title })),
+  };
+}
+
+function usageOf(reply: ResolvedReply, outputTokens: number, webSearches = 0) {
   const written = reply.usage.cacheWrite ?? 0;
   const hour = reply.usage.cacheWrite1h ?? 0;
   return {
@@ -213,6 +243,7 @@ function usageOf(reply: ResolvedReply, outputTokens: number) {
     cache_read_input_tokens: reply.usage.cached ?? 0,
     cache_creation: { ephemeral_5m_input_tokens: written - hour, ephemeral_1h_input_tokens: hour },
     output_tokens: outputTokens,
+    server_tool_use: webSearches ? { web_search_requests: webSearches } : null,
     service_tier: "standard",
   };
 }

@@ -21,6 +21,16 @@ export interface FakeReply {
   delayMs?: number;
   /** Stream the text in this many pieces (default 4). */
   chunks?: number;
+  /**
+   * A web search the model runs before its text (anthropic only, and only when the request
+   * declares a web_search server tool, as the API runs none it was not given).
+   */
+  search?: FakeSearch;
+}
+
+export interface FakeSearch {
+  query: string;
+  results: Array<{ url: string; title: string }>;
 }
 
 export interface FakeUsage {
@@ -83,6 +93,7 @@ export interface ResolvedReply {
   usage: FakeUsage;
   thinking: FakeThinking[];
   chunks: number;
+  search?: FakeSearch;
 }
 
 export interface ErrorResponse {
@@ -182,6 +193,7 @@ export async function startFakeServer(wire: ProviderWire): Promise<FakeServer> {
       usage: reply.usage ?? { input: estimateTokens(wire.promptText(req.body).length), output: estimateTokens(outChars) },
       thinking: reply.thinking ?? [],
       chunks: reply.chunks ?? 4,
+      ...(reply.search ? { search: reply.search } : {}),
     };
   };
 

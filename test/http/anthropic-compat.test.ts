@@ -364,14 +364,17 @@ describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    // What the serving model was sent of the three breakpoints and the temperature, then the server tool dropped.
+    // What the serving model was sent of the three breakpoints and the temperature.
     const served = res.headers.get("x-switchboard-model")!;
     const provider = served.split(":")[0];
     const cacheNote =
       provider === "anthropic" ? "cache_control passed to Anthropic (3 breakpoints)" : provider === "openai" ? "cache_control dropped: OpenAI caches prompts automatically" : `cache_control dropped: ${provider} takes no cache breakpoints`;
     const temperatureNote =
       provider === "anthropic" ? ["temperature dropped: Anthropic's Messages API takes none"] : server.runtime.config.models[served]!.supports.temperature === false ? [`temperature dropped: ${served} takes none`] : [];
-    expect(res.headers.get("x-switchboard-notes")).toBe([cacheNote, ...temperatureNote, "server tools dropped: web_search"].join("; "));
+    // The server tool goes to a model whose API runs it (Anthropic's), preferred when one is configured.
+    const runsServerTools = server.runtime.config.models[served]!.supports.serverTools === true;
+    expect(runsServerTools).toBe(true);
+    expect(res.headers.get("x-switchboard-notes")).toBe([cacheNote, ...temperatureNote].join("; "));
     const events = (await res.text())
       .split("\n\n")
       .filter(Boolean)
@@ -380,11 +383,12 @@ describe("Claude Code pointed at Switchboard (ANTHROPIC_BASE_URL)", () => {
     expect(events.at(-1)!.event).toBe("message_stop");
     const text = events.filter((e) => e.event === "content_block_delta").map((e) => (e.data.delta as { text: string }).text).join("");
     expect(text).toBe("I'll run the tests first.");
-    // The provider got Claude Code's instructions and its client tools (the server tool dropped).
+    // The provider got Claude Code's instructions, its client tools and the server tool as declared.
     const sent = [...fakes.openai.requests, ...fakes.anthropic.requests][0]!.body;
     expect(JSON.stringify(sent)).toContain("You are Claude Code");
     expect(JSON.stringify(sent)).toContain("test/parser.test.ts");
     const names = (sent.tools as Array<{ name?: string; function?: { name: string } }>).map((t) => t.name ?? t.function!.name);
-    expect(names).toEqual(["Bash", "Read"]);
+    expect(names).toEqual(["Bash", "Read", "web_search"]);
+    expect(sent.tools[2]).toEqual({ type: "web_search_20250305", name: "web_search", max_uses: 5 });
   });
 });

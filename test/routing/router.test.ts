@@ -283,6 +283,15 @@ describe("selection constraints", () => {
     });
   });
 
+  it("server tools (web search) go to a model that runs them, and without one the route relaxes rather than fails", () => {
+    const d = decide({ prompt: "Perform a web search for the query: capital of Peru", needs: { serverTools: true } });
+    expect(cfg.models[d.model]!.supports.serverTools).toBe(true);
+    for (const f of d.fallbacks) expect(cfg.models[f.model]!.supports.serverTools).toBe(true);
+    const noAnthropic = decide({ prompt: "Perform a web search for the query: capital of Peru", needs: { serverTools: true } }, { configuredProviders: new Set([...keyed].filter((p) => p !== "anthropic")) });
+    expect(noAnthropic.provider).not.toBe("anthropic");
+    expect(noAnthropic.reason).toMatch(/server tools/);
+  });
+
   it("on the shipped catalog, tool calls never go to a model without tool support", () => {
     const noTools = Object.keys(cfg.models).filter((id) => !cfg.models[id]!.supports.tools);
     for (const prompt of [QUESTION, DESIGN, "Solve 3x + 4 = 19 and show the steps."]) {

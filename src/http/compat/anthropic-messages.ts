@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
-import type { CacheHint, DocumentPart, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
+import type { CacheHint, DocumentPart, ServerTool, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
 import type { RouteInput } from "../../routing/types.js";
 import { forcedTool, mediaOf, samplingOf, type ModelChoice } from "./common.js";
@@ -139,6 +139,9 @@ type Block = z.infer<typeof block>;
 type Tool = z.infer<typeof tool>;
 
 const isClientTool = (t: Tool): t is z.infer<typeof clientTool> => "input_schema" in t && !!t.input_schema;
+
+/** Anthropic's server tools among a request's tools (web search, web fetch): run by the API, passed as declared. */
+const serverToolsOf = (tools: Tool[] | undefined): ServerTool[] => (tools ?? []).filter((t) => !isClientTool(t)) as ServerTool[];
 
 /** An image block's source as a URL: data: for base64, else its own. */
 const imageUrl = (s: z.infer<typeof imageBlock>["source"]): string => (s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url);
@@ -295,14 +298,15 @@ function systemText(s: MessagesRequest["system"]): string {
 }
 
 /**
- * What a request asks for that no routed model is sent, whichever serves: Anthropic's server tools,
- * and content blocks Switchboard does not carry (earlier server-tool results, documents by file id), by type.
- * What depends on the model (cache breakpoints, thinking) is noted once it is known.
+ * What a request asks for that the routed model is not sent: Anthropic's server tools unless it
+ * runs them (`serverToolsSent`), and content blocks Switchboard does not carry (earlier
+ * server-tool results, documents by file id), by type. What else depends on the model (cache
+ * breakpoints, thinking) is noted by translationNotes.
  */
-export function requestNotes(body: z.infer<typeof countTokensSchema>): string[] {
+export function requestNotes(body: z.infer<typeof countTokensSchema>, serverToolsSent = false): string[] {
   const notes: string[] = [];
-  const server = (body.tools ?? []).filter((t) => !isClientTool(t)).map((t) => t.name);
-  if (server.length) notes.push(`server tools dropped: ${server.join(", ")}`);
+  const server = serverToolsOf(body.tools).map((t) => t.name);
+  if (server.length && !serverToolsSent) notes.push(`server tools dropped: ${server.join(", ")}`);
   const dropped = droppedBlocks(body.messages);
   if (dropped.size) notes.push(`content blocks dropped: ${[...dropped].map(([type, n]) => (n > 1 ? `${type} (${n})` : type)).join(", ")}`);
   return notes;
@@ -371,6 +375,8 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
   const sampling = samplingOf({ topP: body.top_p, topK: body.top_k });
   const user = body.metadata?.user_id ?? undefined;
   const routeMessages = system ? [{ role: "system" as const, content: system }, ...messages] : messages;
+  // Claude Code's WebSearch sends web_search as a server tool: routed to a model whose API runs it.
+  const serverTools = body.tool_choice?.type === "none" ? [] : serverToolsOf(body.tools);
   return {
     route: {
       messages: routeMessages,
@@ -381,7 +387,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
       maxOutputTokens: body.max_tokens,
       ...(attachments.length ? { attachments } : {}),
       ...kindHints(body, choice),
-      needs: { toolCalling: functionTools.length > 0, ...(documents ? { documents } : {}) },
+      needs: { toolCalling: functionTools.length > 0, ...(documents ? { documents } : {}), ...(serverTools.length ? { serverTools: true } : {}) },
     },
     call: {
       messages,
@@ -393,6 +399,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
       ...(functionTools.length ? { functionTools } : {}),
       ...(toolChoice ? { toolChoice } : {}),
       ...(body.tool_choice?.disable_parallel_tool_use ? { parallelToolCalls: false } : {}),
+      ...(serverTools.length ? { serverTools } : {}),
       maxOutputTokens: body.max_tokens,
       ...(body.stop_sequences?.length ? { stop: body.stop_sequences } : {}),
     },
@@ -449,7 +456,8 @@ export function messageBody(run: LlmOutcome) {
     type: "message",
     role: "assistant",
     model: run.model,
-    content: [
+    // Server tools ran: the blocks as Anthropic returned them (calls, results, citing text, in order).
+    content: r.blocks ?? [
       ...(r.thinking ?? []).map(thinkingOut),
       ...(r.text ? [{ type: "text", text: r.text }] : []),
       ...r.toolCalls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: toolUseInput(c.arguments) })),

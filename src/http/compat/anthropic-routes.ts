@@ -28,7 +28,10 @@ export const messagesApi: CompatApi<MessagesRequest> = {
   // A Claude id that no alias pins is a hint, routed with the request's kind: never a 404.
   known: (name) => (/^claude-/i.test(name) ? { kind: "auto" } : undefined),
   job: messagesJob,
-  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "thinking") : []), ...requestNotes(b)],
+  notes: (b, job, model, runtime) => [
+    ...(model ? translationNotes(runtime.config, job.call, model, "thinking") : []),
+    ...requestNotes(b, !!model && Object.hasOwn(runtime.config.models, model) && runtime.config.models[model]!.supports.serverTools === true),
+  ],
   stream: (b, res, beforeOpen) => (b.stream ? new EventStream(res, beforeOpen) : undefined),
   body: messageBody,
 };

@@ -2,14 +2,15 @@ import type { ServerResponse } from "node:http";
 import { SwitchboardError } from "../../errors.js";
 import type { LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
-import type { ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
+import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
 import { statusOf } from "./common.js";
 import { EventBatch, openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
 
 /**
  * A streamed message as Anthropic's events: thinking blocks (thinking_delta, then signature_delta)
- * as the model reasons, then the text block, then tool_use blocks, each in its own content block.
+ * as the model reasons, then the text block, then tool_use blocks, each in its own content block;
+ * server tools' calls and results in theirs, where the model ran them, between the text.
  * A failure before the first event is an ordinary HTTP error; after it, an `error` event ends the
  * stream.
  */
@@ -18,7 +19,7 @@ export class EventStream implements AnswerStream {
   private id = "";
   /** The content block open now (-1: none yet) and what it holds. */
   private index = -1;
-  private open: "thinking" | "text" | "tool" | undefined;
+  private open: "thinking" | "text" | "tool" | "block" | undefined;
   /** The thinking block the last delta belonged to, counted from 0 over the answer. */
   private thought = -1;
   private readonly out: EventBatch;
@@ -96,6 +97,15 @@ export class EventStream implements AnswerStream {
     this.start(served, model);
     if (this.open !== "text") this.begin("text", { type: "text", text: "" });
     this.delta({ type: "text_delta", text: piece });
+    this.out.flush();
+  }
+
+  /** A server tool's call or result, passed as Anthropic sent it, in its own content block. */
+  block(served: Partial<Served>, model: string, e: PassthroughEvent): void {
+    this.start(served, model);
+    if (e.kind === "start") this.begin("block", e.block);
+    else if (e.kind === "delta" && this.open === "block") this.delta(e.delta);
+    else if (e.kind === "stop") this.close();
     this.out.flush();
   }
 

@@ -3,7 +3,7 @@ import type { TokenTable } from "../../auth.js";
 import type { ErrorBody, SwitchboardError } from "../../errors.js";
 import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
-import type { ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
+import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { recordCall } from "../../tools/call-record.js";
@@ -18,6 +18,8 @@ export interface AnswerStream {
   thinking?(served: Partial<Served>, model: string, delta: ThinkingDelta): void;
   /** A piece of a tool call, as it streams. */
   toolCall?(served: Partial<Served>, model: string, delta: ToolCallDelta): void;
+  /** An event of a block passed through as the provider sent it (server tools'), for APIs that return them. */
+  block?(served: Partial<Served>, model: string, event: PassthroughEvent): void;
   finish(run: LlmOutcome): void;
   fail(err: SwitchboardError): void;
 }
@@ -80,6 +82,7 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
       ...(s ? { onText: (piece: string, model: string) => s.text(served, model, piece) } : {}),
       ...(s?.thinking ? { onThinking: (delta: ThinkingDelta, model: string) => s.thinking!(served, model, delta) } : {}),
       ...(s?.toolCall ? { onToolCall: (delta: ToolCallDelta, model: string) => s.toolCall!(served, model, delta) } : {}),
+      ...(s?.block ? { onBlock: (event: PassthroughEvent, model: string) => s.block!(served, model, event) } : {}),
     });
     served = run;
     if (s) s.finish(run);
