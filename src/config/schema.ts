@@ -312,7 +312,7 @@ const httpSchema = z.strictObject({
   /** Browser origins accepted besides the server's own and localhost ones; "*" accepts any. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
-  /** The /v1 LLM requests (chat completions, messages, count_tokens): whole conversations with images; Anthropic's own limit. Read only once the token is checked. */
+  /** The /v1 LLM requests (chat completions, responses, messages, count_tokens): whole conversations with images; Anthropic's own limit. Read only once the token is checked. */
   maxLlmBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
   /** Sessions idle this long are closed. */
   sessionIdleMinutes: z.number().positive().default(30),

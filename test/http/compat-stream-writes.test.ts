@@ -6,6 +6,8 @@ import type { ServerResponse } from "node:http";
 import { EventStream } from "../../src/http/compat/anthropic-stream.js";
 import { chatApi } from "../../src/http/compat/openai-routes.js";
 import type { AnswerStream } from "../../src/http/compat/serve-llm.js";
+import { parseResponsesRequest } from "../../src/http/compat/openai-responses.js";
+import { ResponseEventStream } from "../../src/http/compat/responses-stream.js";
 import type { LlmOutcome } from "../../src/jobs/llm-pipeline.js";
 
 /** The writes a response received, and whether its headers went out before the first one. */
@@ -93,5 +95,32 @@ describe("streamed answers write once per upstream piece", () => {
       },
     } as unknown as LlmOutcome;
     expect(() => stream.finish(run)).toThrow(/interleaved/);
+  });
+});
+
+describe("/v1/responses streamed events", () => {
+  const body = parseResponsesRequest({ model: "auto", input: "Weather in Lima?", tools: [{ type: "function", name: "lookup" }] });
+
+  it("open the response, the message item and its first delta in one write; a call's item waits for its name, then closes the message first", () => {
+    const { res, writes } = recordingResponse();
+    const stream = new ResponseEventStream(res, body, () => undefined);
+    const types = (w: string) => [...w.matchAll(/^data: (.*)$/gm)].map((m) => (JSON.parse(m[1]!) as { type: string }).type);
+    stream.text(served, "openai:gpt-4.1-mini", "Checking.");
+    expect(writes).toHaveLength(1);
+    expect(types(writes[0]!)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added", "response.output_text.delta"]);
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, id: "call_1", arguments: '{"q":' });
+    expect(writes).toHaveLength(1);
+    stream.toolCall(served, "openai:gpt-4.1-mini", { index: 0, name: "lookup" });
+    expect(types(writes[1]!)).toEqual([
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+    ]);
+    const data = [...writes.join("").matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { sequence_number: number; item?: { call_id?: string; name?: string }; delta?: string });
+    expect(data.map((d) => d.sequence_number)).toEqual(data.map((_, i) => i));
+    expect(data.at(-2)!.item).toMatchObject({ type: "function_call", call_id: "call_1", name: "lookup", arguments: "" });
+    expect(data.at(-1)!.delta).toBe('{"q":');
   });
 });

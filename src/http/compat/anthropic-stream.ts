@@ -5,6 +5,7 @@ import type { Served } from "../../jobs/served.js";
 import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import { anthropicError, messageId, STOP, thinkingOut, toolUseInput, usageOut } from "./anthropic-messages.js";
 import { statusOf } from "./common.js";
+import { NamedCalls } from "./named-calls.js";
 import { EventBatch, openEventStream, type AnswerStream, type BeforeOpen } from "./serve-llm.js";
 
 /**
@@ -27,7 +28,7 @@ export class EventStream implements AnswerStream {
   private readonly tools = new Map<number, number>();
   private tool = -1;
   /** Pieces of calls whose name has not come yet. */
-  private readonly held = new Map<number, { id: string; name: string; args: string }>();
+  private readonly named = new NamedCalls();
 
   /** `beforeOpen` is told the model just before the headers go out (the notes depend on it). */
   constructor(
@@ -118,21 +119,15 @@ export class EventStream implements AnswerStream {
    */
   toolCall(served: Partial<Served>, model: string, d: ToolCallDelta): void {
     this.start(served, model);
-    if (!this.tools.has(d.index)) {
-      const held = this.held.get(d.index) ?? { id: "", name: "", args: "" };
-      held.id ||= d.id ?? "";
-      held.name += d.name ?? "";
-      held.args += d.arguments ?? "";
-      if (!held.name) {
-        this.held.set(d.index, held);
-        return;
-      }
-      this.held.delete(d.index);
-      this.begin("tool", { type: "tool_use", id: held.id || `toolu_${this.id}_${d.index}`, name: held.name, input: {} });
+    const piece = this.named.take(d);
+    // Nothing can go out before the call's name: its block (item) opens with it.
+    if (!piece) return;
+    if ("open" in piece) {
+      this.begin("tool", { type: "tool_use", id: piece.open.id || `toolu_${this.id}_${d.index}`, name: piece.open.name, input: {} });
       this.tool = d.index;
       this.tools.set(d.index, 0);
-      if (held.args) this.inputPiece(d.index, held.args);
-    } else if (d.arguments) this.inputPiece(d.index, d.arguments);
+      if (piece.open.args) this.inputPiece(d.index, piece.open.args);
+    } else this.inputPiece(d.index, piece.args);
     this.out.flush();
   }
 

@@ -5,7 +5,8 @@ import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCo
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
-import type { FunctionTool, LlmMessage, Sampling, ToolChoice } from "../../providers/types.js";
+import type { LlmJob } from "../../jobs/llm-pipeline.js";
+import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, Sampling, ToolChoice } from "../../providers/types.js";
 import { ATTACHMENT_TOKENS, pdfTokens } from "../../routing/tokens.js";
 import type { Attachment } from "../../routing/types.js";
 
@@ -55,6 +56,53 @@ export function mediaOf(messages: LlmMessage[]): { attachments: Attachment[]; do
 export function samplingOf(given: { [K in keyof Sampling]?: number | null }): Sampling | undefined {
   const set = Object.entries(given).filter(([, v]) => v != null);
   return set.length ? (Object.fromEntries(set) as Sampling) : undefined;
+}
+
+/** What an OpenAI-style request (Chat Completions or Responses) asks for, read from its own fields. */
+export interface OpenAiStyleRequest {
+  messages: LlmMessage[];
+  user?: string | undefined;
+  maxOutputTokens?: number | undefined;
+  functionTools: FunctionTool[];
+  toolChoice?: ToolChoice | undefined;
+  responseFormat?: ResponseFormat | undefined;
+  temperature?: number | null | undefined;
+  sampling?: Sampling | undefined;
+  parallelToolCalls?: boolean | null | undefined;
+  stop?: string[] | undefined;
+  reasoning?: Reasoning | undefined;
+}
+
+/**
+ * The LLM job an OpenAI-style request asks for: what the router reads (the messages, the model
+ * named, the output cap, media, the need for tools and JSON) and what the model is sent.
+ */
+export function openAiStyleJob(r: OpenAiStyleRequest, choice: ModelChoice, who: { tenant: string }): LlmJob {
+  const { attachments, documents } = mediaOf(r.messages);
+  return {
+    route: {
+      messages: r.messages,
+      tenant: who.tenant,
+      ...(r.user ? { user: r.user } : {}),
+      ...(choice.kind === "mode" ? { mode: choice.mode } : {}),
+      ...(choice.kind === "model" ? { model: choice.id } : {}),
+      ...(r.maxOutputTokens ? { maxOutputTokens: r.maxOutputTokens } : {}),
+      ...(attachments.length ? { attachments } : {}),
+      needs: { toolCalling: r.functionTools.length > 0, json: !!r.responseFormat, ...(documents ? { documents } : {}) },
+    },
+    call: {
+      messages: r.messages,
+      ...(r.temperature != null ? { temperature: r.temperature } : {}),
+      ...(r.sampling ? { sampling: r.sampling } : {}),
+      ...(r.responseFormat ? { responseFormat: r.responseFormat } : {}),
+      ...(r.functionTools.length ? { functionTools: r.functionTools } : {}),
+      ...(r.toolChoice ? { toolChoice: r.toolChoice } : {}),
+      ...(r.parallelToolCalls != null ? { parallelToolCalls: r.parallelToolCalls } : {}),
+      ...(r.maxOutputTokens ? { maxOutputTokens: r.maxOutputTokens } : {}),
+      ...(r.stop?.length ? { stop: r.stop } : {}),
+      ...(r.reasoning ? { reasoning: r.reasoning } : {}),
+    },
+  };
 }
 
 /** Requests whose token was found good, with its principal (undefined with auth off). */

@@ -5,13 +5,14 @@ import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { messagesApi } from "./anthropic-routes.js";
 import { sendError } from "./common.js";
-import { chatApi } from "./openai-routes.js";
+import { chatApi, responsesApi } from "./openai-routes.js";
 import { refusedWithoutToken, serveLlm, type CompatApi } from "./serve-llm.js";
 
 /** The LLM requests of the compatible APIs, by path (a query such as Claude Code's `?beta=true` is ignored). */
 const LANES = new Map<string, CompatApi<never>>([
   ["/v1/chat/completions", chatApi as CompatApi<never>],
   ["/v1/messages", messagesApi as CompatApi<never>],
+  ["/v1/responses", responsesApi as CompatApi<never>],
 ]);
 
 export interface FastLaneOptions {

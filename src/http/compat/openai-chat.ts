@@ -2,7 +2,7 @@ import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, mediaOf, samplingOf, type ModelChoice } from "./common.js";
+import { forcedTool, openAiStyleJob, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -94,13 +94,18 @@ function imagesOf(c: Content): string[] {
   });
 }
 
-/** A file part's PDF (its bytes as a data: URL), or undefined for what is not carried (a file id, another type). */
+/** A PDF sent as a data: URL (OpenAI's `file_data`), with its file name; undefined for anything else. */
+export function pdfData(fileData: unknown, filename: unknown): DocumentPart | undefined {
+  const m = typeof fileData === "string" ? /^data:application\/pdf;base64,(.*)$/s.exec(fileData) : null;
+  if (!m) return undefined;
+  return { data: m[1]!, ...(typeof filename === "string" && filename ? { title: filename } : {}) };
+}
+
+/** A file part's PDF, or undefined for what is not carried (a file id, another type). */
 function pdfOf(p: { type: string }): DocumentPart | undefined {
   if (p.type !== "file") return undefined;
   const file = (p as { file?: { file_data?: unknown; filename?: unknown } }).file;
-  const m = typeof file?.file_data === "string" ? /^data:application\/pdf;base64,(.*)$/s.exec(file.file_data) : null;
-  if (!m) return undefined;
-  return { data: m[1]!, ...(typeof file?.filename === "string" && file.filename ? { title: file.filename } : {}) };
+  return pdfData(file?.file_data, file?.filename);
 }
 
 /** A user message's PDFs, in order. */
@@ -159,7 +164,7 @@ function formatOf(f: ChatRequestBody["response_format"]): ResponseFormat | undef
 }
 
 /** `reasoning_effort` as a provider-neutral reasoning request: `none` asks for none; above `high`, high. */
-function reasoningOf(e: ChatRequestBody["reasoning_effort"]): Reasoning | undefined {
+export function reasoningOf(e: ChatRequestBody["reasoning_effort"]): Reasoning | undefined {
   if (!e || e === "none") return undefined;
   return { effort: e === "xhigh" || e === "max" ? "high" : e };
 }
@@ -172,41 +177,26 @@ function toolChoiceOf(c: ChatRequestBody["tool_choice"]): ToolChoice | undefined
 
 /** The LLM job a request asks for: what the router reads and what the model is sent. */
 export function chatJob(body: ChatRequestBody, choice: ModelChoice, who: { tenant: string }): LlmJob {
-  const messages = body.messages.map(toMessage);
-  const { attachments, documents } = mediaOf(messages);
   const functionTools: FunctionTool[] =
     body.tool_choice === "none" ? [] : (body.tools ?? []).map((t) => ({ name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), parameters: t.function.parameters ?? { type: "object", properties: {} } }));
-  const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
-  const format = formatOf(body.response_format);
-  const maxOutputTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-  const stop = body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop;
-  // Sent to the serving model where its catalog entry takes it; not a routing hint.
-  const reasoning = reasoningOf(body.reasoning_effort);
-  const sampling = samplingOf({ topP: body.top_p, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty });
-  return {
-    route: {
-      messages,
-      tenant: who.tenant,
-      ...(body.user ? { user: body.user } : {}),
-      ...(choice.kind === "mode" ? { mode: choice.mode } : {}),
-      ...(choice.kind === "model" ? { model: choice.id } : {}),
-      ...(maxOutputTokens ? { maxOutputTokens } : {}),
-      ...(attachments.length ? { attachments } : {}),
-      needs: { toolCalling: functionTools.length > 0, json: !!format, ...(documents ? { documents } : {}) },
+  return openAiStyleJob(
+    {
+      messages: body.messages.map(toMessage),
+      user: body.user,
+      maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      functionTools,
+      toolChoice: forcedTool(toolChoiceOf(body.tool_choice), functionTools),
+      responseFormat: formatOf(body.response_format),
+      temperature: body.temperature,
+      sampling: samplingOf({ topP: body.top_p, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty }),
+      parallelToolCalls: body.parallel_tool_calls,
+      stop: body.stop == null ? undefined : typeof body.stop === "string" ? [body.stop] : body.stop,
+      // Sent to the serving model where its catalog entry takes it; not a routing hint.
+      reasoning: reasoningOf(body.reasoning_effort),
     },
-    call: {
-      messages,
-      ...(body.temperature != null ? { temperature: body.temperature } : {}),
-      ...(sampling ? { sampling } : {}),
-      ...(format ? { responseFormat: format } : {}),
-      ...(functionTools.length ? { functionTools } : {}),
-      ...(toolChoice ? { toolChoice } : {}),
-      ...(body.parallel_tool_calls != null ? { parallelToolCalls: body.parallel_tool_calls } : {}),
-      ...(maxOutputTokens ? { maxOutputTokens } : {}),
-      ...(stop?.length ? { stop } : {}),
-      ...(reasoning ? { reasoning } : {}),
-    },
-  };
+    choice,
+    who,
+  );
 }
 
 const FINISH: Record<string, string> = { stop: "stop", length: "length", tool_calls: "tool_calls", content_filter: "content_filter", refusal: "content_filter", other: "stop" };

@@ -13,6 +13,8 @@ import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, openAi
 import { anthropicError } from "./anthropic-messages.js";
 import { translationNotes } from "./translation-notes.js";
 import { EventBatch, openEventStream, refusedWithoutToken, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
+import { parseResponsesRequest, responseBody, responseIds, responsesJob, responsesNotes, type ResponsesRequest } from "./openai-responses.js";
+import { ResponseEventStream } from "./responses-stream.js";
 
 /** Chat Completions plugged into the shared request cycle. */
 export const chatApi: CompatApi<ChatRequestBody> = {
@@ -27,9 +29,22 @@ export const chatApi: CompatApi<ChatRequestBody> = {
   body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
 };
 
+/** The Responses API plugged into the same cycle. */
+export const responsesApi: CompatApi<ResponsesRequest> = {
+  tool: "responses",
+  errorShape: openAiError,
+  parse: parseResponsesRequest,
+  model: (b) => b.model,
+  user: (b) => b.user,
+  job: responsesJob,
+  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...responsesNotes(b)],
+  stream: (b, res, beforeOpen) => (b.stream ? new ResponseEventStream(res, b, beforeOpen) : undefined),
+  body: (run, b) => responseBody(b, responseIds(run.decision.requestId), run.model, Math.floor(Date.now() / 1000), run),
+};
+
 /**
- * OpenAI-compatible endpoints: `POST /v1/chat/completions` (whole or streamed) and
- * `GET /v1/models`, behind the same tokens, tenants, budgets and telemetry as MCP calls.
+ * OpenAI-compatible endpoints: `POST /v1/chat/completions` and `POST /v1/responses` (whole or
+ * streamed) and `GET /v1/models`, behind the same tokens, tenants, budgets and telemetry as MCP calls.
  */
 export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
@@ -57,6 +72,12 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     (req, res, next) => void (refusedWithoutToken(chatApi, runtime, tokens, req, res, log) || next()),
     express.json({ limit: opts.maxBodyBytes(), type: () => true }),
     (req, res) => void serveLlm(chatApi, runtime, tokens, req, req.body, res, log),
+  );
+  router.post(
+    "/responses",
+    (req, res, next) => void (refusedWithoutToken(responsesApi, runtime, tokens, req, res, log) || next()),
+    express.json({ limit: opts.maxBodyBytes(), type: () => true }),
+    (req, res) => void serveLlm(responsesApi, runtime, tokens, req, req.body, res, log),
   );
   return router;
 }

@@ -45,7 +45,8 @@ export interface CompatApi<B> {
   notes?(b: B, job: LlmJob, model: string | undefined, runtime: Runtime): string[];
   /** The stream to answer in, or undefined for a whole answer. */
   stream(b: B, res: ServerResponse, beforeOpen: BeforeOpen): AnswerStream | undefined;
-  body(run: LlmOutcome): unknown;
+  /** The whole answer; the request too, for APIs that echo its settings (the Responses API). */
+  body(run: LlmOutcome, b: B): unknown;
 }
 
 /**
@@ -86,7 +87,7 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     });
     served = run;
     if (s) s.finish(run);
-    else sendJson(res, 200, { ...decisionHeaders(run), ...notesFor(run.model) }, api.body(run));
+    else sendJson(res, 200, { ...decisionHeaders(run), ...notesFor(run.model) }, api.body(run, body));
     recordCall(runtime, api.tool, who, run, "ok", t0);
   } catch (err) {
     const e = asSwitchboardError(err);
