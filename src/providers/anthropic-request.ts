@@ -78,16 +78,8 @@ function anthropicMessages(list: ChatRequest["messages"], take: Take): MessagePa
   for (const m of list) {
     if (m.role === "system") continue;
     const role = m.role === "assistant" ? "assistant" : "user";
-    const blocks: Block[] = [];
-    for (const t of m.role === "assistant" ? (m.thinking ?? []) : []) {
-      blocks.push(t.type === "thinking" ? { type: "thinking", thinking: t.thinking, signature: t.signature } : { type: "redacted_thinking", data: t.data });
-    }
-    // Documents before the question about them, as Anthropic advises.
-    for (const d of m.role === "user" ? (m.documents ?? []) : []) blocks.push(documentBlock(d));
-    if (m.role === "tool" && m.toolCallId) blocks.push({ type: "tool_result", tool_use_id: m.toolCallId, content: m.content });
-    else if (m.content) blocks.push({ type: "text", text: m.content });
-    for (const url of m.role === "user" ? (m.images ?? []) : []) blocks.push(imageBlock(url));
-    for (const c of m.role === "assistant" ? (m.toolCalls ?? []) : []) blocks.push({ type: "tool_use", id: c.id, name: c.name, input: parseArguments(c.arguments) });
+    // A turn in which Anthropic ran server tools goes back as it came (calls, results, citing text).
+    const blocks: Block[] = m.role === "assistant" && m.anthropicBlocks ? (structuredClone(m.anthropicBlocks) as unknown as Block[]) : turnBlocks(m);
     // Thinking blocks cannot carry a breakpoint: it goes on the turn's last other block.
     const hint = take(m.cache);
     const last = blocks.findLast((b) => b.type !== "thinking" && b.type !== "redacted_thinking");
@@ -102,6 +94,21 @@ function anthropicMessages(list: ChatRequest["messages"], take: Take): MessagePa
     const only = m.content.length === 1 ? m.content[0]! : undefined;
     return only?.type === "text" && !only.cache_control ? { role: m.role, content: only.text } : m;
   });
+}
+
+/** A turn's blocks: an assistant's thinking first, a user's documents before its text, then text or a tool result, images, tool calls. */
+function turnBlocks(m: ChatRequest["messages"][number]): Block[] {
+  const blocks: Block[] = [];
+  for (const t of m.role === "assistant" ? (m.thinking ?? []) : []) {
+    blocks.push(t.type === "thinking" ? { type: "thinking", thinking: t.thinking, signature: t.signature } : { type: "redacted_thinking", data: t.data });
+  }
+  // Documents before the question about them, as Anthropic advises.
+  for (const d of m.role === "user" ? (m.documents ?? []) : []) blocks.push(documentBlock(d));
+  if (m.role === "tool" && m.toolCallId) blocks.push({ type: "tool_result", tool_use_id: m.toolCallId, content: m.content });
+  else if (m.content) blocks.push({ type: "text", text: m.content });
+  for (const url of m.role === "user" ? (m.images ?? []) : []) blocks.push(imageBlock(url));
+  for (const c of m.role === "assistant" ? (m.toolCalls ?? []) : []) blocks.push({ type: "tool_use", id: c.id, name: c.name, input: parseArguments(c.arguments) });
+  return blocks;
 }
 
 /** An image as Anthropic takes it: base64 from a data: URL, else the URL itself. */

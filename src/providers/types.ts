@@ -43,6 +43,12 @@ export interface LlmMessage {
   thinking?: ThinkingBlock[];
   /** A cache breakpoint after this turn's last block. */
   cache?: CacheHint;
+  /**
+   * An assistant turn's blocks as an Anthropic client sent them, when they hold what only
+   * Anthropic reads (server tools' calls and results): the Anthropic adapter sends these instead
+   * of rebuilding the turn; other adapters read content, toolCalls and thinking.
+   */
+  anthropicBlocks?: Array<Record<string, unknown>>;
 }
 
 /**

@@ -78,4 +78,31 @@ describe("server tools on /v1/messages", () => {
     expect(data.content).toEqual([{ type: "text", text: "Lima (from memory, no search)." }]);
     expect(requestsFor(server().fakes.openai, "gpt-4.1-mini")[0]!.body.tools).toBeUndefined();
   });
+
+  it("carry an earlier search back to an Anthropic model as it came, and name it dropped for one that cannot read it", async () => {
+    answerWithSearch();
+    const { stream: _, ...whole } = claudeCodeSearch();
+    const first = await anthropic().messages.create({ ...whole, model: "anthropic:claude-haiku-4-5", max_tokens: 4000, stream: false });
+    server().reset();
+    server().fakes.anthropic.setDefault({ text: "Its population is about 10 million." });
+    server().fakes.openai.setDefault({ text: "About 10 million." });
+    const followUp = (model: string) => ({
+      ...whole,
+      model,
+      max_tokens: 4000,
+      stream: false as const,
+      messages: [...whole.messages, { role: "assistant" as const, content: first.content as Anthropic.ContentBlockParam[] }, { role: "user" as const, content: "And its population?" }],
+    });
+
+    const viaAnthropic = await anthropic().messages.create(followUp("anthropic:claude-haiku-4-5")).withResponse();
+    expect(viaAnthropic.response.headers.get("x-switchboard-notes")).toBeNull();
+    const turn = server().fakes.anthropic.requests[0]!.body.messages[1];
+    expect(turn.role).toBe("assistant");
+    expect(turn.content.map((b: { type: string }) => b.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
+    expect(turn.content[2].citations[0]).toMatchObject({ type: "web_search_result_location", url: SEARCH.results[0]!.url });
+
+    const viaOpenAI = await anthropic().messages.create(followUp(MINI)).withResponse();
+    expect(viaOpenAI.response.headers.get("x-switchboard-notes")).toBe("server tools dropped: web_search; content blocks dropped: server_tool_use, web_search_tool_result");
+    expect(requestsFor(server().fakes.openai, "gpt-4.1-mini")[0]!.body.messages).toContainEqual({ role: "assistant", content: "Lima is the capital of Peru." });
+  });
 });

@@ -230,6 +230,7 @@ const hintOf = (c: z.infer<typeof cacheControl>): CacheHint | undefined => (c ? 
  */
 function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
   if (typeof m.content === "string") return [{ role: m.role, content: m.content }];
+  if (m.role === "assistant" && (m.content as Block[]).some(isServerToolBlock)) return [serverToolTurn(m.content as Block[])];
   const results: LlmMessage[] = [];
   const turns: LlmMessage[] = [];
   const fresh = () => ({ text: [] as string[], images: [] as string[], pdfs: [] as DocumentPart[], calls: [] as ToolCall[], thinking: [] as ThinkingBlock[] });
@@ -293,6 +294,42 @@ function toMessages(m: MessagesRequest["messages"][number]): LlmMessage[] {
   return [...results, ...turns];
 }
 
+/** A server tool's call or result in an assistant turn (server_tool_use, web_search_tool_result, ...): Anthropic's alone. */
+const isServerToolBlock = (b: { type: string }): boolean => b.type === "server_tool_use" || (b.type !== "tool_result" && b.type.endsWith("_tool_result"));
+
+/**
+ * An assistant turn in which Anthropic ran server tools (a web search): one message whose text,
+ * calls and thinking every provider reads, and whose blocks an Anthropic model gets back as they
+ * came (calls, results, the citing text, in order), their breakpoints moved to the turn's end.
+ */
+function serverToolTurn(content: Block[]): LlmMessage {
+  const text: string[] = [];
+  const toolCalls: ToolCall[] = [];
+  const thinking: ThinkingBlock[] = [];
+  let cache: CacheHint | undefined;
+  const blocks = content.map((b) => {
+    const { cache_control, ...rest } = b as Block & { cache_control?: z.infer<typeof cacheControl> };
+    cache = hintOf(cache_control) ?? cache;
+    if (b.type === "text") text.push((b as { text: string }).text);
+    else if (b.type === "tool_use") {
+      const u = b as z.infer<typeof toolUseBlock>;
+      toolCalls.push({ id: u.id, name: u.name, arguments: JSON.stringify(u.input ?? {}) });
+    } else if (b.type === "thinking") {
+      const t = b as z.infer<typeof thinkingBlock>;
+      thinking.push({ type: "thinking", thinking: t.thinking, signature: t.signature });
+    } else if (b.type === "redacted_thinking") thinking.push({ type: "redacted_thinking", data: (b as z.infer<typeof redactedThinkingBlock>).data });
+    return rest as Record<string, unknown>;
+  });
+  return {
+    role: "assistant",
+    content: text.join("\n"),
+    ...(toolCalls.length ? { toolCalls } : {}),
+    ...(thinking.length ? { thinking } : {}),
+    anthropicBlocks: blocks,
+    ...(cache ? { cache } : {}),
+  };
+}
+
 function systemText(s: MessagesRequest["system"]): string {
   return typeof s === "string" ? s : (s ?? []).map((b) => b.text).join("\n\n");
 }
@@ -307,19 +344,19 @@ export function requestNotes(body: z.infer<typeof countTokensSchema>, serverTool
   const notes: string[] = [];
   const server = serverToolsOf(body.tools).map((t) => t.name);
   if (server.length && !serverToolsSent) notes.push(`server tools dropped: ${server.join(", ")}`);
-  const dropped = droppedBlocks(body.messages);
+  const dropped = droppedBlocks(body.messages, serverToolsSent);
   if (dropped.size) notes.push(`content blocks dropped: ${[...dropped].map(([type, n]) => (n > 1 ? `${type} (${n})` : type)).join(", ")}`);
   return notes;
 }
 
 /** Blocks `toMessages` leaves out, counted by type: what the model is not shown. */
-function droppedBlocks(messages: MessagesRequest["messages"]): Map<string, number> {
+function droppedBlocks(messages: MessagesRequest["messages"], serverToolsSent: boolean): Map<string, number> {
   const dropped = new Map<string, number>();
   const drop = (type: string) => dropped.set(type, (dropped.get(type) ?? 0) + 1);
   for (const m of messages) {
     if (typeof m.content === "string") continue;
     for (const b of m.content as Block[]) {
-      if (!carried(m.role, b)) drop(b.type);
+      if (!carried(m.role, b) && !(serverToolsSent && m.role === "assistant" && isServerToolBlock(b))) drop(b.type);
       if (b.type === "tool_result") {
         const c = (b as z.infer<typeof toolResultBlock>).content;
         if (Array.isArray(c)) for (const part of c) if (!carriedInResult(part)) drop(part.type);
