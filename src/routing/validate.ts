@@ -7,7 +7,9 @@ import type { RouteInput } from "./types.js";
 export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
   const hasPrompt = typeof input.prompt === "string" && input.prompt.trim().length > 0;
   const hasMessages = Array.isArray(input.messages) && input.messages.some((m) => m.content?.trim());
-  if (!hasPrompt && !hasMessages) {
+  // An image or a document alone is something to answer about ("what is this?" left unsaid).
+  const hasMedia = (input.attachments ?? []).some((a) => a.kind === "image" || a.kind === "document");
+  if (!hasPrompt && !hasMessages && !hasMedia) {
     throw invalidRequest("the prompt is empty", "pass the task text in `prompt`, or chat turns in `messages` with at least one non-empty content.", { field: "prompt" });
   }
   const size = (input.prompt?.length ?? 0) + (input.messages ?? []).reduce((n, m) => n + (m.content?.length ?? 0), 0);

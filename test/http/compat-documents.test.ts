@@ -131,6 +131,17 @@ describe("PDFs on /v1/messages", () => {
     expect(plain.route.needs?.documents).toBeUndefined();
   });
 
+  it("answer a PDF sent with no question, and name `messages` when a request has nothing to answer", async () => {
+    both("A parser specification.");
+    const res = await anthropic().messages.create({ model: "auto", max_tokens: 100, messages: [{ role: "user", content: [pdfBlock] }] });
+    expect(res.content).toEqual([{ type: "text", text: "A parser specification." }]);
+    const empty = await anthropic()
+      .messages.create({ model: "auto", max_tokens: 100, messages: [{ role: "user", content: [{ type: "text", text: " " }] }] })
+      .catch((e: unknown) => e);
+    expect(empty).toMatchObject({ status: 400 });
+    expect((empty as { error: { error: { param?: string; hint?: string } } }).error.error).toMatchObject({ param: "messages", hint: expect.stringContaining("`messages`") });
+  });
+
   it("counts a PDF's pages in count_tokens", async () => {
     const question = { type: "text" as const, text: "What does this spec specify?" };
     const without = await anthropic().messages.countTokens({ model: HAIKU, messages: [{ role: "user", content: [question] }] });

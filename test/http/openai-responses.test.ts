@@ -149,6 +149,11 @@ describe("POST /v1/responses with the OpenAI SDK", () => {
       .catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 400, param: "temperature" });
 
+    const empty = await openai()
+      .responses.create({ model: MINI, input: [] })
+      .catch((e: unknown) => e);
+    expect(empty).toMatchObject({ status: 400, param: "input" });
+
     const unknown = await openai()
       .responses.create({ model: "gpt-7-ultra", input: "Hi" })
       .catch((e: unknown) => e);

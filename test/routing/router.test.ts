@@ -534,6 +534,15 @@ describe("validation errors", () => {
     for (const input of [{ prompt: "" }, { prompt: "   \n " }, {}, { messages: [] }, { messages: [{ role: "user" as const, content: "  " }] }]) {
       expect(invalid(() => decide(input)).field).toBe("prompt");
     }
+    // Attachments that say nothing (audio, video) do not make a prompt either.
+    expect(invalid(() => decide({ messages: [{ role: "user", content: "" }], attachments: [{ kind: "audio" }] })).field).toBe("prompt");
+  });
+
+  it("an image or a document alone is a prompt: routed, to a model that can read it", () => {
+    const d = decide({ messages: [{ role: "user", content: "" }], attachments: [{ kind: "image" }] });
+    expect(cfg.models[d.model]!.supports.vision).toBe(true);
+    const pdf = decide({ messages: [{ role: "user", content: "" }], attachments: [{ kind: "document", tokens: 4500 }], needs: { documents: true } });
+    expect(cfg.models[pdf.model]!.supports.documents).toBe(true);
   });
 
   it("an unknown mode lists the valid values and suggests the closest", () => {

@@ -21,6 +21,7 @@ import { refusedWithoutToken, serveLlm, type CompatApi } from "./serve-llm.js";
 /** The Messages API plugged into the shared request cycle. */
 export const messagesApi: CompatApi<MessagesRequest> = {
   tool: "messages",
+  conversationField: "messages",
   errorShape: anthropicError,
   parse: (body) => parseMessages(messagesRequestSchema, body),
   model: (b) => b.model,

@@ -19,6 +19,7 @@ import { ResponseEventStream } from "./responses-stream.js";
 /** Chat Completions plugged into the shared request cycle. */
 export const chatApi: CompatApi<ChatRequestBody> = {
   tool: "chat_completions",
+  conversationField: "messages",
   errorShape: openAiError,
   parse: parseChatRequest,
   model: (b) => b.model,
@@ -32,6 +33,7 @@ export const chatApi: CompatApi<ChatRequestBody> = {
 /** The Responses API plugged into the same cycle. */
 export const responsesApi: CompatApi<ResponsesRequest> = {
   tool: "responses",
+  conversationField: "input",
   errorShape: openAiError,
   parse: parseResponsesRequest,
   model: (b) => b.model,

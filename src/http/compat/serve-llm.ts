@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TokenTable } from "../../auth.js";
-import type { ErrorBody, SwitchboardError } from "../../errors.js";
+import { SwitchboardError, type ErrorBody } from "../../errors.js";
 import { runLlmPipeline, type LlmJob, type LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { Served } from "../../jobs/served.js";
 import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
@@ -31,6 +31,8 @@ export type BeforeOpen = (model: string) => void;
 export interface CompatApi<B> {
   /** The call's name in telemetry and metrics. */
   tool: string;
+  /** The request field that carries the conversation (`messages`, `input`), named in errors about it. */
+  conversationField: string;
   errorShape(body: ErrorBody, status: number): unknown;
   parse(body: unknown): B;
   model(b: B): string | undefined;
@@ -90,12 +92,23 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     else sendJson(res, 200, { ...decisionHeaders(run), ...notesFor(run.model) }, api.body(run, body));
     recordCall(runtime, api.tool, who, run, "ok", t0);
   } catch (err) {
-    const e = asSwitchboardError(err);
+    const e = inApiTerms(asSwitchboardError(err), api);
     if (e.body.code === "internal") log.error({ err: (err as Error)?.message, path: req.url?.split("?")[0] }, `${api.tool} failed`);
     recordCall(runtime, api.tool, who, served, e.body.code, t0);
     if (stream?.started) stream.fail(e);
     else sendError(res, e, api.errorShape, served, undefined, notesFor(undefined));
   }
+}
+
+/**
+ * The router names the conversation `prompt` (its own argument); a client of these APIs sent it as
+ * `messages` or `input`, and is told so.
+ */
+function inApiTerms<B>(e: SwitchboardError, api: CompatApi<B>): SwitchboardError {
+  if (e.body.field !== "prompt") return e;
+  const field = api.conversationField;
+  const hint = e.body.message === "the prompt is empty" ? `send at least one message in \`${field}\` with text, an image or a document.` : e.body.hint;
+  return new SwitchboardError({ ...e.body, field, ...(hint ? { hint } : {}) });
 }
 
 /**
