@@ -12,8 +12,9 @@ import type { Attachment } from "../../routing/types.js";
 
 /**
  * What the OpenAI- and Anthropic-compatible endpoints share: who is calling, which model a
- * request names, the HTTP status of each Switchboard error, the `x-switchboard-*` headers and
- * the call's telemetry record. Each API's own wire shapes live in its own file.
+ * request names, what the router reads of its media, the job an OpenAI-style request makes, the
+ * HTTP status of each Switchboard error and the `x-switchboard-*` headers. Each API's own wire
+ * shapes live in its own file.
  */
 
 /** The prefix that names a routing mode as a model: `switchboard/<mode>`. */
