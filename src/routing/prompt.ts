@@ -23,9 +23,11 @@ function promptText(input: RouteInput): { text: string; turns: number; allText: 
   if (input.messages?.length) {
     const users = input.messages.filter((m) => m.role === "user" && m.content?.trim());
     // The last user turn says what is wanted now; the rest is context for size and cost.
-    const text = [input.prompt ?? "", users.at(-1)?.content ?? ""].filter(Boolean).join("\n\n") || input.messages.at(-1)!.content;
+    const text = [input.prompt ?? "", users.at(-1)?.content ?? ""].filter(Boolean).join("\n\n") || (input.messages.at(-1)!.content ?? "");
     const allText = [input.prompt ?? "", ...input.messages.map((m) => m.content ?? "")].join("\n");
     return { text, turns: input.messages.length, allText };
   }
-  return { text: input.prompt!, turns: 1, allText: input.prompt! };
+  // An image or a document alone (validate lets it through) reads as no text.
+  const prompt = input.prompt ?? "";
+  return { text: prompt, turns: 1, allText: prompt };
 }

@@ -541,6 +541,10 @@ describe("validation errors", () => {
   it("an image or a document alone is a prompt: routed, to a model that can read it", () => {
     const d = decide({ messages: [{ role: "user", content: "" }], attachments: [{ kind: "image" }] });
     expect(cfg.models[d.model]!.supports.vision).toBe(true);
+    // With no prompt or messages at all (route_task with attachments only).
+    const bare = decide({ attachments: [{ kind: "image", mimeType: "image/png" }] });
+    expect(cfg.models[bare.model]!.supports.vision).toBe(true);
+    expect(bare.estimate.inputTokens).toBeGreaterThan(0);
     const pdf = decide({ messages: [{ role: "user", content: "" }], attachments: [{ kind: "document", tokens: 4500 }], needs: { documents: true } });
     expect(cfg.models[pdf.model]!.supports.documents).toBe(true);
   });
