@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ErrorBody } from "../errors.js";
 import type { HttpSettings } from "../config/schema.js";
 import { authInfoFor, type Principal, type TokenTable } from "../auth.js";
+import { compatErrorShape } from "./compat/error-shapes.js";
 
 /** Host names a loopback server always answers to. */
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"];
@@ -22,7 +23,9 @@ export function principalOfRequest(res: Response): Principal | undefined {
 export function refuse(req: Request, res: Response, status: number, body: ErrorBody, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   res.status(status).set(headers);
-  if (isMcpPath(req.baseUrl + req.path) || isMcpPath(req.baseUrl)) {
+  const compat = compatErrorShape(req.baseUrl + req.path);
+  if (compat) res.json(compat(body, status));
+  else if (isMcpPath(req.baseUrl + req.path) || isMcpPath(req.baseUrl)) {
     res.json({ jsonrpc: "2.0", error: { code: status === 404 ? -32001 : -32000, message: body.message, data: body }, id: null });
   } else {
     res.json({ error: body });

@@ -12,6 +12,7 @@ import { McpEndpoints } from "./mcp-endpoints.js";
 import { openAiRouter } from "./compat/openai-routes.js";
 import { anthropicRouter } from "./compat/anthropic-routes.js";
 import { compatFastLane } from "./compat/fast-lane.js";
+import { compatErrorShape } from "./compat/error-shapes.js";
 import { createMetrics } from "./metrics.js";
 import { CallFeed } from "./dashboard/feed.js";
 import { dashboardRouter } from "./dashboard/routes.js";
@@ -103,7 +104,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (err.type === "entity.parse.failed") {
-      if (!res.headersSent) res.status(400).json({ jsonrpc: "2.0", error: { code: -32700, message: `Parse error: ${err.message}` }, id: null });
+      // The compatible APIs answer in their own shape (refuse), MCP paths as JSON-RPC.
+      if (compatErrorShape(req.path)) {
+        refuse(req, res, 400, { code: "invalid_request", message: `request body is not valid JSON: ${err.message}`, hint: "send the request as one JSON object.", field: "body", retryable: false });
+      } else if (!res.headersSent) res.status(400).json({ jsonrpc: "2.0", error: { code: -32700, message: `Parse error: ${err.message}` }, id: null });
       return;
     }
     const tooLarge = err.type === "entity.too.large";

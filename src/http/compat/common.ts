@@ -252,7 +252,8 @@ export function asSwitchboardError(err: unknown): SwitchboardError {
 }
 
 /** Header text: one line, printable ASCII, bounded (a reason is for people, not for parsing). */
-const headerText = (s: string, max = 200) => s.replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, max);
+/** Text a header can carry: printable ASCII, within `max` characters (a request's own names can be anything, any size). */
+export const headerText = (s: string, max = 200) => s.replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, max);
 
 /** The `x-switchboard-*` headers: request id, the model chosen and why. */
 export function decisionHeaders(served: Partial<Served>, model?: string): Record<string, string> {

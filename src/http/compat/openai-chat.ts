@@ -13,6 +13,9 @@ import { forcedTool, openAiStyleJob, samplingOf, type ModelChoice } from "./comm
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const imagePart = z.object({ type: z.literal("image_url"), image_url: z.union([z.string(), z.object({ url: z.string() })]) });
 const otherPart = z.object({ type: z.string() }).loose();
+const filePart = z.object({ type: z.literal("file"), file: z.object({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }).loose() });
+/** The shapes of the part types Switchboard reads. */
+const PART_SHAPES: Record<string, z.ZodType> = { text: textPart, image_url: imagePart, file: filePart };
 const content = z.union([z.string(), z.array(z.union([textPart, imagePart, otherPart])), z.null()]).optional();
 
 const toolCall = z.object({
@@ -69,9 +72,22 @@ export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
 /** Reads the body, or throws invalid_request naming the field (OpenAI's `param`). */
 export function parseChatRequest(body: unknown): ChatRequestBody {
   const parsed = chatRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const param = issue.path.join(".");
+  if (parsed.success) {
+    // A part of a known type that does not match its shape falls to the catch-all (zod takes it
+    // over the others): checked again with its own shape, and refused naming the field.
+    for (const [i, m] of parsed.data.messages.entries()) {
+      for (const [j, p] of (Array.isArray(m.content) ? m.content : []).entries()) {
+        const own = Object.hasOwn(PART_SHAPES, p.type) ? PART_SHAPES[p.type]!.safeParse(p) : undefined;
+        if (own && !own.success) refuse(own.error.issues[0]!, ["messages", i, "content", j]);
+      }
+    }
+    return parsed.data;
+  }
+  refuse(parsed.error.issues[0]!, []);
+}
+
+function refuse(issue: z.core.$ZodIssue, at: PropertyKey[]): never {
+  const param = [...at, ...issue.path].join(".");
   const n = issue.code === "invalid_value" && param === "n" ? " (Switchboard returns one choice per request)" : "";
   throw invalidRequest(`${param || "body"}: ${issue.message}${n}`, "send an OpenAI Chat Completions request body (model, messages, ...).", { field: param || "body" });
 }

@@ -72,6 +72,19 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     const param = issue.path.join(".");
     throw invalidRequest(`${param || "body"}: ${issue.message}`, "send an OpenAI Responses request body (model, input, ...).", { field: param || "body" });
   }
+  // An item of a known kind that does not match its shape falls to the catch-all in the union (zod
+  // takes it over the others): checked again with its own shape, and refused naming the field.
+  if (Array.isArray(parsed.data.input)) {
+    for (const [n, i] of parsed.data.input.entries()) {
+      const shape = "role" in i && (i.type === undefined || i.type === "message") ? messageItem : i.type === "function_call" ? functionCallItem : i.type === "function_call_output" ? functionOutputItem : i.type === "message" ? messageItem : undefined;
+      const own = shape?.safeParse(i);
+      if (own && !own.success) {
+        const issue = own.error.issues[0]!;
+        const param = ["input", n, ...issue.path].join(".");
+        throw invalidRequest(`${param}: ${issue.message}`, "send each input item in the Responses API's shape (a message with role and content, a function_call, a function_call_output).", { field: param });
+      }
+    }
+  }
   if (parsed.data.previous_response_id) {
     throw invalidRequest(
       "previous_response_id: Switchboard keeps no responses, so it cannot continue one",

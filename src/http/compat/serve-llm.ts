@@ -7,7 +7,7 @@ import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../provi
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { recordCall } from "../../tools/call-record.js";
-import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, headerText, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
 
 /** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
 export interface AnswerStream {
@@ -72,7 +72,8 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     const job: LlmJob = { ...api.job(body, choice, who), ...(principal ? { caller: principal } : {}) };
     notesFor = (model): Record<string, string> => {
       const notes = api.notes?.(body, job, model, runtime) ?? [];
-      return notes.length ? { "x-switchboard-notes": notes.join("; ") } : {};
+      // The notes name the request's own tools and block types: kept to what a header can carry.
+      return notes.length ? { "x-switchboard-notes": headerText(notes.join("; "), 2000) } : {};
     };
     const abort = abortOnDisconnect(res);
     stream = api.stream(body, res, (model) => {
