@@ -24,6 +24,9 @@ const str = (v: unknown) => (typeof v === "string" ? v : undefined);
  * 20,000, the PostgreSQL writer buffers a batch), so theirs are flattened in place; converting a
  * string to a number is what makes V8 do that.
  */
+/** A caller's id or name as the tools' schemas take them (at most 200 characters), else undefined. */
+const short = (s: string | undefined): string | undefined => (s !== undefined && s.length <= 200 ? s : undefined);
+
 function flat<T extends string | undefined>(s: T): T {
   if (s !== undefined) Number(s);
   return s;
@@ -37,12 +40,16 @@ export function callRecord(tool: string, args: CallArgs, served: ServedSoFar, ou
   const d = served.decision;
   const attempts = served.attempts ?? [];
   const models = new Set(attempts.filter((a) => a.outcome !== "skipped").map((a) => a.model));
-  const user = str(args.user);
+  // A refused call's arguments are as the caller sent them: an id or a user past the schema's 200
+  // characters, or a tenant the config does not name, is not kept (an indexed column refuses a long
+  // value, and its whole row would be lost; an unknown tenant is nobody's).
+  const user = short(str(args.user));
   const prompt = cfg.store.recordPrompts ? str(args.prompt) : undefined;
+  const tenant = str(args.tenant);
   return {
-    requestId: flat(d?.requestId ?? str(args.requestId) ?? randomUUID()),
+    requestId: flat(d?.requestId ?? short(str(args.requestId)) ?? randomUUID()),
     at: new Date(),
-    tenant: str(args.tenant) ?? d?.tenant ?? cfg.router.defaultTenant,
+    tenant: (tenant !== undefined && Object.hasOwn(cfg.tenants, tenant) ? tenant : undefined) ?? d?.tenant ?? cfg.router.defaultTenant,
     ...(user ? { user } : {}),
     tool,
     ...(d ? { mode: d.mode, taskType: d.taskType, tier: d.tier, confidence: d.confidence } : {}),

@@ -257,6 +257,8 @@ describe("fuzzed tool calls", () => {
       await server.close();
       await runtime.close();
     }
+    // Every call, refused ones included, was recorded: none of the arguments as sent cost a telemetry row.
+    expect(runtime.storeWriteFailures()).toEqual({ telemetry: 0, budget: 0 });
   }, 600_000);
 
   it("300 over stdio: answered, no internal, no secret, the process survives", async () => {

@@ -36,4 +36,14 @@ describe("callRecord: a tool call's telemetry from its typed served block", () =
     expect(kept.prompt).toBe("secret plans");
     expect(kept.tenant).toBe(cfg.router.defaultTenant);
   });
+
+  it("a refused call's arguments as sent: an over-long id or user, or an unknown tenant, is not kept (an indexed column would lose the row)", () => {
+    const r = callRecord("route_task", { tenant: "x".repeat(10_000), user: "u".repeat(5_000), requestId: "😀".repeat(3_000) }, {}, "invalid_request", 0.2, cfg);
+    expect(r.tenant).toBe(cfg.router.defaultTenant);
+    expect(r.user).toBeUndefined();
+    expect(r.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const proto = callRecord("route_task", { tenant: "__proto__", requestId: "r".repeat(200) }, {}, "invalid_request", 0.2, cfg);
+    expect(proto.tenant).toBe(cfg.router.defaultTenant);
+    expect(proto.requestId).toBe("r".repeat(200));
+  });
 });
