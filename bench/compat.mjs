@@ -1,4 +1,4 @@
-// The OpenAI-compatible endpoint (`serve --http`, POST /v1/chat/completions) against the same loopback
+// The OpenAI-compatible endpoints (`serve --http`, POST /v1/chat/completions and /v1/responses) against the same loopback
 // fake, side by side in one run: a direct OpenAI SDK call (the floor), the Portkey gateway, and
 // Switchboard with its store and budgets on. Added latency of whole answers, and time to the first
 // streamed token next to the upstream's own. The fake runs in a process of its own, as a real
@@ -45,6 +45,8 @@ export async function benchCompat() {
       // The same model named explicitly, and routed ("auto"): the router's own cost shows apart.
       switchboard: () => clients.switchboard.chat.completions.create({ ...body, model: "openai:gpt-4.1-mini" }),
       routed: () => clients.switchboard.chat.completions.create({ ...body, model: "auto" }),
+      // The Responses API on the same model: what translating it to the provider's chat call costs.
+      responses: () => clients.switchboard.responses.create({ model: "openai:gpt-4.1-mini", input: body.messages[0].content, max_output_tokens: body.max_completion_tokens }),
     };
     const reps = await interleaved(ways, { repeats: REPEATS, calls: CALLS, warmup: 100 });
     const added = (n, p) => median(reps.map((r) => r[n][p] - r.direct[p]));
@@ -71,6 +73,7 @@ export async function benchCompat() {
         `  Portkey gateway ${portkey.version}:                 +${fmt(pk.p50)} ms p50  +${fmt(pk.p99)} ms p99\n` +
         `  Switchboard, model named, store + budgets on:  +${fmt(sbAdded.p50)} ms p50  +${fmt(sbAdded.p99)} ms p99  (goal: p50 ${ok(sbAdded.p50, pk.p50)})\n` +
         `  Switchboard, model "auto" (routed):            +${fmt(added("routed", "p50"))} ms p50  +${fmt(added("routed", "p99"))} ms p99\n` +
+        `  Switchboard POST /v1/responses, model named:   +${fmt(added("responses", "p50"))} ms p50  +${fmt(added("responses", "p99"))} ms p99\n` +
         `  time to first token, p50 of ${STREAMS} streams: upstream ${fmt(median(ttft.direct))} ms | Portkey ${portkeyStreams ? `${fmt(median(ttft.portkey))} ms` : "n/a"} | Switchboard ${fmt(median(ttft.switchboard))} ms ` +
         `(+${fmt(ttftAdded)} ms; goal within 2 ms: ${ttftAdded <= 2 ? "ok" : "MISSED"})`,
     );
