@@ -54,6 +54,15 @@ describe("server tools on /v1/messages", () => {
     expect(order).toEqual(["+0", "-0", "+1", "-1", "+2", "-2"]);
   });
 
+  it("stream in a shape the SDK's own stream helper accumulates into the same message", async () => {
+    answerWithSearch();
+    const { stream: _, ...params } = claudeCodeSearch();
+    const final = await anthropic().messages.stream({ ...params, model: "anthropic:claude-haiku-4-5" }).finalMessage();
+    expect(final.content.map((b) => b.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
+    expect((final.content[0] as Anthropic.ServerToolUseBlock).input).toEqual({ query: SEARCH.query });
+    expect((final.content[2] as Anthropic.TextBlock).text).toBe("Lima is the capital of Peru.");
+  });
+
   it("return a whole answer's blocks as Anthropic gave them, citations included, and price the search", async () => {
     answerWithSearch();
     const { stream: _, ...whole } = claudeCodeSearch();
