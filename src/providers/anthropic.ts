@@ -90,7 +90,8 @@ export class AnthropicAdapter implements LlmAdapter {
           if (passed.has(ev.index)) opts.onBlock?.({ kind: "stop" });
           break;
         case "content_block_delta":
-          if (passed.has(ev.index)) opts.onBlock?.({ kind: "delta", delta: ev.delta as unknown as Record<string, unknown> });
+          // A text block's citations (a web search's) go with the blocks passed through: the text itself is ours to relay.
+          if (passed.has(ev.index) || ev.delta.type === "citations_delta") opts.onBlock?.({ kind: "delta", delta: ev.delta as unknown as Record<string, unknown> });
           else if (ev.delta.type === "text_delta") {
             text += ev.delta.text;
             opts.onDelta(ev.delta.text);

@@ -61,6 +61,8 @@ describe("server tools on /v1/messages", () => {
     expect(final.content.map((b) => b.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
     expect((final.content[0] as Anthropic.ServerToolUseBlock).input).toEqual({ query: SEARCH.query });
     expect((final.content[2] as Anthropic.TextBlock).text).toBe("Lima is the capital of Peru.");
+    // The citing text's citations stream too (citations_delta), as a whole answer carries them.
+    expect((final.content[2] as Anthropic.TextBlock).citations?.[0]).toMatchObject({ type: "web_search_result_location", url: SEARCH.results[0]!.url });
   });
 
   it("return a whole answer's blocks as Anthropic gave them, citations included, and price the search", async () => {

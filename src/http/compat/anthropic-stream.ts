@@ -106,7 +106,11 @@ export class EventStream implements AnswerStream {
     this.start(served, model);
     if (e.kind === "start") this.begin("block", e.block);
     else if (e.kind === "delta" && this.open === "block") this.delta(e.delta);
-    else if (e.kind === "stop") this.close();
+    else if (e.kind === "delta" && e.delta.type === "citations_delta") {
+      // A citation belongs to the text it comes with: the text block opens for it if it has not yet.
+      if (this.open !== "text") this.begin("text", { type: "text", text: "" });
+      this.delta(e.delta);
+    } else if (e.kind === "stop") this.close();
     this.out.flush();
   }
 
