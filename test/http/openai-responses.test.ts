@@ -191,4 +191,44 @@ describe("POST /v1/responses with the OpenAI SDK", () => {
     const fine = await openai().responses.create({ model: MINI, input: "Capital of Peru?" });
     expect(fine.output_text).toBe("Lima.");
   });
+
+  it("answers a request in Codex's shape: developer instructions, its function tools beside a built-in one, reasoning, store off, a stream", async () => {
+    server().fakes.openai.setDefault({ toolCalls: [{ id: "call_9", name: "shell", arguments: '{"command":["ls"]}' }] });
+    const body = {
+      model: MINI,
+      instructions: "You are Codex, based on GPT-5. You are running as a coding agent in the Codex CLI on a user's computer.",
+      input: [
+        { type: "message", role: "developer", content: [{ type: "input_text", text: "<permissions instructions>Approvals: on-request.</permissions instructions>" }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "<environment_context><cwd>/home/dev/app</cwd></environment_context>" }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "List the files here." }] },
+      ],
+      tools: [
+        { type: "function", name: "shell", description: "Runs a shell command and returns its output.", strict: false, parameters: { type: "object", properties: { command: { type: "array", items: { type: "string" } } }, required: ["command"], additionalProperties: false } },
+        { type: "local_shell" },
+      ],
+      tool_choice: "auto",
+      parallel_tool_calls: false,
+      reasoning: { effort: "medium", summary: "auto" },
+      store: false,
+      stream: true,
+      include: ["reasoning.encrypted_content"],
+      prompt_cache_key: "0199c1a2-7d2e-7c31-8f7e-2b7c9b1f0a11",
+    };
+    const res = await fetch(`${server().handle.url}/v1/responses`, { method: "POST", headers: { authorization: `Bearer ${TOKENS.default}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    // gpt-4.1-mini takes no reasoning setting: said in the Responses API's own terms.
+    expect(res.headers.get("x-switchboard-notes")).toBe(`reasoning.effort dropped: ${MINI} takes no reasoning setting; tools dropped: local_shell`);
+    const events = (await res.text())
+      .split("\n\n")
+      .filter(Boolean)
+      .map((frame) => JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as { type: string; response?: { output: Array<{ type: string; name?: string; arguments?: string }> } });
+    expect(events[0]!.type).toBe("response.created");
+    const done = events.at(-1)!;
+    expect(done.type).toBe("response.completed");
+    expect(done.response!.output).toMatchObject([{ type: "function_call", name: "shell", arguments: '{"command":["ls"]}' }]);
+    const sent = requestsFor(server().fakes.openai, "gpt-4.1-mini")[0]!.body;
+    expect(sent.messages.map((m: { role: string }) => m.role)).toEqual(["system", "system", "user", "user"]);
+    expect(sent.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(["shell"]);
+    expect(sent.parallel_tool_calls).toBe(false);
+  });
 });

@@ -39,7 +39,7 @@ export const responsesApi: CompatApi<ResponsesRequest> = {
   model: (b) => b.model,
   user: (b) => b.user,
   job: responsesJob,
-  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...responsesNotes(b)],
+  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning.effort") : []), ...responsesNotes(b)],
   stream: (b, res, beforeOpen) => (b.stream ? new ResponseEventStream(res, b, beforeOpen) : undefined),
   body: (run, b) => responseBody(b, responseIds(run.decision.requestId), run.model, Math.floor(Date.now() / 1000), run),
 };

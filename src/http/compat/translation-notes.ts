@@ -16,7 +16,7 @@ import type { Sampling } from "../../providers/types.js";
 const SAMPLING_FIELDS: Record<keyof Sampling, string> = { topP: "top_p", topK: "top_k", seed: "seed", presencePenalty: "presence_penalty", frequencyPenalty: "frequency_penalty" };
 
 /** How the client asked for reasoning: Anthropic's `thinking` or OpenAI's `reasoning_effort`. */
-export type ReasoningField = "thinking" | "reasoning_effort";
+export type ReasoningField = "thinking" | "reasoning_effort" | "reasoning.effort";
 
 export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, model: string, field: ReasoningField): string[] {
   const breakpoints = countBreakpoints({ messages: spec.messages, systemBlocks: spec.systemBlocks, tools: spec.functionTools });
@@ -52,7 +52,7 @@ export function translationNotes(cfg: SwitchboardConfig, spec: LlmCallSpec, mode
         notes.push(
           field === "thinking"
             ? `thinking passed to Anthropic (${settings})`
-            : `reasoning_effort passed to Anthropic as thinking (${settings}); its thinking is not returned (Chat Completions has no field for it)`,
+            : `${field} passed to Anthropic as thinking (${settings}); its thinking is not returned (${field === "reasoning_effort" ? "Chat Completions has no field for it" : "no reasoning items are returned"})`,
         );
       }
     } else {
