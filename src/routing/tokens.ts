@@ -259,8 +259,19 @@ export const ATTACHMENT_TOKENS = { image: 1100, audio: 0, video: 0, document: 30
  */
 export function pdfTokens(base64: string): number {
   const bytes = Buffer.from(base64, "base64");
-  const pages = bytes.toString("latin1").match(PDF_PAGE)?.length ?? 0;
-  return Math.max(1, pages || Math.round(bytes.length / 50_000)) * PDF_PAGE_TOKENS;
+  return Math.max(1, pageObjects(bytes) || Math.round(bytes.length / 50_000)) * PDF_PAGE_TOKENS;
 }
-const PDF_PAGE = /\/Type\s*\/Page(?![a-zA-Z])/g;
 const PDF_PAGE_TOKENS = 2_250;
+
+/** `/Type /Page` (not `/Pages`) in a PDF's bytes, scanned in place: a copy as text would double a 30 MB file. */
+function pageObjects(bytes: Buffer): number {
+  let pages = 0;
+  for (let at = bytes.indexOf("/Type"); at >= 0; at = bytes.indexOf("/Type", at + 5)) {
+    let i = at + 5;
+    while (i < bytes.length && PDF_SPACE.has(bytes[i]!)) i++;
+    if (bytes.toString("latin1", i, i + 5) === "/Page" && !/[a-zA-Z]/.test(String.fromCharCode(bytes[i + 5] ?? 0))) pages++;
+  }
+  return pages;
+}
+/** PDF white-space characters: NUL, tab, line feed, form feed, carriage return, space. */
+const PDF_SPACE = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]);

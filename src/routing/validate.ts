@@ -3,6 +3,9 @@ import { LATENCY_CLASSES, TASK_TYPES, type SwitchboardConfig } from "../config/s
 import { invalidRequest, unknownValue } from "../errors.js";
 import type { RouteInput } from "./types.js";
 
+/** The refusal of a request with nothing to answer (the compatible APIs restate its hint in their own fields). */
+export const EMPTY_PROMPT = "the prompt is empty";
+
 /** Rejects a request the router cannot read, with a hint the caller can act on. */
 export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
   const hasPrompt = typeof input.prompt === "string" && input.prompt.trim().length > 0;
@@ -10,7 +13,7 @@ export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
   // An image or a document alone is something to answer about ("what is this?" left unsaid).
   const hasMedia = (input.attachments ?? []).some((a) => a.kind === "image" || a.kind === "document");
   if (!hasPrompt && !hasMessages && !hasMedia) {
-    throw invalidRequest("the prompt is empty", "pass the task text in `prompt`, or chat turns in `messages` with at least one non-empty content.", { field: "prompt" });
+    throw invalidRequest(EMPTY_PROMPT, "pass the task text in `prompt`, or chat turns in `messages` with at least one non-empty content.", { field: "prompt" });
   }
   const size = (input.prompt?.length ?? 0) + (input.messages ?? []).reduce((n, m) => n + (m.content?.length ?? 0), 0);
   if (size > cfg.router.maxPromptChars) {

@@ -5,7 +5,7 @@ import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { CacheHint, DocumentPart, ServerTool, FunctionTool, LlmMessage, Reasoning, SystemBlock, ThinkingBlock, ToolCall, ToolChoice, Usage } from "../../providers/types.js";
 import { estimateTokens, MESSAGE_OVERHEAD_TOKENS, ATTACHMENT_TOKENS } from "../../routing/tokens.js";
 import type { RouteInput } from "../../routing/types.js";
-import { forcedTool, mediaOf, samplingOf, type ModelChoice } from "./common.js";
+import { forcedTool, knownShapeIssue, mediaOf, otherThan, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * Anthropic's Messages wire format: the request as Switchboard reads it (whatever provider the
@@ -52,9 +52,10 @@ const toolResultBlock = z
 /** Earlier turns' reasoning, carried back whole: Anthropic checks the signature. */
 const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string(), ...cached }).loose();
 const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: z.string(), ...cached }).loose();
-const KNOWN_BLOCKS = new Set(["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+/** Each block type Switchboard reads, by its shape. */
+const BLOCK_SHAPES: Record<string, z.ZodType> = { text: textBlock, image: imageBlock, document: documentBlock, tool_use: toolUseBlock, tool_result: toolResultBlock, thinking: thinkingBlock, redacted_thinking: redactedThinkingBlock };
 /** Server tool blocks, search results and the like: accepted, not carried. A known type must match its own shape. */
-const otherBlock = z.object({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t), "a known block type with missing or wrong fields"), ...cached }).loose();
+const otherBlock = otherThan(BLOCK_SHAPES, "block").extend(cached);
 const block = z.union([textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
 
 const message = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(block)]) }).loose();
@@ -97,29 +98,9 @@ export const countTokensSchema = messagesRequestSchema.omit({ max_tokens: true, 
 export function parseMessages<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = knownBlockIssue(body, parsed.error.issues[0]!) ?? reported(parsed.error.issues[0]!);
+  const issue = knownShapeIssue(body, parsed.error.issues[0]!, BLOCK_SHAPES, reported) ?? reported(parsed.error.issues[0]!);
   const param = issue.path.join(".");
   throw invalidRequest(`${param || "body"}: ${issue.message}`, "send an Anthropic Messages request body (model, max_tokens, messages, ...).", { field: param || "body" });
-}
-
-/** Each known block type's own shape, to name what a malformed one lacks. */
-const BLOCK_SHAPES: Record<string, z.ZodType> = { text: textBlock, image: imageBlock, document: documentBlock, tool_use: toolUseBlock, tool_result: toolResultBlock, thinking: thinkingBlock, redacted_thinking: redactedThinkingBlock };
-
-/**
- * A block of a known type that does not match its shape is caught by the catch-all's check, which
- * can only say so (zod takes a branch that failed a check over the others): parsed again with its
- * own shape, the issue names the field, as `source.data` for a document without its data.
- */
-function knownBlockIssue(body: unknown, issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } | undefined {
-  if (issue.code !== "custom" || issue.path.at(-1) !== "type") return undefined;
-  const at = issue.path.slice(0, -1);
-  const value = at.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), body);
-  const type = (value as { type?: unknown } | undefined)?.type;
-  const shape = typeof type === "string" && Object.hasOwn(BLOCK_SHAPES, type) ? BLOCK_SHAPES[type]! : undefined;
-  const own = shape?.safeParse(value);
-  if (!own || own.success) return undefined;
-  const inner = reported(own.error.issues[0]!);
-  return { path: [...at, ...inner.path], message: inner.message };
 }
 
 /**
@@ -406,7 +387,7 @@ export function messagesJob(body: MessagesRequest, choice: ModelChoice, who: { t
           const cache = hintOf(t.cache_control);
           return { name: t.name, ...(typeof t.description === "string" ? { description: t.description } : {}), parameters: t.input_schema, ...(cache ? { cache } : {}) };
         });
-  // A server tool (web_search) is not run here: forcing it names no tool the model is sent.
+  // A forced call names a client tool: server tools go only to models that run them, which choose when.
   const toolChoice = forcedTool(toolChoiceOf(body.tool_choice), functionTools);
   const reasoning = reasoningOf(body.thinking);
   const sampling = samplingOf({ topP: body.top_p, topK: body.top_k });

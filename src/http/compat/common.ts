@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import type { TokenTable } from "../../auth.js";
 import { providerOf } from "../../config/catalog.js";
 import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCode } from "../../errors.js";
@@ -16,6 +17,34 @@ import type { Attachment } from "../../routing/types.js";
  * HTTP status of each Switchboard error and the `x-switchboard-*` headers. Each API's own wire
  * shapes live in its own file.
  */
+
+/**
+ * A union's catch-all for the block, part or item types an API may send that Switchboard does not
+ * read (accepted, named in a note). A value of a type in `shapes` must match that shape instead;
+ * one that does not fails here only on this check, and zod then answers with this branch's issue
+ * (a union takes a branch that failed no more than a check over the others): `knownShapeIssue`
+ * turns it into the field the value lacks. No value is parsed twice on a request that is well formed.
+ */
+export function otherThan(shapes: Record<string, z.ZodType>, what: string) {
+  return z.object({ type: z.string().refine((t) => !Object.hasOwn(shapes, t), `a known ${what} type with missing or wrong fields`) }).loose();
+}
+
+/** The issue `otherThan` raised, made precise: the value at its path parsed with its own type's shape. */
+export function knownShapeIssue(
+  body: unknown,
+  issue: z.core.$ZodIssue,
+  shapes: Record<string, z.ZodType>,
+  report: (i: z.core.$ZodIssue) => { path: PropertyKey[]; message: string } = (i) => i,
+): { path: PropertyKey[]; message: string } | undefined {
+  if (issue.code !== "custom" || issue.path.at(-1) !== "type") return undefined;
+  const at = issue.path.slice(0, -1);
+  const value = at.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), body);
+  const type = (value as { type?: unknown } | undefined)?.type;
+  const own = typeof type === "string" && Object.hasOwn(shapes, type) ? shapes[type]!.safeParse(value) : undefined;
+  if (!own || own.success) return undefined;
+  const inner = report(own.error.issues[0]!);
+  return { path: [...at, ...inner.path], message: inner.message };
+}
 
 /** The prefix that names a routing mode as a model: `switchboard/<mode>`. */
 export const MODE_PREFIX = "switchboard/";

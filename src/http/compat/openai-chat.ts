@@ -2,7 +2,7 @@ import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, openAiStyleJob, samplingOf, type ModelChoice } from "./common.js";
+import { forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -12,11 +12,10 @@ import { forcedTool, openAiStyleJob, samplingOf, type ModelChoice } from "./comm
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const imagePart = z.object({ type: z.literal("image_url"), image_url: z.union([z.string(), z.object({ url: z.string() })]) });
-const otherPart = z.object({ type: z.string() }).loose();
 const filePart = z.object({ type: z.literal("file"), file: z.object({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }).loose() });
-/** The shapes of the part types Switchboard reads. */
+/** The shapes of the part types Switchboard reads; audio and the rest are accepted and named in a note. */
 const PART_SHAPES: Record<string, z.ZodType> = { text: textPart, image_url: imagePart, file: filePart };
-const content = z.union([z.string(), z.array(z.union([textPart, imagePart, otherPart])), z.null()]).optional();
+const content = z.union([z.string(), z.array(z.union([textPart, imagePart, filePart, otherThan(PART_SHAPES, "content part")])), z.null()]).optional();
 
 const toolCall = z.object({
   id: z.string(),
@@ -72,23 +71,11 @@ export type ChatRequestBody = z.infer<typeof chatRequestSchema>;
 /** Reads the body, or throws invalid_request naming the field (OpenAI's `param`). */
 export function parseChatRequest(body: unknown): ChatRequestBody {
   const parsed = chatRequestSchema.safeParse(body);
-  if (parsed.success) {
-    // A part of a known type that does not match its shape falls to the catch-all (zod takes it
-    // over the others): checked again with its own shape, and refused naming the field.
-    for (const [i, m] of parsed.data.messages.entries()) {
-      for (const [j, p] of (Array.isArray(m.content) ? m.content : []).entries()) {
-        const own = Object.hasOwn(PART_SHAPES, p.type) ? PART_SHAPES[p.type]!.safeParse(p) : undefined;
-        if (own && !own.success) refuse(own.error.issues[0]!, ["messages", i, "content", j]);
-      }
-    }
-    return parsed.data;
-  }
-  refuse(parsed.error.issues[0]!, []);
-}
-
-function refuse(issue: z.core.$ZodIssue, at: PropertyKey[]): never {
-  const param = [...at, ...issue.path].join(".");
-  const n = issue.code === "invalid_value" && param === "n" ? " (Switchboard returns one choice per request)" : "";
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0]!;
+  const issue = knownShapeIssue(body, first, PART_SHAPES) ?? first;
+  const param = issue.path.join(".");
+  const n = first.code === "invalid_value" && param === "n" ? " (Switchboard returns one choice per request)" : "";
   throw invalidRequest(`${param || "body"}: ${issue.message}${n}`, "send an OpenAI Chat Completions request body (model, messages, ...).", { field: param || "body" });
 }
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { invalidRequest } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, openAiStyleJob, samplingOf, type ModelChoice } from "./common.js";
+import { forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
 import { pdfData, reasoningOf } from "./openai-chat.js";
 
 /**
@@ -26,9 +26,9 @@ const content = z.union([z.string(), z.array(part)]);
 const messageItem = z.object({ type: z.literal("message").optional(), role: z.enum(["user", "assistant", "system", "developer"]), content }).loose();
 const functionCallItem = z.object({ type: z.literal("function_call"), call_id: z.string(), name: z.string(), arguments: z.string() }).loose();
 const functionOutputItem = z.object({ type: z.literal("function_call_output"), call_id: z.string(), output: content }).loose();
-/** Reasoning items, built-in tool calls and the like: accepted, not carried (named in a note). */
-const otherItem = z.object({ type: z.string() }).loose();
-const item = z.union([messageItem, functionCallItem, functionOutputItem, otherItem]);
+/** The item types Switchboard reads; reasoning items, built-in tool calls and the like are accepted, not carried (named in a note). */
+const ITEM_SHAPES: Record<string, z.ZodType> = { message: messageItem, function_call: functionCallItem, function_call_output: functionOutputItem };
+const item = z.union([messageItem, functionCallItem, functionOutputItem, otherThan(ITEM_SHAPES, "input item")]);
 
 const functionTool = z.object({ type: z.literal("function"), name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "1-64 letters, digits, _ or -"), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() }).loose();
 const tool = z.union([functionTool, z.object({ type: z.string() }).loose()]);
@@ -68,22 +68,9 @@ type Part = z.infer<typeof part>;
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = knownShapeIssue(body, parsed.error.issues[0]!, ITEM_SHAPES) ?? parsed.error.issues[0]!;
     const param = issue.path.join(".");
     throw invalidRequest(`${param || "body"}: ${issue.message}`, "send an OpenAI Responses request body (model, input, ...).", { field: param || "body" });
-  }
-  // An item of a known kind that does not match its shape falls to the catch-all in the union (zod
-  // takes it over the others): checked again with its own shape, and refused naming the field.
-  if (Array.isArray(parsed.data.input)) {
-    for (const [n, i] of parsed.data.input.entries()) {
-      const shape = "role" in i && (i.type === undefined || i.type === "message") ? messageItem : i.type === "function_call" ? functionCallItem : i.type === "function_call_output" ? functionOutputItem : i.type === "message" ? messageItem : undefined;
-      const own = shape?.safeParse(i);
-      if (own && !own.success) {
-        const issue = own.error.issues[0]!;
-        const param = ["input", n, ...issue.path].join(".");
-        throw invalidRequest(`${param}: ${issue.message}`, "send each input item in the Responses API's shape (a message with role and content, a function_call, a function_call_output).", { field: param });
-      }
-    }
   }
   if (parsed.data.previous_response_id) {
     throw invalidRequest(

@@ -6,6 +6,7 @@ import type { Served } from "../../jobs/served.js";
 import type { PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../../providers/types.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
+import { EMPTY_PROMPT } from "../../routing/validate.js";
 import { recordCall } from "../../tools/call-record.js";
 import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, headerText, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
 
@@ -108,7 +109,7 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
 function inApiTerms<B>(e: SwitchboardError, api: CompatApi<B>): SwitchboardError {
   if (e.body.field !== "prompt") return e;
   const field = api.conversationField;
-  const hint = e.body.message === "the prompt is empty" ? `send at least one message in \`${field}\` with text, an image or a document.` : e.body.hint;
+  const hint = e.body.message === EMPTY_PROMPT ? `send at least one message in \`${field}\` with text, an image or a document.` : e.body.hint;
   return new SwitchboardError({ ...e.body, field, ...(hint ? { hint } : {}) });
 }
 
