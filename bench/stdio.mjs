@@ -58,7 +58,7 @@ export async function benchStdio(opts = {}) {
     args: [...(opts.nodeArgs ?? shippedNodeArgs()), join(root, "dist/cli.js"), "serve", "--no-watch", "--bench-echo"],
     // A clean environment: no provider keys, no user config, the store in the temporary directory.
     env: { PATH: process.env.PATH ?? "", HOME: home, XDG_DATA_HOME: join(home, ".local", "share"), SWITCHBOARD_DATA_DIR: join(home, "data"), SWITCHBOARD_LOG_LEVEL: "warn" },
-    stderr: "ignore",
+    stderr: process.env.BENCH_STDERR ? "inherit" : "ignore",
   });
   const client = new Client({ name: "bench-stdio", version: "1.0.0" });
   try {
