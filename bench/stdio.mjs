@@ -10,6 +10,7 @@
 //     median of the three repeats' p50 ratios (goal: 1.3x or less).
 // Runs from bench/run.mjs, or alone: `node bench/stdio.mjs` (after `npm run build`).
 // BENCH_STDIO_CALLS: measured calls per tool per repeat (default 400). BENCH_STDIO_REPEATS (default 3).
+// BENCH_STDERR=1 shows the server's stderr (its warnings, or what a --require'd probe prints).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { mkdtempSync, rmSync } from "node:fs";

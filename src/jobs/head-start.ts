@@ -3,6 +3,7 @@ import type { RateLimits, SwitchboardConfig } from "../config/schema.js";
 import type { ChatResult, PassthroughEvent, ThinkingDelta, ToolCallDelta } from "../providers/types.js";
 import { ATTACHMENT_TOKENS, MESSAGE_OVERHEAD_TOKENS } from "../routing/tokens.js";
 import { validate } from "../routing/validate.js";
+import { logger } from "../logger.js";
 import type { Runtime } from "../runtime.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import { chatRequestFor, streamedParts, type HeadStart, type LlmCallContext, type LlmCallSpec, type StreamHandlers } from "./llm-call.js";
@@ -100,6 +101,8 @@ export function startEarly(runtime: Runtime, job: EarlyJob, ctx: LlmCallContext)
     drop() {
       if (state !== "open") return;
       state = "dropped";
+      // Rare by design (see startEarly): a provider saw a request no caller got an answer from.
+      logger.debug({ model: id, tenant: tenantName }, "a request sent ahead of its decision was aborted unused");
       abort.abort(new Error("the early request was not needed"));
     },
   };
