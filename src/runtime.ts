@@ -108,11 +108,6 @@ export class Runtime {
     return this.budgetsRef;
   }
 
-  /** The spending ledger if a call has opened it already (see `budgets`), without waiting for anything. */
-  openedBudgets(): Budgets | undefined {
-    return this.budgetsRef;
-  }
-
   /** Records the store has failed to write so far: telemetry rows dropped, budget settle batches not stored. */
   storeWriteFailures(): { telemetry: number; budget: number } {
     return { telemetry: this.store?.telemetry.dropped ?? 0, budget: this.budgetsRef?.writeFailures ?? 0 };

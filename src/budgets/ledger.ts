@@ -113,8 +113,6 @@ export class Budgets {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
   private lastReap = 0;
-  /** Per tenant, the room its tightest ceiling had left after its last reservation here (0 when refused). */
-  private readonly seenRoom = new Map<string, number>();
   /** Settle batches the embedded store failed to write (the journal keeps them): a metric. */
   writeFailures = 0;
 
@@ -135,15 +133,6 @@ export class Budgets {
       : Promise.resolve();
     // Reservations left by a crash are released as soon as the store opens.
     void this.ready.then(() => this.reapSoon());
-  }
-
-  /**
-   * The USD the tenant's tightest ceiling had left after its last reservation in this process (0
-   * after a refusal), or undefined before its first. A hint for callers deciding before they
-   * reserve, not a check: other calls and instances may have spent since.
-   */
-  lastRoom(tenant: string): number | undefined {
-    return this.seenRoom.get(tenant);
   }
 
   ceilings(tenant: string): Ceiling[] {
@@ -199,20 +188,18 @@ export class Budgets {
       await this.local.load(ceilings);
       const got = this.local.check(ceilings, amount);
       if (got.ok) this.local.reserve(id, ceilings, amount, Date.now() + leaseMs);
-      return this.answer(id, tenant, ceilings, amount, got);
+      return this.answer(id, ceilings, got);
     }
     const [row] = await this.db.query<{ ok: boolean; could_fit: boolean; refused_at: number | null; settled: unknown; reserved: unknown }>(
       RESERVE_SQL,
       args,
     );
     if (!row) throw new Error("sb_reserve returned nothing");
-    return this.answer(id, tenant, ceilings, amount, { ok: !!row.ok, couldFit: !!row.could_fit, refusedAt: Number(row.refused_at) - 1, settled: numbersOf(row.settled), reserved: numbersOf(row.reserved) });
+    return this.answer(id, ceilings, { ok: !!row.ok, couldFit: !!row.could_fit, refusedAt: Number(row.refused_at) - 1, settled: numbersOf(row.settled), reserved: numbersOf(row.reserved) });
   }
 
-  private answer(id: string, tenant: string, ceilings: Ceiling[], amount: number, got: { ok: boolean; couldFit: boolean; refusedAt: number; settled: number[]; reserved: number[] }) {
+  private answer(id: string, ceilings: Ceiling[], got: { ok: boolean; couldFit: boolean; refusedAt: number; settled: number[]; reserved: number[] }) {
     const { settled, reserved } = got;
-    // Whether `reserved` already holds this call's amount or not, taking it off again only errs low.
-    this.seenRoom.set(tenant, got.ok ? Math.max(0, Math.min(...ceilings.map((c, i) => c.limitUsd - (settled[i] ?? 0) - (reserved[i] ?? 0) - amount))) : 0);
     if (got.ok) return { ok: true as const, id, pressure: pressureOf(ceilings, settled, reserved) };
     const k = got.refusedAt;
     return { ok: false as const, couldFit: got.couldFit, ceiling: ceilings[k]!, settled: settled[k] ?? 0, reserved: reserved[k] ?? 0 };

@@ -2,8 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { modelName, providerOf, tenantAllows } from "../config/catalog.js";
 import { ProviderFailure, toProviderFailure } from "../providers/errors.js";
 import { SAMPLING_MODEL, SamplingAdapter } from "../providers/sampling.js";
-import type { ModelEntry, SwitchboardConfig } from "../config/schema.js";
-import type { CallOptions, ChatRequest, ChatResult, FunctionTool, LlmMessage, PassthroughEvent, Reasoning, ResponseFormat, Sampling, ServerTool, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
+import type { ModelEntry } from "../config/schema.js";
+import type { ChatRequest, ChatResult, FunctionTool, LlmMessage, PassthroughEvent, Reasoning, ResponseFormat, Sampling, ServerTool, SystemBlock, ThinkingDelta, ToolCallDelta, ToolChoice } from "../providers/types.js";
 import { runChain, type Attempt } from "../resilience/failover.js";
 import { answerProblem } from "../resilience/quality-gate.js";
 import { strongerModel } from "../routing/escalation.js";
@@ -64,34 +64,6 @@ export interface LlmCallContext {
   onBlock?: (event: PassthroughEvent, model: string) => void;
   /** Reserves budget for an escalation before it runs; when it does not fit, the first answer stands with a warning. */
   reserveEscalation?: (model: string) => Promise<{ ok: true } | { ok: false; why: string }>;
-  /** A request to the caller's named model sent before the decision, which the chain's first try of that model takes over. */
-  early?: HeadStart;
-}
-
-/** A request to a named model sent before its decision (head-start.ts), for the chain's first try of that model. */
-export interface HeadStart {
-  /** The named model the request went to. */
-  readonly model: string;
-  /**
-   * The early request's answer, for the chain's first try of `id` under the same config, with the
-   * pieces held so far handed to `handlers` at once and later ones as they come; undefined for any
-   * other try, which then calls the provider itself. `signal` (the try's) aborts it from now on.
-   */
-  claim(id: string, cfg: SwitchboardConfig, signal: AbortSignal, handlers: StreamHandlers): Promise<ChatResult> | undefined;
-  /** Aborts the request unless the chain took it. Idempotent. */
-  drop(): void;
-}
-
-/** The callbacks of a streamed answer an adapter is given (CallOptions without the signal). */
-export type StreamHandlers = Omit<CallOptions, "signal">;
-
-/**
- * Which pieces of a streamed answer the caller takes (the adapter streams when any is): text for
- * a stream or for progress; thinking, tool calls and passed-through blocks only beside a text stream.
- */
-export function streamedParts(ctx: LlmCallContext): { delta: boolean; thinking: boolean; toolCall: boolean; block: boolean } {
-  const relay = !!ctx.onText;
-  return { delta: relay || !!ctx.onProgress, thinking: relay && !!ctx.onThinking, toolCall: relay && !!ctx.onToolCall, block: relay && !!ctx.onBlock };
 }
 
 /** The decision's chain, then the client's own model when it can sample. */
@@ -158,42 +130,48 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
             throw new ProviderFailure("budget_exceeded", budgetNote, false);
           }
         }
-        const parts = streamedParts(ctx);
+        const adapter = id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!;
+        const req = chatRequestFor(cfg.models[id], id, spec);
+        const progress = ctx.onProgress;
         const onText = ctx.onText;
-        if (ctx.onProgress) send(`calling ${id}`);
-        const handlers: StreamHandlers = {
-          ...(parts.thinking
+        const onThinking = ctx.onThinking;
+        const onToolCall = ctx.onToolCall;
+        const onBlock = ctx.onBlock;
+        if (progress) send(`calling ${id}`);
+        const answer = adapter.chat(req, {
+          signal,
+          ...(progress || onText
             ? {
-                onThinking: (delta: ThinkingDelta) => {
-                  relayed += delta.type === "thinking" ? delta.text.length : delta.type === "signature" ? delta.signature.length : delta.data.length;
-                  ctx.onThinking!(delta, id);
-                },
-              }
-            : {}),
-          ...(parts.toolCall
-            ? {
-                onToolCall: (delta: ToolCallDelta) => {
-                  relayed += 1 + (delta.arguments?.length ?? 0);
-                  ctx.onToolCall!(delta, id);
-                },
-              }
-            : {}),
-          ...(parts.block
-            ? {
-                onBlock: (event: PassthroughEvent) => {
-                  relayed += 1;
-                  ctx.onBlock!(event, id);
-                },
-              }
-            : {}),
-          ...(parts.delta
-            ? {
+                ...(onText && onThinking
+                  ? {
+                      onThinking: (delta: ThinkingDelta) => {
+                        relayed += delta.type === "thinking" ? delta.text.length : delta.type === "signature" ? delta.signature.length : delta.data.length;
+                        onThinking(delta, id);
+                      },
+                    }
+                  : {}),
+                ...(onText && onToolCall
+                  ? {
+                      onToolCall: (delta: ToolCallDelta) => {
+                        relayed += 1 + (delta.arguments?.length ?? 0);
+                        onToolCall(delta, id);
+                      },
+                    }
+                  : {}),
+                ...(onText && onBlock
+                  ? {
+                      onBlock: (event: PassthroughEvent) => {
+                        relayed += 1;
+                        onBlock(event, id);
+                      },
+                    }
+                  : {}),
                 onDelta: (piece: string) => {
                   if (onText) {
                     relayed += piece.length;
                     onText(piece, id);
                   }
-                  if (!ctx.onProgress) return;
+                  if (!progress) return;
                   streamed += piece.length;
                   // Throttled: a notification per ~200 characters keeps clients alive without flooding them.
                   if (streamed - reported >= 200) {
@@ -203,11 +181,7 @@ export async function callLlm(runtime: Runtime, server: McpServer | undefined, d
                 },
               }
             : {}),
-        };
-        // The first try of a model named by the caller may have left before the decision (head-start.ts).
-        const answer =
-          ctx.early?.claim(id, cfg, signal, handlers) ??
-          (id === SAMPLING_MODEL ? sampling! : runtime.providers.adapter(providerOf(id))!).chat(chatRequestFor(cfg.models[id], id, spec), { signal, ...handlers });
+        });
         if (!onText) return answer;
         return answer.catch((err: unknown) => {
           if (!relayed) throw err;

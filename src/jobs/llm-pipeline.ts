@@ -1,13 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { guardBudget, type GuardedCall } from "../budgets/guard.js";
-import type { Admission, RateLimiter, RateScope } from "../budgets/rate-limits.js";
+import type { RateScope } from "../budgets/rate-limits.js";
 import type { RateLimits } from "../config/schema.js";
 import { providerOf } from "../config/catalog.js";
 import { invalidRequest } from "../errors.js";
 import type { ChatResult, Usage } from "../providers/types.js";
 import type { Decision, RouteInput } from "../routing/types.js";
 import type { Runtime } from "../runtime.js";
-import { startEarly } from "./head-start.js";
 import { callLlm, chatRequestFor, type LlmCallContext, type LlmCallSpec } from "./llm-call.js";
 import type { Served } from "./served.js";
 
@@ -19,8 +18,7 @@ import type { Served } from "./served.js";
  * Each step is a function of its own, so the next features slot in where they belong: streaming
  * to a client is a chain option, an escalation is reserved only when it happens (the guard's
  * `escalate`, called by the chain's hook), and a multi-step tool loop repeats reserve → chain →
- * settle per step. A model the caller named is sent its request first, and the steps before the
- * chain run while it answers (head-start.ts); the chain's first try takes that request over.
+ * settle per step.
  */
 
 export interface LlmJob {
@@ -52,32 +50,17 @@ export interface LlmOutcome extends Served {
 export async function runLlmPipeline(runtime: Runtime, server: McpServer | undefined, given: LlmJob, ctx: PipelineContext): Promise<LlmOutcome> {
   // An LLM is what the caller asked for: a prompt that reads like a media or voice job still gets an answer.
   const job = { ...given, route: { ...given.route, needs: { ...given.route.needs, llm: true } } };
-  // A named model's request leaves first; the decision, limits and budget are worked out while it is answered.
-  const head = startEarly(runtime, job, ctx);
-  if (head) await head.sent;
-  const early = head?.early;
-  let guarded: GuardedCall;
-  let admitted: Admission;
-  let limiter: RateLimiter;
-  try {
-    const routed = job.decision ?? routeLlm(runtime, job.route);
-    limiter = await runtime.rateLimits();
-    admitted = await limiter.admit(rateScopes(runtime, routed.tenant, job.caller), routed.estimate.inputTokens + routed.estimate.outputTokens);
-    guarded = await reserve(runtime, job, routed);
-  } catch (err) {
-    early?.drop();
-    throw err;
-  }
+  const routed = job.decision ?? routeLlm(runtime, job.route);
+  const limiter = await runtime.rateLimits();
+  const admitted = await limiter.admit(rateScopes(runtime, routed.tenant, job.caller), routed.estimate.inputTokens + routed.estimate.outputTokens);
+  const guarded = await reserve(runtime, job, routed);
   const decision = guarded.decision;
-  if (early && decision.model !== early.model) early.drop();
   ctx.onDecision?.(decision);
-  const call = await callLlm(runtime, server, decision, job.call, { ...ctx, reserveEscalation: guarded.escalate, ...(early ? { early } : {}) })
-    .catch(async (err: unknown) => {
-      // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
-      void guarded.settle(0);
-      throw err;
-    })
-    .finally(() => early?.drop());
+  const call = await callLlm(runtime, server, decision, job.call, { ...ctx, reserveEscalation: guarded.escalate }).catch(async (err: unknown) => {
+    // Failed calls are not billed by providers (a cut stream's partial output aside): release the reservation.
+    void guarded.settle(0);
+    throw err;
+  });
   // Sent, not awaited: the answer goes back while the settle is written (the ledger's readers wait for it).
   void guarded.settle(call.costUsd);
   limiter.correct(admitted, call.result.usage.inputTokens + call.result.usage.outputTokens);
