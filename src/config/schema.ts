@@ -72,9 +72,9 @@ const modelSchema = z.strictObject({
   }),
   /**
    * USD per 1M tokens; cache reads at cachedInput and cache writes at cacheWrite, each the input
-   * price when absent; writes cached for an hour at cacheWrite1h (else cacheWrite).
+   * price when absent; writes cached for an hour at cacheWrite1h (else cacheWrite); perWebSearch:
+   * USD for each web search the model runs as a server tool (Anthropic's web_search).
    */
-  /** perWebSearch: USD for each web search the model runs as a server tool (Anthropic's web_search). */
   price: z.strictObject({ input: usd, output: usd, cachedInput: usd.optional(), cacheWrite: usd.optional(), cacheWrite1h: usd.optional(), perWebSearch: usd.optional() }),
   contextWindow: z.number().int().positive(),
   maxOutput: z.number().int().positive(),

@@ -24,13 +24,13 @@ const str = (v: unknown) => (typeof v === "string" ? v : undefined);
  * 20,000, the PostgreSQL writer buffers a batch), so theirs are flattened in place; converting a
  * string to a number is what makes V8 do that.
  */
-/** A caller's id or name as the tools' schemas take them (at most 200 characters), else undefined. */
-const short = (s: string | undefined): string | undefined => (s !== undefined && s.length <= 200 ? s : undefined);
-
 function flat<T extends string | undefined>(s: T): T {
   if (s !== undefined) Number(s);
   return s;
 }
+
+/** A caller's id or name as the tools' schemas take them (at most 200 characters), else undefined. */
+const short = (s: string | undefined): string | undefined => (s !== undefined && s.length <= 200 ? s : undefined);
 
 /**
  * The telemetry record of one tool call: its arguments, the served block the tool handed over,

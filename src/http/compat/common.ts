@@ -280,8 +280,7 @@ export function asSwitchboardError(err: unknown): SwitchboardError {
   return new SwitchboardError({ code: "internal", message: "Switchboard failed while serving this request", hint: "retry; if it persists, report it with the x-switchboard-request-id header.", retryable: true });
 }
 
-/** Header text: one line, printable ASCII, bounded (a reason is for people, not for parsing). */
-/** Text a header can carry: printable ASCII, within `max` characters (a request's own names can be anything, any size). */
+/** Text a header can carry: one line of printable ASCII within `max` characters (a reason is for people; a request's own names can be any size). */
 export const headerText = (s: string, max = 200) => s.replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, max);
 
 /** The `x-switchboard-*` headers: request id, the model chosen and why. */
