@@ -1,16 +1,20 @@
 import type { CostTier } from "../config/schema.js";
 import type { Call } from "./call.js";
 import { round } from "./decision.js";
-import { latencyCap, NEAR_TIE, type Pick } from "./pick.js";
+import { latencyCap, NEAR_TIE, type FallbackChoice, type Pick } from "./pick.js";
 import type { CostTarget } from "./preferences.js";
 import { whyNot, type Selection } from "./select.js";
 import type { Alternative, ScoreAdjustment } from "./types.js";
 
-/** The decision's reason: who forced the model or why it fits, then what had to be relaxed and what feedback moved. */
-export function explain(call: Call, pick: Pick, cost: CostTarget, relaxed: string[], adjustments: ScoreAdjustment[]): string {
+/**
+ * The decision's reason: who forced the model or why it fits, then what had to be relaxed, what
+ * feedback moved, and which of the caller's fallbacks could not serve.
+ */
+export function explain(call: Call, pick: Pick, cost: CostTarget, relaxed: string[], adjustments: ScoreAdjustment[], skipped: FallbackChoice["skipped"] = []): string {
   let reason = call.forced ? whoForced(call, call.forced) : whyItFits(call, pick, cost);
   if (relaxed.length) reason += ` (relaxed: ${relaxed.join(", ")}, since nothing else could serve)`;
   for (const a of adjustments.filter((a) => a.model === pick.primary)) reason += ` ${a.reason}.`;
+  for (const s of skipped) reason += ` Fallback ${s.id} skipped: ${s.why}.`;
   return reason;
 }
 

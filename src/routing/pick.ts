@@ -1,7 +1,7 @@
 import { modelRef } from "../config/catalog.js";
 import type { Call } from "./call.js";
 import { experimentArm } from "./experiments.js";
-import { pickFallbacks, type Candidate, type Ranked } from "./select.js";
+import { pickFallbacks, type Candidate, type Ranked, type Selection } from "./select.js";
 import type { Decision, DecisionTier, ModelRef } from "./types.js";
 
 /** A tenant's preferred provider takes the primary when its best model scores within this share of the top. */
@@ -74,11 +74,20 @@ function nearTie(call: Call, eligible: Candidate[]): Pick["preferred"] {
   return { provider: c.provider, over: top.id };
 }
 
+/** The models to try after the primary, and the caller's fallbacks that could not serve this call (with why). */
+export interface FallbackChoice {
+  fallbacks: ModelRef[];
+  skipped: Array<{ id: string; why: string }>;
+}
+
 /**
- * Models to try after the primary: by rank, or the mode's chain first when the task is unsure. The
- * first of them is fast enough for the latency class when any is.
+ * Models to try after the primary: the caller's own fallbacks first, in their order (skipping one
+ * that cannot serve the call; a preference such as the mode's cost ceiling does not hold back a
+ * model the caller names), then by rank, or the mode's chain first when the task is unsure. Without
+ * caller fallbacks, the first is fast enough for the latency class when any is.
  */
-export function chooseFallbacks(call: Call, ranked: Candidate[], pick: Pick): ModelRef[] {
+export function chooseFallbacks(call: Call, selection: Selection, pick: Pick): FallbackChoice {
+  const { ranked, dropped } = selection;
   const max = call.cfg.router.maxFallbacks;
   let order: string[];
   if (pick.tier !== "default" || call.forced) order = pickFallbacks(ranked, pick.primary, ranked.length).map((c) => c.id);
@@ -87,10 +96,23 @@ export function chooseFallbacks(call: Call, ranked: Candidate[], pick: Pick): Mo
     const rankedIds = ranked.map((c) => c.id);
     order = [...chain.filter((id) => id !== pick.primary && rankedIds.includes(id)), ...rankedIds.filter((id) => id !== pick.primary && !chain.includes(id))];
   }
+  const listed = call.input.fallbacks;
+  if (listed?.length) {
+    const skipped: FallbackChoice["skipped"] = [];
+    const mine: string[] = [];
+    for (const id of listed) {
+      if (id === pick.primary || mine.includes(id)) continue;
+      const limit = dropped.find((d) => d.id === id && !d.preference);
+      if (limit) skipped.push({ id, why: limit.why });
+      else mine.push(id);
+    }
+    const all = [...mine, ...order.filter((id) => !mine.includes(id))];
+    return { fallbacks: all.slice(0, Math.max(max, mine.length)).map((id) => modelRef(id)), skipped };
+  }
   const cap = latencyCap(call);
   if (cap !== undefined && order.length > 1 && call.cfg.models[order[0]!]!.latencyMs > cap) {
     const i = order.findIndex((id) => call.cfg.models[id]!.latencyMs <= cap);
     if (i > 0) order = [order[i]!, ...order.slice(0, i), ...order.slice(i + 1)];
   }
-  return order.slice(0, max).map((id) => modelRef(id));
+  return { fallbacks: order.slice(0, max).map((id) => modelRef(id)), skipped: [] };
 }

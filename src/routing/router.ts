@@ -47,14 +47,15 @@ export function createRouter(cfg: SwitchboardConfig, configVersion: string, clas
       const adjustments = scoreAdjustments(call);
       const selection = rankCandidates(call, cost.targetTier, adjustments);
       const pick = selectPrimary(call, selection.ranked);
+      const { fallbacks, skipped } = chooseFallbacks(call, selection, pick);
       return llmDecision(
         call,
         {
           cost,
           pick,
-          fallbacks: chooseFallbacks(call, selection.ranked, pick),
+          fallbacks,
           alternatives: listAlternatives(call, selection, pick.primary, cost.targetTier),
-          reason: explain(call, pick, cost, selection.relaxed, adjustments),
+          reason: explain(call, pick, cost, selection.relaxed, adjustments, skipped),
           adjustments,
         },
         t0,

@@ -57,6 +57,8 @@ export interface Dropped {
   id: string;
   provider: string;
   why: string;
+  /** Dropped by a preference (latency, the mode's cost ceiling, server tools), which a model the caller names may pass. */
+  preference?: true;
 }
 
 /** How the caller's hints fared: the first usable one wins the primary; the others before it say why not. */
@@ -84,7 +86,8 @@ interface Entry {
   provider: string;
 }
 
-type Filter = { name: string; hard: boolean; test: (e: Entry) => string | null };
+/** `preference`: a filter of what suits the call best, not of what can serve it (see Dropped). */
+type Filter = { name: string; hard: boolean; preference?: true; test: (e: Entry) => string | null };
 
 /**
  * The catalog as selectModels reads it, worked out once per catalog object (a config reload makes a
@@ -167,11 +170,13 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
       // Soft: with no model here that runs them, another serves without them (and the caller is told).
       name: "server tools",
       hard: false,
+      preference: true,
       test: ({ model: m }) => (s.needsServerTools && !m.supports.serverTools ? "does not run server tools (web search)" : null),
     },
     {
       name: "interactive latency",
       hard: false,
+      preference: true,
       test: ({ model: m }) =>
         s.latency === "interactive" && t.maxInteractiveLatencyMs && m.latencyMs > t.maxInteractiveLatencyMs
           ? `typical latency ${m.latencyMs} ms > tenant's ${t.maxInteractiveLatencyMs} ms for interactive calls`
@@ -181,6 +186,7 @@ function filters(s: SelectionInput, hinted: Set<string>, overCeiling: Set<string
       // A hinted model may pass the mode's ceiling: hints outrank the mode (see resolveHints).
       name: "mode cost ceiling",
       hard: false,
+      preference: true,
       test: ({ id, model: m }) => {
         if (tierRank(m.tier) <= tierRank(s.maxCostTier)) return null;
         if (hinted.has(id)) {
@@ -211,7 +217,7 @@ export function selectModels(s: SelectionInput): Selection {
     const out: Dropped[] = [];
     for (const e of pool) {
       const why = f.test(e);
-      if (why) out.push({ id: e.id, provider: e.provider, why });
+      if (why) out.push({ id: e.id, provider: e.provider, why, ...(f.preference ? { preference: true as const } : {}) });
       else keep.push(e);
     }
     if (keep.length === 0 && !f.hard && pool.length > 0) {

@@ -32,6 +32,12 @@ export interface RouteInput {
   taskType?: TaskType;
   /** Explicit `provider:model`: the caller decides. */
   model?: string;
+  /**
+   * Catalog ids to try, in this order, after the primary fails and before Switchboard's own
+   * fallbacks (the compatible APIs' `models` / `fallbacks`). One that cannot serve the call (no
+   * credentials, too small a window, missing a capability it needs) is skipped, and the reason says so.
+   */
+  fallbacks?: string[];
   tenant?: string;
   user?: string;
   latency?: LatencyClass;

@@ -29,9 +29,14 @@ export function validate(input: RouteInput, cfg: SwitchboardConfig): void {
   if (input.model && !Object.hasOwn(cfg.models, input.model)) throw unknownValue("model", input.model, Object.keys(cfg.models));
   if (input.tenant !== undefined && !Object.hasOwn(cfg.tenants, input.tenant)) throw unknownValue("tenant", input.tenant, Object.keys(cfg.tenants));
   if (input.latency && !(LATENCY_CLASSES as readonly string[]).includes(input.latency)) throw unknownValue("latency", input.latency, [...LATENCY_CLASSES]);
-  if (input.model) {
-    if (!tenantAllows(cfg.tenants[input.tenant ?? cfg.router.defaultTenant]!, input.model)) {
-      throw invalidRequest(`tenant "${input.tenant ?? cfg.router.defaultTenant}" does not allow model ${input.model}`, "pick a model the tenant allows, or leave model out to let Switchboard choose.", { field: "model" });
+  const tenant = input.tenant ?? cfg.router.defaultTenant;
+  if (input.model && !tenantAllows(cfg.tenants[tenant]!, input.model)) {
+    throw invalidRequest(`tenant "${tenant}" does not allow model ${input.model}`, "pick a model the tenant allows, or leave model out to let Switchboard choose.", { field: "model" });
+  }
+  for (const [i, id] of (input.fallbacks ?? []).entries()) {
+    if (!Object.hasOwn(cfg.models, id)) throw unknownValue(`fallbacks.${i}`, id, Object.keys(cfg.models));
+    if (!tenantAllows(cfg.tenants[tenant]!, id)) {
+      throw invalidRequest(`tenant "${tenant}" does not allow model ${id}`, "list only models the tenant allows as fallbacks, or leave them out to let Switchboard choose.", { field: `fallbacks.${i}` });
     }
   }
 }
