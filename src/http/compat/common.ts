@@ -9,6 +9,7 @@ import type { Principal } from "../../auth.js";
 import type { LlmJob } from "../../jobs/llm-pipeline.js";
 import type { FunctionTool, LlmMessage, Reasoning, ResponseFormat, Sampling, ToolChoice } from "../../providers/types.js";
 import { ATTACHMENT_TOKENS, pdfTokens } from "../../routing/tokens.js";
+import { slashedModelId } from "./foreign-ids.js";
 import type { Attachment } from "../../routing/types.js";
 
 /**
@@ -223,6 +224,8 @@ export function readModel(runtime: Runtime, model: string | undefined, known?: (
   if (Object.hasOwn(cfg.models, name)) return { kind: "model", id: name };
   const bare = Object.keys(cfg.models).filter((id) => id.slice(providerOf(id).length + 1) === name);
   if (bare.length === 1) return { kind: "model", id: bare[0]! };
+  const slashed = slashedModelId(cfg, name);
+  if (slashed) return { kind: "model", id: slashed };
   const hinted = known?.(name);
   if (hinted) return hinted;
   const valid = modelIds(runtime);
@@ -235,6 +238,48 @@ export function readModel(runtime: Runtime, model: string | undefined, known?: (
     field: "model",
     validValues: valid,
   });
+}
+
+/** A request's list of models to try after its own: at most 8 names, as OpenRouter caps `models`. */
+export const fallbackList = z.array(z.string().min(1, "a model name")).max(8, "at most 8 models");
+
+/** The lists of a request that carries `models` (OpenRouter) or `fallbacks` (LiteLLM), in that order. */
+export function listedFallbacks(b: { models?: string[] | null | undefined; fallbacks?: string[] | null | undefined }): ListedFallbacks[] {
+  return [...(b.models?.length ? [{ field: "models", names: b.models }] : []), ...(b.fallbacks?.length ? [{ field: "fallbacks", names: b.fallbacks }] : [])];
+}
+
+/** The models a request lists to try after its own, by the field that listed them (`models`, `fallbacks`). */
+export interface ListedFallbacks {
+  field: string;
+  names: string[];
+}
+
+/**
+ * The catalog ids of a request's fallback lists, in order, each name read as `model` is (catalog
+ * id, bare name, `provider/model`, alias). A name that is unknown, or that names `auto` or a mode
+ * rather than a model, is refused naming its place in the list (`models.1`).
+ */
+export function readFallbacks(runtime: Runtime, lists: ListedFallbacks[]): string[] {
+  const ids: string[] = [];
+  for (const { field, names } of lists) {
+    for (const [i, name] of names.entries()) {
+      let choice: ModelChoice;
+      try {
+        choice = readModel(runtime, name);
+      } catch (err) {
+        if (err instanceof SwitchboardError) throw new SwitchboardError({ ...err.body, message: `${field}.${i}: ${err.body.message}`, field: `${field}.${i}` });
+        throw err;
+      }
+      if (choice.kind !== "model") {
+        throw invalidRequest(`${field}.${i}: "${name}" names ${choice.kind === "auto" ? "the router itself" : "a mode"}, not a model`, "list catalog models (provider:model) to try after the first; GET /v1/models lists them.", {
+          field: `${field}.${i}`,
+          validValues: Object.keys(runtime.config.models),
+        });
+      }
+      if (!ids.includes(choice.id)) ids.push(choice.id);
+    }
+  }
+  return ids;
 }
 
 /** The HTTP status of each Switchboard error code, as LLM gateways answer them. */

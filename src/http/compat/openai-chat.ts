@@ -2,7 +2,7 @@ import { z } from "zod";
 import { invalidRequest, type ErrorBody } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, Reasoning, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
+import { fallbackList, forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
 
 /**
  * OpenAI's Chat Completions wire format: the request as Switchboard reads it, and the answer,
@@ -39,6 +39,9 @@ const tool = z.object({
 export const chatRequestSchema = z
   .object({
     model: z.string().optional(),
+    // Other gateways' fallback lists: OpenRouter's `models`, LiteLLM's `fallbacks` (model names).
+    models: fallbackList.nullish(),
+    fallbacks: fallbackList.nullish(),
     messages: z.array(message).min(1, "at least one message"),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { invalidRequest } from "../../errors.js";
 import type { LlmJob, LlmOutcome } from "../../jobs/llm-pipeline.js";
 import type { DocumentPart, FunctionTool, LlmMessage, ResponseFormat, ToolCall, ToolChoice } from "../../providers/types.js";
-import { forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
+import { fallbackList, forcedTool, knownShapeIssue, openAiStyleJob, otherThan, samplingOf, type ModelChoice } from "./common.js";
 import { pdfData, reasoningOf } from "./openai-chat.js";
 
 /**
@@ -42,6 +42,9 @@ const format = z.union([
 export const responsesRequestSchema = z
   .object({
     model: z.string().optional(),
+    // Other gateways' fallback lists: OpenRouter's `models`, LiteLLM's `fallbacks` (model names).
+    models: fallbackList.nullish(),
+    fallbacks: fallbackList.nullish(),
     input: z.union([z.string(), z.array(item)]),
     instructions: z.string().nullish(),
     tools: z.array(tool).optional(),

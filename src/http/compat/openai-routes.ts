@@ -8,7 +8,7 @@ import type { Served } from "../../jobs/served.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import type { ToolCallDelta } from "../../providers/types.js";
-import { asSwitchboardError, authenticate, modelIds, sendError, statusOf, tenantOf } from "./common.js";
+import { asSwitchboardError, authenticate, listedFallbacks, modelIds, sendError, statusOf, tenantOf } from "./common.js";
 import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
 import { translationNotes } from "./translation-notes.js";
@@ -24,6 +24,7 @@ export const chatApi: CompatApi<ChatRequestBody> = {
   parse: parseChatRequest,
   model: (b) => b.model,
   user: (b) => b.user,
+  fallbacks: listedFallbacks,
   job: chatJob,
   notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...droppedParts(b)],
   stream: (b, res, beforeOpen) => (b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, beforeOpen) : undefined),
@@ -38,6 +39,7 @@ export const responsesApi: CompatApi<ResponsesRequest> = {
   parse: parseResponsesRequest,
   model: (b) => b.model,
   user: (b) => b.user,
+  fallbacks: listedFallbacks,
   job: responsesJob,
   notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning.effort") : []), ...responsesNotes(b)],
   stream: (b, res, beforeOpen) => (b.stream ? new ResponseEventStream(res, b, beforeOpen) : undefined),

@@ -8,7 +8,7 @@ import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import { EMPTY_PROMPT } from "../../routing/validate.js";
 import { recordCall } from "../../tools/call-record.js";
-import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, headerText, readModel, sendError, sendJson, tenantOf, type ModelChoice } from "./common.js";
+import { abortOnDisconnect, asSwitchboardError, authenticate, decisionHeaders, headerText, readFallbacks, readModel, sendError, sendJson, tenantOf, type ListedFallbacks, type ModelChoice } from "./common.js";
 
 /** A streamed answer in one API's events: opened by the first piece of text, ended by finish or fail. */
 export interface AnswerStream {
@@ -40,6 +40,8 @@ export interface CompatApi<B> {
   user(b: B): string | undefined;
   /** Model names of the API's own family to accept as hints (Claude ids on /v1/messages). */
   known?(name: string): ModelChoice | undefined;
+  /** The models the request lists to try after its own, as other gateways take them (OpenRouter's `models`, LiteLLM's `fallbacks`). */
+  fallbacks?(b: B): ListedFallbacks[];
   job(b: B, choice: ModelChoice, who: { tenant: string }): LlmJob;
   /**
    * The `x-switchboard-notes` header: what the request asked for that the serving model was sent
@@ -68,9 +70,10 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     const body = api.parse(raw);
     const user = api.user(body);
     who = { tenant: tenantOf(runtime, principal, req), ...(user ? { user } : {}) };
-    const choice = readModel(runtime, api.model(body), api.known);
+    const { choice, fallbacks } = modelAndFallbacks(runtime, api, body);
     if (choice.kind === "model") who.model = choice.id;
-    const job: LlmJob = { ...api.job(body, choice, who), ...(principal ? { caller: principal } : {}) };
+    const made = api.job(body, choice, who);
+    const job: LlmJob = { ...made, ...(fallbacks.length ? { route: { ...made.route, fallbacks } } : {}), ...(principal ? { caller: principal } : {}) };
     notesFor = (model): Record<string, string> => {
       const notes = api.notes?.(body, job, model, runtime) ?? [];
       // The notes name the request's own tools and block types: kept to what a header can carry.
@@ -100,6 +103,19 @@ export async function serveLlm<B>(api: CompatApi<B>, runtime: Runtime, tokens: T
     if (stream?.started) stream.fail(e);
     else sendError(res, e, api.errorShape, served, undefined, notesFor(undefined));
   }
+}
+
+/**
+ * The model a request names and the ones it lists to try after it. As on OpenRouter, a request
+ * with `models` but no `model` is served by the first of them, the rest as its fallbacks.
+ */
+function modelAndFallbacks<B>(runtime: Runtime, api: CompatApi<B>, body: B): { choice: ModelChoice; fallbacks: string[] } {
+  const named = api.model(body);
+  const choice = readModel(runtime, named, api.known);
+  const lists = api.fallbacks?.(body) ?? [];
+  const fallbacks = lists.length ? readFallbacks(runtime, lists) : [];
+  if (!named?.trim() && lists[0]?.field === "models" && fallbacks.length) return { choice: { kind: "model", id: fallbacks[0]! }, fallbacks: fallbacks.slice(1) };
+  return { choice, fallbacks: choice.kind === "model" ? fallbacks.filter((id) => id !== choice.id) : fallbacks };
 }
 
 /**
