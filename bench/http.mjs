@@ -13,7 +13,8 @@
 // Runs from bench/run.mjs, or alone: `node bench/http.mjs` (after `npm run build`).
 // BENCH_HTTP_SECONDS: measured seconds per level (default 4; warm-up 1 s). BENCH_HTTP_REPEATS
 // (default 3). BENCH_HTTP_MODES: "stateful,stateless" (default both). BENCH_HTTP_STORE=off runs
-// Switchboard with --no-store.
+// Switchboard with --no-store. BENCH_ECHO_NODE_ARGS: node flags for the echo server (e.g. --cpu-prof, to
+// profile it as startServer's nodeArgs profile Switchboard).
 import { spawn, fork, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
@@ -111,7 +112,7 @@ export function startServer(kind, stateless, env = {}, nodeArgs = shippedNodeArg
   const args =
     kind === "switchboard"
       ? [...nodeArgs, join(root, "dist/cli.js"), "serve", "--http", "--port", "0", "--no-watch", ...(process.env.BENCH_HTTP_STORE === "off" ? ["--no-store"] : []), ...(stateless ? ["--stateless"] : [])]
-      : [fileURLToPath(import.meta.url), "--echo-server", ...(stateless ? ["--stateless"] : [])];
+      : [...(process.env.BENCH_ECHO_NODE_ARGS ?? "").split(" ").filter(Boolean), fileURLToPath(import.meta.url), "--echo-server", ...(stateless ? ["--stateless"] : [])];
   const dataDir = kind === "switchboard" ? mkdtempSync(join(tmpdir(), "switchboard-bench-")) : undefined;
   const child = spawn(process.execPath, args, {
     // Info level for the URL line; Switchboard also logs each session opened and ended, nothing per call.
