@@ -236,6 +236,12 @@ describe("GET /v1/models for Anthropic clients", () => {
     expect(ids[0]).toBe("auto");
     expect(ids).toContain(MINI);
   });
+
+  it("retrieves one in Anthropic's shape; a real Claude id, which is served as a hint, is described as itself", async () => {
+    expect(await client().models.retrieve("anthropic:claude-haiku-4-5")).toMatchObject({ type: "model", id: "anthropic:claude-haiku-4-5" });
+    expect(await client().models.retrieve(SONNET_ID)).toMatchObject({ type: "model", id: SONNET_ID, display_name: SONNET_ID });
+    await expect(client().models.retrieve("gpt-4o")).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+  });
 });
 
 describe("errors in Anthropic's shape, each with Switchboard's code and hint", () => {

@@ -54,7 +54,7 @@ describe("the caller's fallback lists", () => {
     server().fakes.openai.setDefault({ text: "From GPT-4.1." });
     server().fakes.anthropic.setDefault({ text: "From Claude." });
     // Switchboard's own first fallback for gpt-4.1-mini is another provider's; the list's is gpt-4.1.
-    const own = server().runtime.route({ prompt: ask[0].content, model: "openai:gpt-4.1-mini" }).fallbacks[0]!.model;
+    const own = server().runtime.route({ prompt: ask[0]!.content, model: "openai:gpt-4.1-mini" }).fallbacks[0]!.model;
     expect(own).not.toBe("openai:gpt-4.1");
     const { data, response } = await openai()
       .chat.completions.create(body({ models: ["openai/gpt-4.1-mini", "openai/gpt-4.1"], messages: ask }))
@@ -86,7 +86,7 @@ describe("the caller's fallback lists", () => {
     failing("gpt-4.1-mini");
     server().fakes.openai.setDefault({ text: "From GPT-4.1." });
     server().fakes.anthropic.setDefault({ text: "From Claude." });
-    const r = await openai().responses.create({ model: "openai:gpt-4.1-mini", input: ask[0].content, ...({ fallbacks: ["openai:gpt-4.1"] } as object) });
+    const r = await openai().responses.create({ model: "openai:gpt-4.1-mini", input: ask[0]!.content, ...({ fallbacks: ["openai:gpt-4.1"] } as object) });
     expect(r.model).toBe("openai:gpt-4.1");
     expect(r.output_text).toBe("From GPT-4.1.");
   });

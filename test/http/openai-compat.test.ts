@@ -319,4 +319,17 @@ describe("GET /v1/models", () => {
     expect(ids.some((id) => id.startsWith("switchboard/"))).toBe(true);
     await expect(client("nope").models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
   });
+
+  it("retrieves one model by any name a request's `model` takes, as its listed id; an unknown one is a 404", async () => {
+    expect(await client().models.retrieve(MINI)).toMatchObject({ id: MINI, object: "model", owned_by: "openai" });
+    expect((await client().models.retrieve("openai/gpt-4.1-mini")).id).toBe(MINI);
+    expect((await client().models.retrieve("gpt-4.1-mini")).id).toBe(MINI);
+    expect(await client().models.retrieve("auto")).toMatchObject({ id: "auto", owned_by: "switchboard" });
+    const mode = (await client().models.list()).data.find((m) => m.id.startsWith("switchboard/"))!.id;
+    expect((await client().models.retrieve(mode)).id).toBe(mode);
+    const err = await client().models.retrieve("gpt-4o").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('model "gpt-4o" is not known here');
+    await expect(client("nope").models.retrieve(MINI)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
 });

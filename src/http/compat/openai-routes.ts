@@ -8,9 +8,10 @@ import type { Served } from "../../jobs/served.js";
 import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import type { ToolCallDelta } from "../../providers/types.js";
-import { asSwitchboardError, authenticate, listedFallbacks, modelIds, sendError, statusOf, tenantOf } from "./common.js";
+import { asSwitchboardError, authenticate, listedFallbacks, MODE_PREFIX, modelIds, readModel, sendError, statusOf, tenantOf, type ModelChoice } from "./common.js";
 import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
+import { messagesApi } from "./anthropic-routes.js";
 import { translationNotes } from "./translation-notes.js";
 import { EventBatch, openEventStream, refusedWithoutToken, serveLlm, type AnswerStream, type BeforeOpen, type CompatApi } from "./serve-llm.js";
 import { parseResponsesRequest, responseBody, responseIds, responsesJob, responsesNotes, type ResponsesRequest } from "./openai-responses.js";
@@ -48,7 +49,7 @@ export const responsesApi: CompatApi<ResponsesRequest> = {
 
 /**
  * OpenAI-compatible endpoints: `POST /v1/chat/completions` and `POST /v1/responses` (whole or
- * streamed) and `GET /v1/models`, behind the same tokens, tenants, budgets and telemetry as MCP calls.
+ * streamed), `GET /v1/models` and `GET /v1/models/{id}`, behind the same tokens, tenants, budgets and telemetry as MCP calls.
  */
 export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBodyBytes: () => number; log: Logger }): Router {
   const { runtime, tokens, log } = opts;
@@ -60,12 +61,23 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     try {
       tenantOf(runtime, authenticate(tokens, req), req);
       const ids = modelIds(runtime);
-      if (anthropic) {
-        const data = ids.map((id) => ({ type: "model", id, display_name: id, created_at: "1970-01-01T00:00:00Z" }));
-        res.json({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
-      } else {
-        res.json({ object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: id.includes(":") ? providerOf(id) : "switchboard" })) });
-      }
+      if (anthropic) res.json({ data: ids.map((id) => anthropicModel(runtime, id)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
+      else res.json({ object: "list", data: ids.map(openAiModel) });
+    } catch (err) {
+      sendError(res, asSwitchboardError(err), anthropic ? anthropicError : openAiError);
+    }
+  });
+
+  // One model, by any name a request's `model` takes (an id may hold slashes: `switchboard/<mode>`, `openai/gpt-4.1`).
+  router.get("/models/*id", (req, res) => {
+    const anthropic = req.get("anthropic-version") !== undefined;
+    try {
+      tenantOf(runtime, authenticate(tokens, req), req);
+      const name = ([] as string[]).concat(req.params.id ?? []).join("/");
+      // A Claude id an Anthropic client names is served (as a routing hint): it is described as itself.
+      const hinted = anthropic ? messagesApi.known?.(name) : undefined;
+      const id = hinted && !Object.hasOwn(runtime.config.models, name) && !Object.hasOwn(runtime.config.http.modelAliases, name) ? name : canonicalModelId(readModel(runtime, name));
+      res.json(anthropic ? anthropicModel(runtime, id) : openAiModel(id));
     } catch (err) {
       sendError(res, asSwitchboardError(err), anthropic ? anthropicError : openAiError);
     }
@@ -84,6 +96,22 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
     (req, res) => void serveLlm(responsesApi, runtime, tokens, req, req.body, res, log),
   );
   return router;
+}
+
+/** A listed model as OpenAI's API describes one. */
+function openAiModel(id: string) {
+  return { id, object: "model", created: 0, owned_by: id.includes(":") ? providerOf(id) : "switchboard" };
+}
+
+/** A listed model as Anthropic's API describes one (its display name from the catalog where it has one). */
+function anthropicModel(runtime: Runtime, id: string) {
+  const display = Object.hasOwn(runtime.config.models, id) ? runtime.config.models[id]!.displayName : undefined;
+  return { type: "model", id, display_name: display ?? id, created_at: "1970-01-01T00:00:00Z" };
+}
+
+/** The listed id a name resolves to: the catalog id, the mode's `switchboard/<mode>`, or `auto`. */
+function canonicalModelId(choice: ModelChoice): string {
+  return choice.kind === "model" ? choice.id : choice.kind === "mode" ? `${MODE_PREFIX}${choice.mode}` : "auto";
 }
 
 /**
