@@ -339,6 +339,8 @@ export function decisionHeaders(served: Partial<Served>, model?: string): Record
   }
   const m = model ?? served.model ?? d?.model;
   if (m) h["x-switchboard-model"] = m;
+  // Known once a call is over: whole answers and errors carry it, a stream's headers leave first.
+  if (served.costUsd !== undefined) h["x-switchboard-cost-usd"] = served.costUsd.toFixed(8);
   return h;
 }
 

@@ -209,8 +209,10 @@ const FINISH: Record<string, string> = { stop: "stop", length: "length", tool_ca
 
 const toolCallsOut = (calls: ToolCall[]) => calls.map((c, index) => ({ index, id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
 
-function usageOut(u: LlmOutcome["usage"]) {
-  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens, prompt_tokens_details: { cached_tokens: u.cachedInputTokens } };
+/** Token counts, and the call's cost in USD as OpenRouter reports it (`usage.cost`): every attempt's, escalation included. */
+function usageOut(run: LlmOutcome) {
+  const u = run.result.usage;
+  return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens, prompt_tokens_details: { cached_tokens: u.cachedInputTokens }, cost: run.costUsd };
 }
 
 /** The whole answer: a `chat.completion` object. */
@@ -230,7 +232,7 @@ export function completionBody(run: LlmOutcome, created: number) {
         finish_reason: FINISH[r.finishReason] ?? "stop",
       },
     ],
-    usage: usageOut(r.usage),
+    usage: usageOut(run),
   };
 }
 
@@ -252,7 +254,7 @@ export function closingChunks(run: LlmOutcome, id: string, created: number, incl
   });
   if (rest.length) out.push(chunkBody(id, run.model, created, { tool_calls: rest }));
   out.push(chunkBody(id, run.model, created, {}, FINISH[r.finishReason] ?? "stop"));
-  if (includeUsage) out.push({ id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: null, choices: [], usage: usageOut(r.usage) });
+  if (includeUsage) out.push({ id, object: "chat.completion.chunk", created, model: run.model, system_fingerprint: null, choices: [], usage: usageOut(run) });
   return out;
 }
 
