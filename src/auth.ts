@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { RateLimits, SwitchboardConfig } from "./config/schema.js";
 
@@ -17,17 +17,21 @@ export interface Principal {
 
 export type AuthResult = { ok: true; principal: Principal | undefined } | { ok: false; reason: "missing" | "invalid" };
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+// One-shot hashing (Node 20.12+) skips building a Hash object per request; older Node 20s have only createHash.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+const sha256 = (s: string) => (oneShot ? oneShot("sha256", s) : crypto.createHash("sha256").update(s).digest("hex"));
 
 /**
  * Bearer tokens from config (`http.tokens`: an env var or a SHA-256) and env
  * (`SWITCHBOARD_TOKENS="tenant=token,..."`, `SWITCHBOARD_ADMIN_TOKEN`). Tokens are kept only as
  * hashes, and a presented token is looked up by its hash, so comparing never leaks its bytes.
- * Rebuilt when the config or env changes (the config hot-reloads).
+ * Rebuilt when the config hot-reloads, or the token variables it reads then have changed.
  */
 export class TokenTable {
   private cacheKey = "";
   private byHash = new Map<string, Principal>();
+  /** The config the table was last checked against: every request asks, and the config changes only on reload. */
+  private checkedFor: SwitchboardConfig | undefined;
 
   constructor(
     private readonly config: () => SwitchboardConfig,
@@ -56,6 +60,9 @@ export class TokenTable {
 
   private table(): Map<string, Principal> {
     const cfg = this.config();
+    // Reading the environment and serializing the key cost more than the rest of a token check.
+    if (cfg === this.checkedFor) return this.byHash;
+    this.checkedFor = cfg;
     const key = JSON.stringify([cfg.http.tokens, this.env.SWITCHBOARD_TOKENS ?? "", this.env.SWITCHBOARD_ADMIN_TOKEN ?? "", cfg.http.tokens.map((t) => (t.tokenEnv ? this.env[t.tokenEnv] ?? "" : ""))]);
     if (key === this.cacheKey) return this.byHash;
     const next = new Map<string, Principal>();
