@@ -49,6 +49,21 @@ describe("sampling settings on /v1/chat/completions", () => {
     expect(sent).not.toHaveProperty("top_p");
   });
 
+  it("names the settings no model is sent (log probabilities, logit bias, audio output) in a note, and only those", async () => {
+    server().fakes.openai.setDefault({ text: "Lima." });
+    const asked = { logprobs: true, top_logprobs: 3, logit_bias: { "50256": -100 }, modalities: ["text", "audio"] } as Record<string, unknown>;
+    const { response } = await openai()
+      .chat.completions.create({ model: MINI, messages: [{ role: "user", content: "Capital of Peru?" }], ...asked })
+      .withResponse();
+    expect(response.headers.get("x-switchboard-notes")).toBe("logprobs, top_logprobs, logit_bias, modalities dropped: Switchboard does not carry them to any model");
+    const sent = requestsFor(server().fakes.openai, "gpt-4.1-mini")[0]!.body;
+    for (const field of Object.keys(asked)) expect(sent).not.toHaveProperty(field);
+    const plain = await openai()
+      .chat.completions.create({ model: MINI, messages: [{ role: "user", content: "Capital of Peru?" }], logprobs: false, modalities: ["text"] })
+      .withResponse();
+    expect(plain.response.headers.get("x-switchboard-notes")).toBeNull();
+  });
+
   it("refuses a value out of range, naming the field", async () => {
     const err = await openai()
       .chat.completions.create({ model: MINI, messages: [{ role: "user", content: "Hi" }], top_p: 1.5 })

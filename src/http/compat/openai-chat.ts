@@ -124,6 +124,18 @@ function documentsOf(c: Content): DocumentPart[] {
 }
 
 /**
+ * Settings that would change the answer but reach no model through Switchboard, as a note
+ * (`logprobs, logit_bias dropped: ...`): a client that asked for them learns they were not applied.
+ */
+export function droppedSettings(b: ChatRequestBody): string[] {
+  const r = b as Record<string, unknown>;
+  const set = (k: string) => r[k] != null && r[k] !== false && r[k] !== 0 && !(typeof r[k] === "object" && Object.keys(r[k] as object).length === 0);
+  const names = ["logprobs", "top_logprobs", "logit_bias", "audio", "web_search_options", "prediction", "verbosity"].filter(set);
+  if (Array.isArray(r.modalities) && r.modalities.includes("audio") && !names.includes("audio")) names.push("modalities");
+  return names.length ? [`${names.join(", ")} dropped: Switchboard does not carry ${names.length > 1 ? "them" : "it"} to any model`] : [];
+}
+
+/**
  * Content parts the model is not sent, as a note (`content parts dropped: file, input_audio`):
  * text is carried everywhere, images and PDF files (as data) in user messages; files by id,
  * audio and the rest are not.

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger.js";
 import type { Runtime } from "../../runtime.js";
 import type { ToolCallDelta } from "../../providers/types.js";
 import { asSwitchboardError, authenticate, listedFallbacks, MODE_PREFIX, modelIds, readModel, sendError, statusOf, tenantOf, type ModelChoice } from "./common.js";
-import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
+import { chatJob, chunkBody, closingChunks, completionBody, droppedParts, droppedSettings, openAiError, parseChatRequest, type ChatRequestBody } from "./openai-chat.js";
 import { anthropicError } from "./anthropic-messages.js";
 import { messagesApi } from "./anthropic-routes.js";
 import { translationNotes } from "./translation-notes.js";
@@ -27,7 +27,7 @@ export const chatApi: CompatApi<ChatRequestBody> = {
   user: (b) => b.user,
   fallbacks: listedFallbacks,
   job: chatJob,
-  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...droppedParts(b)],
+  notes: (b, job, model, runtime) => [...(model ? translationNotes(runtime.config, job.call, model, "reasoning_effort") : []), ...droppedParts(b), ...droppedSettings(b)],
   stream: (b, res, beforeOpen) => (b.stream ? new ChunkStream(res, !!b.stream_options?.include_usage, beforeOpen) : undefined),
   body: (run) => completionBody(run, Math.floor(Date.now() / 1000)),
 };
