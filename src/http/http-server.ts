@@ -17,6 +17,11 @@ import { createMetrics } from "./metrics.js";
 import { CallFeed } from "./dashboard/feed.js";
 import { dashboardRouter } from "./dashboard/routes.js";
 
+/** What an OpenAI or Anthropic client that asked for an API Switchboard does not serve is told. */
+const V1_HINT =
+  "Switchboard serves LLM calls only: POST /v1/chat/completions, /v1/responses, /v1/messages and /v1/messages/count_tokens, and GET /v1/models; " +
+  "embeddings, images, audio, files, batches and the legacy /v1/completions are not served (the media and voice jobs are MCP tools, at /mcp).";
+
 export interface HttpServerOptions {
   runtime: Runtime;
   /** Overrides http.host from config. */
@@ -99,7 +104,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const fastLane = compatFastLane({ ...compat, hostAllowed: (h) => hostAllowed(hosts, h), bodyTimeoutMs: () => settings().bodyTimeoutMs });
   app.use(endpoints.router);
   app.get("/", (_req, res) => res.redirect(302, "/dashboard/"));
-  app.use((req, res) => refuse(req, res, 404, { code: "invalid_request", message: `nothing at ${req.method} ${req.path}`, hint: "MCP clients connect to /mcp (Streamable HTTP) or /sse (legacy); people open /dashboard.", retryable: false }));
+  app.use((req, res) => refuse(req, res, 404, { code: "invalid_request", message: `nothing at ${req.method} ${req.path}`, hint: req.path.startsWith("/v1/") ? V1_HINT : "MCP clients connect to /mcp (Streamable HTTP) or /sse (legacy); people open /dashboard.", retryable: false }));
   // Body parser and other middleware errors: a JSON answer, never Express's HTML page.
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -250,6 +250,15 @@ describe("errors in OpenAI's shape, each with Switchboard's code and hint", () =
     expect((err.error as { hint?: string }).hint).toMatch(/messages/);
   });
 
+  it("404 for an API Switchboard does not serve (embeddings), saying what it does serve", async () => {
+    const err = (await client()
+      .embeddings.create({ model: "text-embedding-3-small", input: "hello" })
+      .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err.message).toContain("nothing at POST /v1/embeddings");
+    expect((err.error as { hint: string }).hint).toMatch(/\/v1\/chat\/completions.*embeddings.*not served/);
+  });
+
   it("404 for an unknown model, listing the valid ids", async () => {
     const err = (await client()
       .chat.completions.create({ model: "gpt-17-ultra", messages: [{ role: "user", content: "hi" }] })
