@@ -2,7 +2,8 @@
 // and CLI runs start without training; write the o200k token table (dist/o200k.bin), so they count
 // tokens without importing gpt-tokenizer; and snapshot the shipped config (dist/config-snapshot.json),
 // so they start without parsing its YAML; and write every tool's listed JSON Schemas for that config
-// (dist/tool-listing.json), so they register their tools without converting zod schemas.
+// (dist/tool-listing.json), so they register their tools without converting zod schemas; and an
+// initialized PGlite data folder (dist/pglite-template.tar.gz), so a new embedded store skips initdb.
 import { writeFileSync } from "node:fs";
 import { loadConfig, writeConfigSnapshot, CONFIG_SNAPSHOT } from "../dist/config/load.js";
 import { writeClassifierSnapshot, CLASSIFIER_SNAPSHOT } from "../dist/routing/classifier-cache.js";
@@ -45,4 +46,12 @@ process.stderr.write(`tool listing: ${TOOLS.length} tools for config ${version} 
   }
   writeFileSync(TOKEN_TABLE, table);
   process.stderr.write(`token table: ${ranks.length} o200k entries from ${source}, ${(table.length / 1048576).toFixed(1)} MB, checked on ${sample.length} texts in ${(performance.now() - t0).toFixed(0)} ms -> ${TOKEN_TABLE}\n`);
+}
+
+{
+  // A new embedded store unpacks this instead of running initdb (src/store/pglite-template.ts).
+  const { PGLITE_OPTIONS } = await import("../dist/store/db.js");
+  const { writePgliteTemplate, PGLITE_TEMPLATE } = await import("../dist/store/pglite-template.js");
+  const t = await writePgliteTemplate(PGLITE_OPTIONS);
+  process.stderr.write(`store template: an initialized PGlite data folder, ${(t.bytes / 1048576).toFixed(1)} MB gzipped, in ${t.ms.toFixed(0)} ms -> ${PGLITE_TEMPLATE}\n`);
 }

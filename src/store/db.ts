@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { setFlagsFromString } from "node:v8";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { logger } from "../logger.js";
 import { MIGRATIONS } from "./migrations.js";
+import { PGLITE_TEMPLATE } from "./pglite-template.js";
 
 /** The SQL surface the store needs, the same over embedded PGlite and a real PostgreSQL. */
 export interface Db {
@@ -53,7 +56,9 @@ const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import("node:worker_threads");
   const { PGlite } = await import(workerData.pgliteUrl);
-  const pg = await PGlite.create(workerData.dataDir, workerData.options);
+  const options = { ...workerData.options };
+  if (workerData.template) options.loadDataDir = new Blob([(await import("node:fs")).readFileSync(workerData.template)]);
+  const pg = await PGlite.create(workerData.dataDir, options);
   parentPort.on("message", async (m) => {
     if (m.close) { await pg.close(); parentPort.postMessage({ id: m.id, rows: [] }); return; }
     try { parentPort.postMessage({ id: m.id, rows: (await pg.query(m.sql, m.params)).rows }); }
@@ -67,14 +72,18 @@ const WORKER_SOURCE = `
  * PostgreSQL's defaults are sized for a server; the embedded store holds a few small tables for
  * one process. Small buffers keep its resident memory near 100 MB instead of 250 MB.
  */
-const PGLITE_OPTIONS = {
+export const PGLITE_OPTIONS = {
   postgresqlconf: ["shared_buffers=8MB", "wal_buffers=256kB", "work_mem=1MB", "maintenance_work_mem=4MB", "temp_buffers=1MB"],
 };
 
-/** Creates a new PGlite data folder in a child process, whose memory the OS takes back when it exits. */
-async function initInChildProcess(pgliteUrl: string, dataDir: string): Promise<void> {
+/**
+ * Creates a new PGlite data folder in a child process, whose memory the OS takes back when it
+ * exits: unpacked from `template` (the build's initialized folder) when given, else by initdb.
+ */
+async function initInChildProcess(pgliteUrl: string, dataDir: string, template: string | undefined): Promise<void> {
   const { execFile } = await import("node:child_process");
-  const script = `import(${JSON.stringify(pgliteUrl)}).then(async ({ PGlite }) => { const pg = await PGlite.create(${JSON.stringify(dataDir)}, ${JSON.stringify(PGLITE_OPTIONS)}); await pg.close(); })`;
+  const options = `{ ...${JSON.stringify(PGLITE_OPTIONS)}${template ? `, loadDataDir: new Blob([readFileSync(${JSON.stringify(template)})])` : ""} }`;
+  const script = `import { readFileSync } from "node:fs"; const { PGlite } = await import(${JSON.stringify(pgliteUrl)}); const pg = await PGlite.create(${JSON.stringify(dataDir)}, ${options}); await pg.close();`;
   // A server that exits meanwhile (its client went away) takes the half-made folder's writer with it.
   let child: import("node:child_process").ChildProcess | undefined;
   const stop = () => child?.kill();
@@ -88,6 +97,42 @@ async function initInChildProcess(pgliteUrl: string, dataDir: string): Promise<v
   } finally {
     process.off("exit", stop);
   }
+}
+
+/** The build's template, when this install has one. */
+function existingTemplate(): string | undefined {
+  return existsSync(PGLITE_TEMPLATE) ? PGLITE_TEMPLATE : undefined;
+}
+
+/**
+ * Whether a file is a gzipped tar of a PostgreSQL data folder (PGlite would quietly run initdb
+ * over anything else). Unpacking it here takes a few tens of ms, once per new store.
+ */
+function isTemplate(file: string): boolean {
+  try {
+    const tar = gunzipSync(readFileSync(file));
+    return tar.toString("latin1", 257, 262) === "ustar" && tar.includes("PG_VERSION");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes a new data folder from the template, or with initdb when there is none or it fails to
+ * load (then whatever it left in the folder, which was empty, is removed first).
+ */
+async function initDataDir(pgliteUrl: string, dataDir: string, template: string | undefined): Promise<"template" | "initdb"> {
+  if (template && readdirSync(dataDir).length === 0) {
+    try {
+      await initInChildProcess(pgliteUrl, dataDir, template);
+      return "template";
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, template }, "the embedded store's template did not load; creating the database with initdb");
+      for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+    }
+  }
+  await initInChildProcess(pgliteUrl, dataDir, undefined);
+  return "initdb";
 }
 
 /** Runs PGlite in a worker until it answers `ready` (or fails). */
@@ -135,25 +180,47 @@ class PgliteDb implements Db {
     private readonly idleMs: number,
   ) {}
 
-  static async open(dataDir: string | undefined, idleMs = PGLITE_IDLE_CLOSE_MS): Promise<PgliteDb> {
+  /** How this store's database came to be: unpacked from the build's template, made by initdb, or already there. */
+  createdFrom: "template" | "initdb" | "existing" = "existing";
+
+  /** `template`: an initialized data folder, gzipped (the build's, PGLITE_TEMPLATE), or undefined for initdb. */
+  static async open(dataDir: string | undefined, idleMs: number | undefined, template: string | undefined): Promise<PgliteDb> {
+    idleMs ??= PGLITE_IDLE_CLOSE_MS;
+    if (template && !isTemplate(template)) {
+      logger.warn({ template }, "the embedded store's template is not an initialized data folder; creating the database with initdb");
+      template = undefined;
+    }
     const { createRequire } = await import("node:module");
     const { pathToFileURL } = await import("node:url");
     const pgliteUrl = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
     const options = PGLITE_OPTIONS;
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
-      // A new data folder is made by initdb, which leaves the WebAssembly heap several hundred MB
-      // larger than serving needs, and neither a heap nor a finished worker gives that back to
-      // the OS: do it in a short-lived process of its own, then serve from a fresh worker.
-      if (!existsSync(join(dataDir, "PG_VERSION"))) await initInChildProcess(pgliteUrl, dataDir);
-    }
     // PostgreSQL's WebAssembly is large: compiled once by V8's baseline compiler and never again by
     // its optimizing one, it takes ~40 MB less memory and its first seconds of queries run faster
     // (the optimizer's background compile is what they waited on). Only WebAssembly is affected.
     setFlagsFromString("--liftoff-only");
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      // A new data folder is made in a short-lived process of its own: initdb leaves the
+      // WebAssembly heap several hundred MB larger than serving needs (unpacking the template,
+      // about half as much), and neither a heap nor a finished worker gives that back to the OS.
+      let createdFrom: PgliteDb["createdFrom"] = "existing";
+      if (!existsSync(join(dataDir, "PG_VERSION"))) createdFrom = await initDataDir(pgliteUrl, dataDir, template);
+      const db = new PgliteDb({ pgliteUrl, dataDir, options }, idleMs);
+      db.createdFrom = createdFrom;
+      await db.exclusive(async () => undefined);
+      return db;
+    }
     // An in-memory database lives in its worker: that one never sleeps.
-    const db = new PgliteDb({ pgliteUrl, dataDir, options }, dataDir ? idleMs : 0);
-    await db.exclusive(async () => undefined);
+    const db = new PgliteDb({ pgliteUrl, dataDir, options, template }, 0);
+    db.createdFrom = template ? "template" : "initdb";
+    try {
+      await db.exclusive(async () => undefined);
+    } catch (err) {
+      if (!template) throw err;
+      // A template this PGlite cannot read (a dist/ built by another version): initdb, as before the build made one.
+      logger.warn({ err: (err as Error).message, template }, "the embedded store's template did not load; creating the database with initdb");
+      return PgliteDb.open(undefined, idleMs, undefined);
+    }
     return db;
   }
 
@@ -308,12 +375,14 @@ class PostgresDb implements Db {
 /**
  * Opens the store: PostgreSQL when a URL is given (several Switchboard processes share it),
  * otherwise embedded PGlite in `dataDir` (in memory when dataDir is ":memory:"; on disk, its worker
- * closes after `idleCloseMs` without queries and reopens on the next). Applies migrations.
+ * closes after `idleCloseMs` without queries and reopens on the next). A new embedded database is
+ * unpacked from `pgliteTemplate` (default: the build's; null: none, initdb). Applies migrations.
  */
-export async function openDb(opts: { databaseUrl?: string; dataDir?: string; idleCloseMs?: number }): Promise<Db> {
+export async function openDb(opts: { databaseUrl?: string; dataDir?: string; idleCloseMs?: number; pgliteTemplate?: string | null }): Promise<Db> {
+  const template = opts.pgliteTemplate === undefined ? existingTemplate() : (opts.pgliteTemplate ?? undefined);
   const db = opts.databaseUrl
     ? await PostgresDb.open(opts.databaseUrl)
-    : await PgliteDb.open(opts.dataDir === ":memory:" ? undefined : (opts.dataDir ?? defaultDataDir()), opts.idleCloseMs);
+    : await PgliteDb.open(opts.dataDir === ":memory:" ? undefined : (opts.dataDir ?? defaultDataDir()), opts.idleCloseMs, template);
   await migrate(db);
   return db;
 }
