@@ -14,7 +14,7 @@ const made = (db: Db) => (db as Db & { createdFrom: string }).createdFrom;
 const migrated = async (db: Db) => Number((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM sb_migrations"))[0]!.n);
 
 describe("the embedded store's template", () => {
-  it("is what a new store in memory starts from, migrated and usable", async () => {
+  it("is what a new store in memory starts from, migrated and usable", { timeout: 60_000 }, async () => {
     const db = await openDb({ dataDir: ":memory:" });
     try {
       expect(made(db)).toBe("template");
@@ -24,7 +24,7 @@ describe("the embedded store's template", () => {
     }
   });
 
-  it("makes a new data folder, which then opens as it is and keeps its rows", async () => {
+  it("makes a new data folder, which then opens as it is and keeps its rows", { timeout: 60_000 }, async () => {
     const dataDir = join(root, "disk");
     let db = await openDb({ dataDir });
     expect(made(db)).toBe("template");
@@ -40,10 +40,11 @@ describe("the embedded store's template", () => {
     }
   });
 
-  it("that cannot be read gives way to initdb, in memory and on disk", async () => {
-    const bad = join(root, "bad.tar.gz");
-    writeFileSync(bad, "not a tarball");
-    for (const dataDir of [":memory:", join(root, "fallback")]) {
+  // initdb is the slow path these cases take on purpose: several seconds each, many more on a loaded machine.
+  for (const [where, dataDir] of [["in memory", ":memory:"], ["on disk", join(root, "fallback")]] as const) {
+    it(`that cannot be read gives way to initdb (${where})`, { timeout: 120_000 }, async () => {
+      const bad = join(root, "bad.tar.gz");
+      writeFileSync(bad, "not a tarball");
       const db = await openDb({ dataDir, pgliteTemplate: bad });
       try {
         expect(made(db)).toBe("initdb");
@@ -51,10 +52,10 @@ describe("the embedded store's template", () => {
       } finally {
         await db.close();
       }
-    }
-  });
+    });
+  }
 
-  it("is left out when asked (null): initdb", async () => {
+  it("is left out when asked (null): initdb", { timeout: 120_000 }, async () => {
     const db = await openDb({ dataDir: ":memory:", pgliteTemplate: null });
     try {
       expect(made(db)).toBe("initdb");
