@@ -47,7 +47,9 @@ function whyItFits(call: Call, pick: Pick, cost: CostTarget): string {
       : `${pick.primary} fits best`;
   // Hints that could not be used, and slot rules that gave way, follow the fit.
   const notes = pick.notes.map((n) => `; ${n}`).join("");
-  return `${cap(how)}; ${call.task.complexity} ${task} needs the ${cost.targetTier} tier${tierWhy}: ${fit}${exp}${notes}.`;
+  // "simple qa" already says how hard it is: not "simple simple qa".
+  const sized = task.startsWith(`${call.task.complexity} `) ? task : `${call.task.complexity} ${task}`;
+  return `${cap(how)}; ${sized} needs the ${cost.targetTier} tier${tierWhy}: ${fit}${exp}${notes}.`;
 }
 
 /** Up to four ranked models with why each lost, then up to three preferred or chain models that were not eligible. */

@@ -657,3 +657,13 @@ describe("classify()", () => {
     expect(p.confidence).toBeGreaterThan(0);
   });
 });
+
+describe("the reason's wording", () => {
+  it("names the task's size once (a simple question is not a 'simple simple qa')", () => {
+    const d = decide({ prompt: QUESTION });
+    expect(d.taskType).toBe("simple_qa");
+    expect(d.complexity).toBe("simple");
+    expect(d.reason).toContain("simple qa needs the");
+    expect(d.reason).not.toMatch(/simple simple/);
+  });
+});
