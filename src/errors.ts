@@ -47,6 +47,11 @@ export function invalidRequest(message: string, hint: string, extra: Partial<Err
   return new SwitchboardError({ code: "invalid_request", message, hint, retryable: false, ...extra });
 }
 
+/** A value the caller sent, as an error message quotes it: cut to 100 characters (a name is never longer). */
+export function shown(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}… (${value.length.toLocaleString("en")} characters)` : value;
+}
+
 /** Closest valid value by edit distance, for "did you mean" hints. */
 export function closest(value: string, valid: string[]): string | undefined {
   const v = value.toLowerCase();
@@ -54,13 +59,17 @@ export function closest(value: string, valid: string[]): string | undefined {
     const prefixed = valid.filter((x) => x.toLowerCase().startsWith(v));
     if (prefixed.length === 1) return prefixed[0];
   }
+  const within = Math.max(2, Math.floor(value.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const v of valid) {
+    // Edit distance is at least the difference in length: a value far longer than every valid one
+    // (a megabyte-long "model") is near none, and is not compared letter by letter.
+    if (Math.abs(value.length - v.length) > within) continue;
     const d = editDistance(value.toLowerCase(), v.toLowerCase());
     if (d < bestD) [best, bestD] = [v, d];
   }
-  return bestD <= Math.max(2, Math.floor(value.length / 3)) ? best : undefined;
+  return bestD <= within ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
@@ -80,7 +89,7 @@ function editDistance(a: string, b: string): number {
 export function unknownValue(field: string, value: string, valid: string[]): SwitchboardError {
   const guess = closest(value, valid);
   return invalidRequest(
-    `unknown ${field} "${value}"`,
+    `unknown ${field} "${shown(value)}"`,
     guess ? `did you mean "${guess}"? Use one of the valid values.` : `use one of the valid values, or leave ${field} out to let Switchboard decide.`,
     { field, validValues: valid },
   );

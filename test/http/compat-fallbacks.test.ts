@@ -112,4 +112,14 @@ describe("the caller's fallback lists", () => {
     expect(await refused({ fallbacks: [{ model: "gpt-4.1" }] })).toMatchObject({ status: 400, param: "fallbacks.0" });
     expect(server().fakes.openai.requests).toHaveLength(0);
   });
+
+  it("refuse a megabyte-long name with a message that quotes only its start (it echoed the whole megabyte)", async () => {
+    const huge = "m".repeat(1_000_000);
+    const err = await openai()
+      .chat.completions.create(body({ model: "openai:gpt-4.1-mini", messages: ask, models: [huge] }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, param: "models.0" });
+    expect((err as Error).message.length).toBeLessThan(10_000);
+    expect((err as Error).message).toContain("(1,000,000 characters)");
+  });
 });

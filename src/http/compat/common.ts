@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { TokenTable } from "../../auth.js";
 import { providerOf } from "../../config/catalog.js";
-import { SwitchboardError, closest, invalidRequest, type ErrorBody, type ErrorCode } from "../../errors.js";
+import { SwitchboardError, closest, invalidRequest, shown, type ErrorBody, type ErrorCode } from "../../errors.js";
 import type { Served } from "../../jobs/served.js";
 import type { Runtime } from "../../runtime.js";
 import type { Principal } from "../../auth.js";
@@ -232,7 +232,7 @@ export function readModel(runtime: Runtime, model: string | undefined, known?: (
   const near = closest(name, valid);
   throw new SwitchboardError({
     code: "not_found",
-    message: `model "${name}" is not known here${near ? ` (did you mean ${near}?)` : ""}`,
+    message: `model "${shown(name)}" is not known here${near ? ` (did you mean ${near}?)` : ""}`,
     hint: `send "auto" to let Switchboard route, "${MODE_PREFIX}<mode>" to route within a mode, or a catalog id; GET /v1/models lists them.`,
     retryable: false,
     field: "model",
@@ -271,7 +271,7 @@ export function readFallbacks(runtime: Runtime, lists: ListedFallbacks[]): strin
         throw err;
       }
       if (choice.kind !== "model") {
-        throw invalidRequest(`${field}.${i}: "${name}" names ${choice.kind === "auto" ? "the router itself" : "a mode"}, not a model`, "list catalog models (provider:model) to try after the first; GET /v1/models lists them.", {
+        throw invalidRequest(`${field}.${i}: "${shown(name)}" names ${choice.kind === "auto" ? "the router itself" : "a mode"}, not a model`, "list catalog models (provider:model) to try after the first; GET /v1/models lists them.", {
           field: `${field}.${i}`,
           validValues: Object.keys(runtime.config.models),
         });
