@@ -364,7 +364,7 @@ export function forcedTool(choice: ToolChoice | undefined, tools: FunctionTool[]
   const names = tools.map((t) => t.name);
   if (!names.length) throw invalidRequest("tool_choice forces a tool call, but the request defines no tools", "send the tools with the request, or leave tool_choice out.", { field: "tool_choice" });
   if (choice !== "required" && !names.includes(choice.name)) {
-    throw invalidRequest(`tool_choice names ${choice.name}, which is not one of the request's tools`, "name one of the request's tools, or let the model choose.", { field: "tool_choice", validValues: names });
+    throw invalidRequest(`tool_choice names ${shown(choice.name)}, which is not one of the request's tools`, "name one of the request's tools, or let the model choose.", { field: "tool_choice", validValues: names });
   }
   return choice;
 }
