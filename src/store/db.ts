@@ -106,16 +106,23 @@ function existingTemplate(): string | undefined {
 
 /**
  * Whether a file is a gzipped tar of a PostgreSQL data folder (PGlite would quietly run initdb
- * over anything else). Unpacking it here takes a few tens of ms, once per new store.
+ * over anything else). Unpacking it here takes a few tens of ms, once per file.
  */
 function isTemplate(file: string): boolean {
-  try {
-    const tar = gunzipSync(readFileSync(file));
-    return tar.toString("latin1", 257, 262) === "ustar" && tar.includes("PG_VERSION");
-  } catch {
-    return false;
+  let ok = checkedTemplates.get(file);
+  if (ok === undefined) {
+    try {
+      const tar = gunzipSync(readFileSync(file));
+      ok = tar.toString("latin1", 257, 262) === "ustar" && tar.includes("PG_VERSION");
+    } catch {
+      ok = false;
+    }
+    checkedTemplates.set(file, ok);
   }
+  return ok;
 }
+/** Templates already checked: the build's is checked once per process, not at every new store. */
+const checkedTemplates = new Map<string, boolean>();
 
 /**
  * Makes a new data folder from the template, or with initdb when there is none or it fails to

@@ -344,7 +344,6 @@ export function decisionHeaders(served: Partial<Served>, model?: string): Record
   return h;
 }
 
-
 /** Ends a call when its client goes away (closed the connection before the answer finished). */
 export function abortOnDisconnect(res: ServerResponse): AbortController {
   const abort = new AbortController();

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import express, { Router } from "express";
+import express, { Router, type Request, type Response } from "express";
 import { providerOf } from "../../config/catalog.js";
 import type { TokenTable } from "../../auth.js";
 import type { SwitchboardError } from "../../errors.js";
@@ -55,33 +55,42 @@ export function openAiRouter(opts: { runtime: Runtime; tokens: TokenTable; maxBo
   const { runtime, tokens, log } = opts;
   const router = Router();
 
-  // One list, in the shape of the API the client speaks (Anthropic clients send anthropic-version).
-  router.get("/models", (req, res) => {
+  // The catalog, in the shape of the API the client speaks (Anthropic clients send anthropic-version).
+  const models = (answer: (req: Request, anthropic: boolean) => unknown) => (req: Request, res: Response) => {
     const anthropic = req.get("anthropic-version") !== undefined;
     try {
       tenantOf(runtime, authenticate(tokens, req), req);
-      const ids = modelIds(runtime);
-      if (anthropic) res.json({ data: ids.map((id) => anthropicModel(runtime, id)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
-      else res.json({ object: "list", data: ids.map(openAiModel) });
+      res.json(answer(req, anthropic));
     } catch (err) {
       sendError(res, asSwitchboardError(err), anthropic ? anthropicError : openAiError);
     }
-  });
-
+  };
+  router.get(
+    "/models",
+    models((_req, anthropic) => {
+      const ids = modelIds(runtime);
+      return anthropic
+        ? { data: ids.map((id) => anthropicModel(runtime, id)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }
+        : { object: "list", data: ids.map(openAiModel) };
+    }),
+  );
   // One model, by any name a request's `model` takes (an id may hold slashes: `switchboard/<mode>`, `openai/gpt-4.1`).
-  router.get("/models/*id", (req, res) => {
-    const anthropic = req.get("anthropic-version") !== undefined;
-    try {
-      tenantOf(runtime, authenticate(tokens, req), req);
+  router.get(
+    "/models/*id",
+    models((req, anthropic) => {
       const name = ([] as string[]).concat(req.params.id ?? []).join("/");
       // A Claude id an Anthropic client names is served (as a routing hint): it is described as itself.
-      const hinted = anthropic ? messagesApi.known?.(name) : undefined;
-      const id = hinted && !Object.hasOwn(runtime.config.models, name) && !Object.hasOwn(runtime.config.http.modelAliases, name) ? name : canonicalModelId(readModel(runtime, name));
-      res.json(anthropic ? anthropicModel(runtime, id) : openAiModel(id));
-    } catch (err) {
-      sendError(res, asSwitchboardError(err), anthropic ? anthropicError : openAiError);
-    }
-  });
+      let hint = false;
+      const known = (n: string) => {
+        const choice = messagesApi.known?.(n);
+        hint = choice !== undefined;
+        return choice;
+      };
+      const choice = readModel(runtime, name, anthropic ? known : undefined);
+      const id = hint ? name : canonicalModelId(choice);
+      return anthropic ? anthropicModel(runtime, id) : openAiModel(id);
+    }),
+  );
 
   router.post(
     "/chat/completions",
